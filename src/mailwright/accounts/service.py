@@ -1,0 +1,74 @@
+"""Accounts and their API keys. A key is shown once and stored only as a hash."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mailwright import clock
+from mailwright.accounts.models import Account, ApiKey
+from mailwright.crypto import hash_api_key, new_api_key
+from mailwright.errors import NotFound
+from mailwright.money import CURRENCIES, Money
+from mailwright.wallet import service as wallet
+
+
+def create_account(
+    session: Session, name: str, currency: str, *, credit: Money | None = None, is_demo: bool = False
+) -> tuple[Account, str]:
+    if currency not in CURRENCIES:
+        raise ValueError(f"currency must be one of {', '.join(CURRENCIES)}")
+    account = Account(name=name, currency=currency, is_demo=is_demo)
+    session.add(account)
+    session.flush()
+    if credit is not None and credit.minor > 0:
+        wallet.credit(session, account, credit, "Opening credit")
+    _, api_key = create_key(session, account.id)
+    return account, api_key
+
+
+def create_key(session: Session, account_id: str) -> tuple[ApiKey, str]:
+    if session.get(Account, account_id) is None:
+        raise NotFound("account")
+    plain = new_api_key()
+    key = ApiKey(account_id=account_id, key_hash=hash_api_key(plain), prefix=plain[:10])
+    session.add(key)
+    session.flush()
+    return key, plain
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("API key")
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+    return key
+
+
+def authenticate(session: Session, api_key: str) -> Account | None:
+    """The account of a valid, unrevoked key; None for anything else."""
+    return session.scalar(
+        sa.select(Account)
+        .join(ApiKey, ApiKey.account_id == Account.id)
+        .where(ApiKey.key_hash == hash_api_key(api_key), ApiKey.revoked_at.is_(None))
+    )
+
+
+def get_account(session: Session, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("account")
+    return account
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(sa.select(Account).order_by(Account.created_at)))
+
+
+def list_keys(session: Session, account_id: str) -> list[ApiKey]:
+    return list(session.scalars(sa.select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at)))
+
+
+def has_any_account(session: Session) -> bool:
+    return session.scalar(sa.select(sa.exists().where(Account.id.is_not(None)))) or False

@@ -1,0 +1,37 @@
+"""Things every face's routes need: the runtime, a JSON-object body, a body-size guard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from mailwright.api.errors import BodyTooLarge, HttpProblem
+from mailwright.api.middleware import too_large_text
+from mailwright.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def refuse_declared_oversize(request: Request) -> None:
+    """Runs before anything else on every route: a declared body over the limit is refused unread."""
+    declared = request.headers.get("content-length", "")
+    limit = get_runtime(request).settings.max_body_bytes
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(too_large_text(limit))
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        raise HttpProblem(400, "Request body is required: send a JSON object")
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise HttpProblem(400, f"Request body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise HttpProblem(400, "Request body must be a JSON object")
+    return value

@@ -1,0 +1,414 @@
+"""The Woodpecker-style domains API (/rest/v2/domains...), over the core services.
+
+Thin on purpose: parse, authenticate, call a service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mailwright import validation as check
+from mailwright.accounts import service as accounts
+from mailwright.accounts.models import Account
+from mailwright.api.deps import get_runtime, json_object
+from mailwright.api.errors import HttpProblem
+from mailwright.api.woodpecker import schemas
+from mailwright.api.woodpecker.presenters import (
+    accepted_body,
+    domain_detail,
+    domain_item,
+    mailbox_detail,
+    mailbox_item,
+    order_status,
+    owner_body,
+)
+from mailwright.catalog import service as catalog
+from mailwright.crypto import hash_api_key
+from mailwright.domains import service as domains
+from mailwright.domains.names import normalize_domain
+from mailwright.errors import FieldIssues
+from mailwright.mailboxes import service as mailboxes
+from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
+from mailwright.orders import idempotency
+from mailwright.orders import service as orders
+from mailwright.orders.requests import DomainOrderRequest, MailboxOrderRequest, OrderPlan, RequestedDomain, RequestedMailbox
+from mailwright.owners import service as owners
+from mailwright.runtime import Runtime
+
+API_KEY = APIKeyHeader(name="x-api-key", auto_error=False, description="Your Mailwright API key")
+MAX_AVAILABILITY_DOMAINS = 50
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ProblemBody, "description": "Invalid request or malformed request syntax"},
+    401: {"model": schemas.ProblemBody, "description": "Missing, unknown or revoked API key"},
+    413: {"model": schemas.ProblemBody, "description": "Request body over the size limit"},
+    422: {"model": schemas.ValidationErrorBody, "description": "Invalid fields, or a business rule forbids the request"},
+    429: {"model": schemas.ProblemBody, "description": "Rate limit exceeded; see Retry-After"},
+    500: {"model": schemas.ProblemBody, "description": "Unexpected server error"},
+    503: {"model": schemas.ProblemBody, "description": "Service unavailable or communication error"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ProblemBody, "description": "Not found in this account"}}
+
+
+def authenticated_account(request: Request, api_key: Annotated[str | None, Depends(API_KEY)]) -> Account:
+    if not api_key:
+        raise HttpProblem(401, "Missing x-api-key header")
+    runtime = get_runtime(request)
+    retry_after = request.app.state.rate_limiter.acquire(hash_api_key(api_key))
+    if retry_after is not None:
+        raise HttpProblem(
+            429,
+            f"Rate limit of {runtime.settings.rate_limit_per_minute} requests per minute exceeded; retry in {retry_after} s",
+            {"Retry-After": str(retry_after)},
+        )
+    with runtime.db.read() as session:
+        account = accounts.authenticate(session, api_key)
+    if account is None:
+        raise HttpProblem(401, "Invalid or revoked API key")
+    return account
+
+
+AccountDep = Annotated[Account, Depends(authenticated_account)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+BodyDep = Annotated[dict[str, Any], Depends(json_object)]
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Replays of the same request with the same key are answered once"),
+]
+
+router = APIRouter(prefix="/rest/v2/domains", tags=["Domains (Woodpecker-style)"], responses=ERRORS)
+
+
+def body_of(model: type) -> dict[str, Any]:
+    """Documents a hand-parsed JSON body in the OpenAPI schema (see app.documented_models)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
+
+
+@router.get("/providers", response_model=schemas.ProvidersResponse, summary="Mailbox providers and prices")
+def get_providers(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    prices = catalog.mailbox_prices(runtime.providers, account.currency)
+    return {
+        "providers": [
+            {"name": p.name, "currency": p.price.currency, "email_account_price": p.price.decimal} for p in prices
+        ]
+    }
+
+
+@router.get("/availability", response_model=schemas.AvailabilitySearchResponse, summary="Search available domains by a phrase")
+def search_availability(
+    account: AccountDep,
+    runtime: RuntimeDep,
+    query: Annotated[str | None, Query(description="A phrase or a name, e.g. 'pied piper' or piedpiper.com")] = None,
+    provider: Annotated[str | None, Query(description="Mailbox provider the domains are for")] = None,
+) -> dict[str, Any]:
+    issues = FieldIssues()
+    chosen = _provider_param(issues, runtime, provider)
+    phrase = check.text(issues, "query", query, max_length=100)
+    names = catalog.suggest_names(phrase, runtime.providers.registrar.tlds()) if phrase else None
+    if phrase and names is None:
+        issues.add("query", "Must contain letters or digits that can form a domain name", query)
+    issues.raise_if_any()
+    with runtime.db.read() as session:
+        answers = catalog.check_domains(session, runtime.providers, names or [], account.currency)
+    return {"provider": chosen, "query": phrase, "domains": [_availability(a) for a in answers]}
+
+
+@router.post(
+    "/availability",
+    response_model=schemas.AvailabilityListResponse,
+    summary="Check a list of domains",
+    openapi_extra=body_of(schemas.AvailabilityListRequest),
+)
+def check_availability(
+    account: AccountDep,
+    runtime: RuntimeDep,
+    body: BodyDep,
+    provider: Annotated[str | None, Query(description="Mailbox provider the domains are for")] = None,
+) -> dict[str, Any]:
+    issues = FieldIssues()
+    chosen = _provider_param(issues, runtime, provider)
+    names: list[str] = []
+    for i, value in enumerate(_array(issues, body, "domains", MAX_AVAILABILITY_DOMAINS)):
+        name = normalize_domain(value)
+        if name is None:
+            issues.add(f"domains[{i}]", orders.DOMAIN_FORMAT, check.shown(value))
+        elif name not in names:
+            names.append(name)
+    issues.raise_if_any()
+    with runtime.db.read() as session:
+        answers = catalog.check_domains(session, runtime.providers, names, account.currency)
+    return {"provider": chosen, "domains": [_availability(a) for a in answers]}
+
+
+@router.get("/owner", response_model=schemas.Owner, summary="Get the domain owner")
+def get_owner(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        return owner_body(owners.get_owner(session, account.id))
+
+
+@router.post("/owner", response_model=schemas.Owner, summary="Save the domain owner (replaces it as a whole)", openapi_extra=body_of(schemas.OwnerRequest))
+def save_owner(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> dict[str, Any]:
+    clean = owners.validate_owner(body)
+    with runtime.db.write() as session:
+        return owner_body(owners.replace_owner(session, account.id, clean))
+
+
+@router.post(
+    "/order",
+    status_code=202,
+    response_model=schemas.OrderAccepted,
+    summary="Order domains with mailboxes",
+    description="Paid from prepaid funds; provisioning continues asynchronously (watch get domain).",
+    openapi_extra=body_of(schemas.OrderDomainsRequest),
+)
+def order_domains(
+    account: AccountDep, runtime: RuntimeDep, body: BodyDep, idempotency_key: IdempotencyKeyDep = None
+) -> Response:
+    def plan(session: Session) -> OrderPlan:
+        issues = FieldIssues()
+        domains_raw = _array(issues, body, "domains", runtime.settings.max_domains_per_order)
+        request = DomainOrderRequest(
+            provider=body.get("provider"),
+            domains=[RequestedDomain(v, f"domains[{i}]") for i, v in enumerate(domains_raw)],
+            mailboxes=_mailboxes(issues, body, runtime.settings.max_mailboxes_per_order),
+        )
+        return orders.plan_domain_order(session, runtime.settings, runtime.providers, account, request, issues)
+
+    return _place(runtime, account, "domains/order", body, idempotency_key, plan)
+
+
+@router.post(
+    "/mailboxes/order",
+    status_code=202,
+    response_model=schemas.OrderAccepted,
+    summary="Order mailboxes for domains you already have",
+    openapi_extra=body_of(schemas.OrderMailboxesRequest),
+)
+def order_mailboxes(
+    account: AccountDep, runtime: RuntimeDep, body: BodyDep, idempotency_key: IdempotencyKeyDep = None
+) -> Response:
+    def plan(session: Session) -> OrderPlan:
+        issues = FieldIssues()
+        request = MailboxOrderRequest(_mailboxes(issues, body, runtime.settings.max_mailboxes_per_order))
+        return orders.plan_mailbox_order(session, runtime.settings, runtime.providers, account, request, issues)
+
+    return _place(runtime, account, "domains/mailboxes/order", body, idempotency_key, plan)
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=schemas.OrderStatusResponse,
+    responses=NOT_FOUND,
+    summary="Progress of one order (Mailwright extension)",
+)
+def get_order(order_id: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        return order_status(session, orders.get_order(session, account.id, order_id))
+
+
+@router.get("", response_model=schemas.DomainList, summary="List domains")
+def list_domains(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        rows = domains.list_domains(session, account.id)
+        counts = domains.mailbox_counts(session, [d.id for d in rows])
+        return {"domains": [domain_item(d, counts.get(d.id, (0, 0))) for d in rows]}
+
+
+@router.get("/{domain_name}", response_model=schemas.DomainDetail, responses=NOT_FOUND, summary="Get a domain")
+def get_domain(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        counts = domains.mailbox_counts(session, [domain.id]).get(domain.id, (0, 0))
+        return domain_detail(domain, counts)
+
+
+@router.get("/{domain_name}/mailboxes", response_model=schemas.MailboxList, responses=NOT_FOUND, summary="List a domain's mailboxes")
+def list_mailboxes(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        return {"mailboxes": [mailbox_item(m) for m in mailboxes.domain_mailboxes(session, domain)]}
+
+
+@router.get(
+    "/{domain_name}/mailboxes/{mailbox_email}",
+    response_model=schemas.MailboxDetail,
+    responses=NOT_FOUND,
+    summary="Get a mailbox with its credentials",
+)
+def get_mailbox(domain_name: str, mailbox_email: str, request: Request, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        mailbox = mailboxes.get_mailbox(session, domain, mailbox_email)
+        return mailbox_detail(runtime, mailbox, _public_base(request, runtime))
+
+
+@router.patch(
+    "/{domain_name}/set_redirect_url",
+    status_code=202,
+    response_model=schemas.Accepted,
+    responses=NOT_FOUND,
+    summary="Set (or with an empty string remove) the domain's redirect URL",
+    openapi_extra=body_of(schemas.RedirectRequest),
+)
+def set_redirect_url(domain_name: str, account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> dict[str, Any]:
+    issues = FieldIssues()
+    url = _optional_setting(issues, body, "domain_redirect_url", lambda v: check.web_url(issues, "domain_redirect_url", v))
+    issues.raise_if_any()
+    with runtime.db.write() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        domains.set_redirect_url(session, runtime, domain, url, field="domain_redirect_url")
+    return {"success": True}
+
+
+@router.patch(
+    "/{domain_name}/set_email_forwarding",
+    status_code=202,
+    response_model=schemas.Accepted,
+    responses=NOT_FOUND,
+    summary="Set (or with an empty string remove) the domain's email forwarding",
+    openapi_extra=body_of(schemas.ForwardingRequest),
+)
+def set_email_forwarding(domain_name: str, account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> dict[str, Any]:
+    issues = FieldIssues()
+    address = _optional_setting(
+        issues, body, "email_forward_address", lambda v: check.email_address(issues, "email_forward_address", v)
+    )
+    issues.raise_if_any()
+    with runtime.db.write() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        domains.set_email_forwarding(session, runtime, domain, address)
+    return {"success": True}
+
+
+@router.patch(
+    "/{domain_name}/mailboxes/{mailbox_email}/profile_picture",
+    response_model=schemas.Success,
+    responses=NOT_FOUND,
+    summary="Set a mailbox's profile picture",
+    openapi_extra=body_of(schemas.AvatarRequest),
+)
+def set_profile_picture(
+    domain_name: str, mailbox_email: str, account: AccountDep, runtime: RuntimeDep, body: BodyDep
+) -> dict[str, Any]:
+    avatar = body.get("avatar")
+    issues = FieldIssues()
+    if avatar is None or avatar == "":
+        issues.add("avatar", check.REQUIRED, check.shown(avatar))
+    elif not isinstance(avatar, str):
+        issues.add("avatar", "Must be a base64-encoded PNG or JPEG image", check.shown(avatar))
+    else:
+        try:
+            picture = check_picture(decode_base64(avatar))
+        except PictureRejected as exc:
+            issues.add("avatar", str(exc), avatar[:64] + ("..." if len(avatar) > 64 else ""))
+    issues.raise_if_any()
+    with runtime.db.write() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        mailbox = mailboxes.get_mailbox(session, domain, mailbox_email)
+        mailboxes.set_profile_picture(session, runtime, mailbox, picture)
+    return {"success": True}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _place(
+    runtime: Runtime,
+    account: Account,
+    endpoint: str,
+    body: dict[str, Any],
+    idempotency_key: str | None,
+    plan: Callable[[Session], OrderPlan],
+) -> Response:
+    """Plan (reads, may ask the registrar), then record + charge + enqueue in one transaction.
+
+    A unique-claim collision with a concurrent order means the other request won: the retry
+    then sees its claim (or its idempotency record) and answers accordingly."""
+    key = idempotency.validate_key(idempotency_key)
+    digest = idempotency.request_hash(endpoint, body)
+    if key:
+        with runtime.db.read() as session:
+            stored = idempotency.replay(session, account.id, key, endpoint, digest)
+        if stored:
+            return JSONResponse(stored.body, status_code=stored.status_code)
+    with runtime.db.read() as session:
+        planned = plan(session)
+    for attempt in range(2):
+        try:
+            with runtime.db.write() as session:
+                stored = idempotency.replay(session, account.id, key, endpoint, digest) if key else None
+                if stored:
+                    return JSONResponse(stored.body, status_code=stored.status_code)
+                answer = accepted_body(orders.place_order(session, runtime, planned))
+                if key:
+                    idempotency.remember(session, account.id, key, endpoint, digest, 202, answer)
+            return JSONResponse(answer, status_code=202)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _provider_param(issues: FieldIssues, runtime: Runtime, provider: str | None) -> str | None:
+    if not provider:
+        issues.add("provider", check.REQUIRED, None)
+        return None
+    if provider not in runtime.providers.mailbox_provider_names:
+        issues.add("provider", orders.provider_sentence(runtime.providers), provider)
+        return None
+    return provider
+
+
+def _array(issues: FieldIssues, body: dict[str, Any], name: str, max_items: int) -> list[Any]:
+    value = body.get(name)
+    if value is None:
+        issues.add(name, check.REQUIRED, None)
+    elif not isinstance(value, list):
+        issues.add(name, "Must be an array", check.shown(value))
+    elif not value:
+        issues.add(name, "Must contain at least one item", "[]")
+    elif len(value) > max_items:
+        issues.add(name, f"Must contain at most {max_items} items", f"{len(value)} items")
+    else:
+        return value
+    return []
+
+
+def _mailboxes(issues: FieldIssues, body: dict[str, Any], max_items: int) -> list[RequestedMailbox]:
+    items = []
+    for i, item in enumerate(_array(issues, body, "mailboxes", max_items)):
+        if not isinstance(item, dict):
+            issues.add(f"mailboxes[{i}]", "Must be an object with first_name, last_name and email", check.shown(item))
+            continue
+        items.append(RequestedMailbox.at(f"mailboxes[{i}]", item.get("email"), item.get("first_name"), item.get("last_name")))
+    return items
+
+
+def _optional_setting(issues: FieldIssues, body: dict[str, Any], name: str, validate: Callable[[Any], str | None]) -> str | None:
+    """A setting where "" removes it and a missing field is an error."""
+    if name not in body or body[name] is None:
+        issues.add(name, check.REQUIRED, None)
+        return None
+    value = body[name]
+    if value == "":
+        return None
+    return validate(value)
+
+
+def _availability(answer: Any) -> dict[str, Any]:
+    return {"domain": answer.domain, "available": answer.available, "price": answer.price.as_price() if answer.price else None}
+
+
+def _public_base(request: Request, runtime: Runtime) -> str:
+    return (runtime.settings.public_url or str(request.base_url)).rstrip("/")
+

@@ -1,0 +1,226 @@
+"""Shapes of the Woodpecker-style face, for the OpenAPI schema and response serialisation.
+
+Request bodies are parsed by hand (so every problem is reported at once, in the seeds' words);
+the request models here document them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Provider = Literal["MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT"]
+
+
+class Price(BaseModel):
+    amount: str = Field(examples=["13.00"], description="Decimal amount with two digits after the point")
+    currency: str = Field(examples=["USD"])
+
+
+class ProviderItem(BaseModel):
+    name: Provider
+    currency: str
+    email_account_price: str = Field(description="Monthly price of one mailbox, in the account currency", examples=["6.00"])
+
+
+class ProvidersResponse(BaseModel):
+    providers: list[ProviderItem]
+
+
+class AvailabilityItem(BaseModel):
+    domain: str
+    available: bool
+    price: Price | None = Field(description="One year's registration; null when unavailable or not sold")
+
+
+class AvailabilitySearchResponse(BaseModel):
+    provider: Provider
+    query: str
+    domains: list[AvailabilityItem]
+
+
+class AvailabilityListResponse(BaseModel):
+    provider: Provider
+    domains: list[AvailabilityItem]
+
+
+class AvailabilityListRequest(BaseModel):
+    domains: list[str] = Field(min_length=1, max_length=50, examples=[["piedpiper.com", "piedpiper.io"]])
+
+
+class OwnerConfiguration(BaseModel):
+    default_domain_redirect_url: str | None = Field(None, description="Applied as the redirect URL of newly ordered domains")
+    default_email_forward_address: str | None = Field(None, description="Applied as the email forwarding of newly ordered domains")
+
+
+class OwnerContact(BaseModel):
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    company_name: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    country: str | None = Field(description="ISO 3166-1 alpha-2 code")
+    zip_code: str | None
+    phone: str | None = Field(examples=["+1.5555555555"])
+
+
+class Owner(OwnerContact):
+    configuration: OwnerConfiguration
+
+
+class OwnerRequest(BaseModel):
+    email: str
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    company_name: str | None = Field(None, max_length=200)
+    address: str = Field(max_length=300)
+    city: str = Field(max_length=100)
+    state: str = Field(max_length=100)
+    country: str = Field(description="ISO 3166-1 alpha-2 code", examples=["US"])
+    zip_code: str = Field(max_length=20)
+    phone: str = Field(examples=["+1.5555555555"])
+    configuration: OwnerConfiguration | None = None
+
+
+class MailboxOrderItem(BaseModel):
+    first_name: str = Field(max_length=60, description="Mailbox owner's first name, shown as the 'from name'")
+    last_name: str = Field(max_length=60, description="Mailbox owner's last name, shown as the 'from name'")
+    email: str = Field(description="Mailbox address to order", examples=["richard@piedpiper.com"])
+
+
+class OrderDomainsRequest(BaseModel):
+    provider: Provider
+    domains: list[str] = Field(min_length=1, description="Unique; must not already exist for the account")
+    mailboxes: list[MailboxOrderItem] = Field(min_length=1)
+
+
+class OrderMailboxesRequest(BaseModel):
+    mailboxes: list[MailboxOrderItem] = Field(min_length=1, description="Mailboxes for the account's existing active domains")
+
+
+class OrderAccepted(BaseModel):
+    order_id: str
+    status: Literal["processing"]
+    total: Price
+
+
+class OrderItemStatus(BaseModel):
+    name: str
+    status: str
+    failure_reason: str | None
+
+
+class OrderStatusResponse(BaseModel):
+    order_id: str
+    kind: Literal["domains", "mailboxes"]
+    status: Literal["processing", "completed", "partially_completed", "failed"]
+    total: Price
+    created: str
+    completed: str | None
+    domains: list[OrderItemStatus]
+    mailboxes: list[OrderItemStatus]
+
+
+class DomainItem(BaseModel):
+    domain: str
+    mailboxes_count: int = Field(description="Mailboxes not deleted or failed")
+    provider: Provider
+    is_custom_domain: bool
+    is_ready: bool
+    expires: str | None
+    created: str
+
+
+class DomainList(BaseModel):
+    domains: list[DomainItem]
+
+
+class DomainDetail(DomainItem):
+    owner: OwnerContact
+    email_forward_address: str | None
+    domain_redirect_url: str | None
+    max_mailboxes: int
+    all_mailboxes_are_ready: bool
+    status: Literal["ordered", "registered", "dns_configured", "ready", "failed"] = Field(
+        description="Mailwright extension: where provisioning stands"
+    )
+    failure_reason: str | None = Field(description="Mailwright extension: why the domain failed (it was refunded)")
+
+
+class MailboxItem(BaseModel):
+    first_name: str
+    last_name: str
+    email: str
+    provider: Provider
+    status: Literal["ORDERED", "PAID", "FAILED"] = Field(
+        description="ORDERED while being set up, PAID once live; FAILED (refunded) is a Mailwright extension"
+    )
+
+
+class MailboxList(BaseModel):
+    mailboxes: list[MailboxItem]
+
+
+class MailboxDetail(BaseModel):
+    login: str
+    authenticator: str | None = Field(description="The current RFC 6238 one-time code; null until the mailbox is live")
+    smtp_server: str | None
+    smtp_password: str | None
+    smtp_port: int | None
+    imap_server: str | None
+    imap_email: str | None
+    imap_password: str | None
+    imap_port: int | None
+    created: str
+    profile_picture: str | None = Field(description="URL of the profile picture")
+    email: str
+    first_name: str
+    last_name: str
+    status: Literal["ORDERED", "PAID", "FAILED"]
+    failure_reason: str | None
+
+
+class RedirectRequest(BaseModel):
+    domain_redirect_url: str = Field(description="http(s) URL; an empty string removes the redirect")
+
+
+class ForwardingRequest(BaseModel):
+    email_forward_address: str = Field(description="Email address; an empty string removes the forwarding")
+
+
+class AvatarRequest(BaseModel):
+    avatar: str = Field(description="Base64 PNG or JPEG without a data: prefix; at most 5 MB and 4096x4096 pixels")
+
+
+class Accepted(BaseModel):
+    success: bool = True
+
+
+class Success(BaseModel):
+    success: bool
+
+
+class ProblemBody(BaseModel):
+    title: str
+    status: int
+    details: str
+    timestamp: str
+
+
+class FieldIssueBody(BaseModel):
+    field: str
+    issue: str
+    value: str | None
+
+
+class ValidationErrorBody(BaseModel):
+    type: Literal["validation_error"]
+    message: str
+    code: str = Field(
+        description="invalid_fields, or a business code: domain_owner_required, insufficient_funds, payment_failed, "
+        "domain_unavailable, domain_price_unavailable, domain_not_ready, idempotency_key_reused"
+    )
+    request_id: str | None
+    fields: list[FieldIssueBody] | None

@@ -1,0 +1,95 @@
+"""The FastAPI application: both API faces over one runtime, error handlers, health checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+
+from mailwright import __version__
+from mailwright.api.deps import refuse_declared_oversize
+from mailwright.api.errors import Faces, HttpProblem, install_error_handlers
+from mailwright.api.middleware import BodyLimit, RequestContext
+from mailwright.api.ratelimit import RateLimiter
+from mailwright.api.woodpecker import schemas as woodpecker_schemas
+from mailwright.api.woodpecker.errors import WoodpeckerErrors
+from mailwright.api.woodpecker.presenters import PICTURES_PATH
+from mailwright.api.woodpecker.routes import router as woodpecker_router
+from mailwright.db import migrate
+from mailwright.mailboxes import service as mailboxes
+from mailwright.runtime import Runtime
+
+# Hand-parsed request bodies, documented under components/schemas.
+DOCUMENTED_MODELS = (
+    woodpecker_schemas.AvailabilityListRequest,
+    woodpecker_schemas.OwnerRequest,
+    woodpecker_schemas.OrderDomainsRequest,
+    woodpecker_schemas.OrderMailboxesRequest,
+    woodpecker_schemas.RedirectRequest,
+    woodpecker_schemas.ForwardingRequest,
+    woodpecker_schemas.AvatarRequest,
+)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Mailwright",
+        version=__version__,
+        description="Domains, DNS and mailboxes for cold email: the Woodpecker-style API under /rest/v2/domains.",
+        dependencies=[Depends(refuse_declared_oversize)],
+    )
+    app.state.runtime = runtime
+    app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
+    install_error_handlers(app, Faces(default=WoodpeckerErrors()))
+    app.include_router(woodpecker_router)
+    _add_service_routes(app)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _add_service_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["Operations"], summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["Operations"], summary="The database is reachable and migrated")
+    def readyz(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            runtime.db.ping()
+            current = migrate.is_current(runtime.db)
+        except Exception as exc:  # any failure to reach the database means not ready
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        if not current:
+            return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get(PICTURES_PATH + "/{picture_id}", tags=["Media"], summary="A mailbox profile picture (unguessable URL)")
+    def profile_picture(picture_id: str, request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        with runtime.db.read() as session:
+            picture = mailboxes.get_picture(session, picture_id)
+            if picture is None:
+                raise HttpProblem(404, "Picture not found")
+            return Response(
+                picture.data,
+                media_type=picture.content_type,
+                headers={"Cache-Control": "public, max-age=86400, immutable"},
+            )
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in DOCUMENTED_MODELS:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,78 @@
+"""What can be bought and for how much: mailbox prices per provider, domain availability and
+yearly prices, and name suggestions for a phrase."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import idna
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mailwright.domains.models import Domain
+from mailwright.domains.names import normalize_domain
+from mailwright.money import Money
+from mailwright.providers.base import Availability
+from mailwright.providers.registry import Providers
+
+MAX_SUGGESTIONS = 20
+_PREFIXES = ("get", "try", "hello", "meet", "join")
+_SUFFIXES = ("hq", "mail", "team", "app", "now")
+
+
+@dataclass(frozen=True)
+class ProviderPrice:
+    name: str
+    price: Money
+
+
+def mailbox_prices(providers: Providers, currency: str) -> list[ProviderPrice]:
+    return [
+        ProviderPrice(name, providers.mailbox_host(name).monthly_price(currency))
+        for name in providers.mailbox_provider_names
+    ]
+
+
+def check_domains(session: Session, providers: Providers, names: list[str], currency: str) -> list[Availability]:
+    """The registrar's answer, except that a name already held by any Mailwright account is taken."""
+    if not names:
+        return []
+    held = set(session.scalars(sa.select(Domain.name_claim).where(Domain.name_claim.in_(names))))
+    return [
+        Availability(a.domain, False, None) if a.domain in held else a
+        for a in providers.registrar.check(names, currency)
+    ]
+
+
+def _phrase_words(phrase: str) -> tuple[list[str], str | None]:
+    """Words of a phrase in Unicode, and the TLD it named if any ("piedpiper.io" -> io)."""
+    text = phrase.strip().lower()
+    as_domain = normalize_domain(text) if "." in text else None
+    if as_domain is not None:
+        label, _, tld = as_domain.partition(".")
+        return [idna.decode(label)], tld
+    return [w for w in re.split(r"[^\w]+|_", text) if w], None
+
+
+def suggest_names(phrase: str, tlds: tuple[str, ...]) -> list[str] | None:
+    """Sensible names for a phrase: the phrase itself on every TLD (the one it named first), then
+    common prefixes and suffixes on the most popular TLDs. None when the phrase has no usable word.
+
+    "Pied Piper" -> piedpiper.com, piedpiper.net, ..., pied-piper.com, ..., getpiedpiper.com, ...
+    """
+    words, wanted_tld = _phrase_words(phrase)
+    if not words:
+        return None
+    ordered_tlds = ([wanted_tld] if wanted_tld else []) + [t for t in tlds if t != wanted_tld]
+    base = "".join(words)
+    labels = [base] + (["-".join(words)] if len(words) > 1 else [])
+    candidates = [f"{label}.{tld}" for label in labels for tld in ordered_tlds]
+    variants = [p + base for p in _PREFIXES] + [base + s for s in _SUFFIXES]
+    candidates += [f"{variant}.{tld}" for variant in variants for tld in ordered_tlds[:2]]
+    names: list[str] = []
+    for candidate in candidates:
+        name = normalize_domain(candidate)
+        if name is not None and name not in names:
+            names.append(name)
+    return names[:MAX_SUGGESTIONS] or None

@@ -1,0 +1,342 @@
+"""`mailwright`: serve the product and operate it. Every command reads the same settings
+(MAILWRIGHT_* environment variables) and accepts --json for scripts: one JSON object on stdout."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mailwright import logs, runtime as runtime_module
+from mailwright.accounts import service as accounts
+from mailwright.clock import iso
+from mailwright.config import Settings, load_settings
+from mailwright.db import migrate
+from mailwright.errors import NotFound
+from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
+from mailwright.runtime import Runtime
+from mailwright.wallet import service as wallet
+
+app = typer.Typer(help="Mailwright: domains, DNS and mailboxes for cold email.", no_args_is_help=True, add_completion=False)
+accounts_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (shown once, stored as hashes).", no_args_is_help=True)
+wallet_app = typer.Typer(help="Prepaid wallets.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(wallet_app, name="wallet")
+app.add_typer(db_app, name="db")
+
+console = Console()
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object and nothing else.")]
+
+
+def main() -> None:
+    app()
+
+
+@contextmanager
+def opened(settings: Settings | None = None) -> Iterator[Runtime]:
+    """A runtime on a migrated database, for one command."""
+    settings = settings or load_settings()
+    logs.configure("WARNING", settings.log_format)
+    rt = runtime_module.build(settings, create_secret_key=True)
+    try:
+        migrate.upgrade(rt.db)
+        runtime_module.install(rt)
+        yield rt
+    finally:
+        runtime_module.install(None)
+        rt.close()
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(as_json: bool, payload: dict[str, Any], human: str | Table) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload))
+    else:
+        console.print(human)
+
+
+def _money(text: str, currency: str) -> Money:
+    try:
+        return Money(parse_minor(text), currency)
+    except InvalidAmount:
+        fail(f"{text!r} is not an amount like 500.00", 2)
+        raise
+
+
+# ------------------------------------------------------------------ serve / worker
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run `mailwright worker` elsewhere.")] = False,
+) -> None:
+    """Run the API and (unless --no-worker) the provisioning worker, migrating the database first."""
+    import uvicorn
+
+    from mailwright.app import create_app
+    from mailwright.provisioning import worker
+
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    rt = runtime_module.build(settings, create_secret_key=True)
+    migrate.upgrade(rt.db)
+    runtime_module.install(rt)
+    _create_demo_account(rt, host, port)
+    if not no_worker:
+        worker.launch(rt)
+    try:
+        uvicorn.run(create_app(rt), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+    finally:
+        if not no_worker:
+            worker.shutdown()
+        rt.close()
+
+
+@app.command(name="worker")
+def run_worker() -> None:
+    """Run only the provisioning worker (several may run against one PostgreSQL database)."""
+    from mailwright.provisioning import worker
+
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    rt = runtime_module.build(settings, create_secret_key=True)
+    migrate.upgrade(rt.db)
+    runtime_module.install(rt)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.launch(rt)
+    typer.echo("Mailwright worker running; Ctrl-C to stop.", err=True)
+    stop.wait()
+    worker.shutdown()
+    rt.close()
+
+
+def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
+    """On first start with an empty database: an account with sandbox credit, its key printed once."""
+    if not rt.settings.demo_account:
+        return
+    with rt.db.write() as session:
+        if accounts.has_any_account(session):
+            return
+        credit = Money(parse_minor(rt.settings.demo_credit), "USD")
+        account, api_key = accounts.create_account(session, "Demo", "USD", credit=credit, is_demo=True)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(
+        f"\nCreated a demo account ({account.id}) with {credit.decimal} USD of sandbox credit.\n"
+        f"Its API key, shown only this once: {api_key}\n"
+        f"Try it:  curl -s -H 'x-api-key: {api_key}' http://{shown_host}:{port}/rest/v2/domains/providers\n",
+        flush=True,
+    )
+
+
+# ------------------------------------------------------------------ db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (serve and every command do this themselves)."""
+    with opened() as rt:
+        typer.echo(f"Database at revision {migrate.current_revision(rt.db)}")
+
+
+# ------------------------------------------------------------------ accounts and keys
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="Customer name.")],
+    currency: Annotated[str, typer.Option(help=f"Wallet currency: {', '.join(CURRENCIES)}.")] = "USD",
+    credit: Annotated[str | None, typer.Option(help="Opening credit, e.g. 500.00.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an account and its first API key."""
+    currency = currency.upper()
+    if currency not in CURRENCIES:
+        fail(f"currency must be one of {', '.join(CURRENCIES)}", 2)
+    if not name.strip():
+        fail("name must not be empty", 2)
+    opening = _money(credit, currency) if credit else None
+    with opened() as rt, rt.db.write() as session:
+        account, api_key = accounts.create_account(session, name.strip(), currency, credit=opening)
+    emit(
+        as_json,
+        {"account_id": account.id, "api_key": api_key},
+        f"Account {account.id} created.\nAPI key (shown only this once): {api_key}",
+    )
+
+
+@accounts_app.command("list")
+def accounts_list(as_json: JsonOption = False) -> None:
+    """Every account with its balance."""
+    with opened() as rt, rt.db.read() as session:
+        rows = [(a, wallet.balance(session, a)) for a in accounts.list_accounts(session)]
+    payload = {
+        "accounts": [
+            {
+                "account_id": a.id,
+                "name": a.name,
+                "currency": a.currency,
+                "balance": b.decimal,
+                "wallet_frozen": a.wallet_frozen,
+                "created": iso(a.created_at),
+            }
+            for a, b in rows
+        ]
+    }
+    table = Table("Account", "Name", "Balance", "Created")
+    for a, b in rows:
+        table.add_row(a.id, a.name, f"{b.decimal} {a.currency}" + (" (frozen)" if a.wallet_frozen else ""), iso(a.created_at))
+    emit(as_json, payload, table)
+
+
+@keys_app.command("create")
+def keys_create(account_id: str, as_json: JsonOption = False) -> None:
+    """Create another API key for an account."""
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                key, plain = accounts.create_key(session, account_id)
+        except NotFound:
+            fail(f"no account {account_id}")
+    emit(as_json, {"key_id": key.id, "account_id": account_id, "api_key": plain}, f"Key {key.id} created.\nAPI key (shown only this once): {plain}")
+
+
+@keys_app.command("list")
+def keys_list(account_id: str, as_json: JsonOption = False) -> None:
+    """An account's keys (their first characters only)."""
+    with opened() as rt, rt.db.read() as session:
+        keys = accounts.list_keys(session, account_id)
+    payload = {
+        "keys": [
+            {"key_id": k.id, "prefix": k.prefix, "created": iso(k.created_at), "revoked": iso(k.revoked_at)} for k in keys
+        ]
+    }
+    table = Table("Key", "Starts with", "Created", "Revoked")
+    for k in keys:
+        table.add_row(k.id, k.prefix + "...", iso(k.created_at), iso(k.revoked_at) or "")
+    emit(as_json, payload, table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, as_json: JsonOption = False) -> None:
+    """Revoke a key at once; requests with it are refused from now on."""
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                key = accounts.revoke_key(session, key_id)
+        except NotFound:
+            fail(f"no API key {key_id}")
+    emit(as_json, {"key_id": key.id, "revoked": iso(key.revoked_at)}, f"Key {key.id} revoked.")
+
+
+# ------------------------------------------------------------------ wallet
+
+
+@wallet_app.command("credit")
+def wallet_credit(
+    account_id: str,
+    amount: str,
+    note: Annotated[str | None, typer.Option(help="Why; shown in the ledger.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add prepaid funds to an account's wallet."""
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                account = wallet.lock_account(session, account_id)
+                money = _money(amount, account.currency)
+                if money.minor <= 0:
+                    fail("the amount must be positive", 2)
+                entry = wallet.credit(session, account, money, note or "Credit")
+                balance = wallet.balance(session, account)
+        except NotFound:
+            fail(f"no account {account_id}")
+    emit(
+        as_json,
+        {"entry_id": entry.id, "balance": balance.decimal, "currency": balance.currency},
+        f"Credited {money.decimal} {money.currency}; balance {balance.decimal} {balance.currency}.",
+    )
+
+
+@wallet_app.command("show")
+def wallet_show(
+    account_id: str,
+    limit: Annotated[int, typer.Option(help="How many recent entries.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Balance and recent ledger entries."""
+    with opened() as rt:
+        try:
+            with rt.db.read() as session:
+                account = accounts.get_account(session, account_id)
+                balance = wallet.balance(session, account)
+                entries = wallet.recent_entries(session, account_id, limit)
+        except NotFound:
+            fail(f"no account {account_id}")
+    payload = {
+        "balance": balance.decimal,
+        "currency": balance.currency,
+        "entries": [
+            {
+                "entry_id": e.id,
+                "created": iso(e.created_at),
+                "kind": e.kind,
+                "amount": Money(e.amount_minor, e.currency).decimal,
+                "description": e.description,
+                "order_id": e.order_id,
+                "domain_id": e.domain_id,
+                "mailbox_id": e.mailbox_id,
+            }
+            for e in entries
+        ],
+    }
+    table = Table("When", "Kind", "Amount", "Description", title=f"Balance {balance.decimal} {balance.currency}")
+    for e in entries:
+        table.add_row(iso(e.created_at), e.kind, Money(e.amount_minor, e.currency).decimal, e.description)
+    emit(as_json, payload, table)
+
+
+def _set_frozen(account_id: str, frozen: bool, as_json: bool) -> None:
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                account = wallet.lock_account(session, account_id)
+                account.wallet_frozen = frozen
+        except NotFound:
+            fail(f"no account {account_id}")
+    state = "frozen" if frozen else "unfrozen"
+    emit(as_json, {"account_id": account_id, "wallet_frozen": frozen}, f"Wallet of {account_id} {state}.")
+
+
+@wallet_app.command("freeze")
+def wallet_freeze(account_id: str, as_json: JsonOption = False) -> None:
+    """Refuse payments from this wallet (orders then fail with payment_failed)."""
+    _set_frozen(account_id, True, as_json)
+
+
+@wallet_app.command("unfreeze")
+def wallet_unfreeze(account_id: str, as_json: JsonOption = False) -> None:
+    """Accept payments from this wallet again."""
+    _set_frozen(account_id, False, as_json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Settings, read once from MAILWRIGHT_* environment variables."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAILBOX_PROVIDERS = ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAILWRIGHT_", extra="ignore")
+
+    data_dir: Path = Path("./mailwright-data")
+    # Empty means a SQLite file inside data_dir.
+    database_url: str = ""
+    # Base URL clients reach this service at (for links such as profile pictures); empty: as requested.
+    public_url: str = ""
+    # Fernet keys (or any long passphrases), comma-separated, newest first.
+    # Empty: `serve` keeps a generated key in data_dir/secret.key.
+    secret_key: str = ""
+
+    # API protection.
+    rate_limit_per_minute: int = Field(600, ge=1)
+    rate_limit_burst: int = Field(60, ge=1)
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
+    # Catalogue limits.
+    max_mailboxes_per_domain: int = Field(5, ge=1)
+    # JSON object overriding the maximum per provider, e.g. {"MICROSOFT": 10}.
+    max_mailboxes_by_provider: str = "{}"
+    max_domains_per_order: int = Field(50, ge=1)
+    max_mailboxes_per_order: int = Field(250, ge=1)
+
+    # First start on an empty database.
+    demo_account: bool = True
+    demo_credit: str = "500.00"
+
+    # Provisioning.
+    queue_poll_seconds: float = Field(1.0, gt=0)
+    # Transient provider errors: attempts per step, first pause (doubling each time).
+    step_max_attempts: int = Field(6, ge=1)
+    step_retry_seconds: float = Field(1.0, ge=0)
+    # How long mailboxes ordered on a domain that is still being set up wait for it.
+    domain_wait_max_seconds: int = Field(48 * 3600, ge=1)
+    sandbox_latency_ms: int = Field(0, ge=0)
+    dmarc_rua: str = ""
+    app_version: str = "mailwright-1"
+
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @field_validator("max_mailboxes_by_provider")
+    @classmethod
+    def _valid_json_map(cls, value: str) -> str:
+        parsed = json.loads(value or "{}")
+        if not isinstance(parsed, dict) or not all(
+            isinstance(v, int) and v > 0 for v in parsed.values()
+        ):
+            raise ValueError("must be a JSON object of provider name to positive integer")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'mailwright.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def max_mailboxes_for(self, provider: str) -> int:
+        overrides = json.loads(self.max_mailboxes_by_provider or "{}")
+        return int(overrides.get(provider, self.max_mailboxes_per_domain))
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,27 @@
+"""Imports every model so the metadata (and Alembic) sees all tables."""
+
+from mailwright.accounts.models import Account, ApiKey
+from mailwright.db.base import Base
+from mailwright.dns.models import DnsRecord
+from mailwright.domains.models import Domain
+from mailwright.mailboxes.models import Mailbox, ProfilePicture
+from mailwright.orders.models import IdempotencyRecord, Order
+from mailwright.owners.models import DomainOwner
+from mailwright.providers.sandbox.models import (
+    SandboxAttempt,
+    SandboxCall,
+    SandboxDnsRecord,
+    SandboxDomain,
+    SandboxHostKey,
+    SandboxMailbox,
+    SandboxZone,
+)
+from mailwright.wallet.models import LedgerEntry
+
+metadata = Base.metadata
+
+__all__ = [
+    "Account", "ApiKey", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
+    "Order", "ProfilePicture", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
+    "SandboxHostKey", "SandboxMailbox", "SandboxZone", "metadata",
+]

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailwright import clock
+from mailwright.db.base import Base, UTCDateTime
+from mailwright.ids import new_id
+
+
+class DomainStatus:
+    ORDERED = "ordered"  # paid, waiting for the registrar
+    REGISTERED = "registered"  # registered, DNS not yet in place
+    DNS_CONFIGURED = "dns_configured"  # records published, not yet seen served
+    READY = "ready"  # records verified; mailboxes may go live
+    FAILED = "failed"  # refunded; see failure_reason
+    IN_PROGRESS = (ORDERED, REGISTERED, DNS_CONFIGURED)
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+
+    id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True, nullable=True)
+    # ASCII (IDNA A-label) form, lowercase, no trailing dot.
+    name: Mapped[str] = mapped_column(String(253), index=True)
+    # Equal to `name` while the domain holds the name; NULL once failed or released, so that a
+    # unique index lets only one live domain of a name exist across all accounts.
+    name_claim: Mapped[str | None] = mapped_column(String(253), unique=True, nullable=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=DomainStatus.ORDERED)
+    failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    is_custom_domain: Mapped[bool] = mapped_column(Boolean, default=False)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    max_mailboxes: Mapped[int] = mapped_column(Integer)
+    # The registrant contact as it was when the domain was ordered (JSON).
+    owner_snapshot: Mapped[str] = mapped_column(Text)
+    domain_redirect_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    email_forward_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # Bumped on every change to the settings above; the provider has them once applied catches up.
+    settings_version: Mapped[int] = mapped_column(Integer, default=0)
+    settings_applied_version: Mapped[int] = mapped_column(Integer, default=0)
+    dkim_selector: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    dkim_private_key_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

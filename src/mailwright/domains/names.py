@@ -1,0 +1,65 @@
+"""Domain names and mailbox addresses: IDNA normalisation and the public suffix list.
+
+tldextract runs on its bundled snapshot of the list; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import idna
+import tldextract
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
+MAX_DOMAIN_LENGTH = 253
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> tldextract.TLDExtract:
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+
+
+def normalize_domain(raw: object) -> str | None:
+    """The registrable domain in ASCII lowercase (münchen.de -> xn--mnchen-3ya.de), or None
+    when `raw` is not a name one can register: no public suffix, a bare suffix, a subdomain."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip().rstrip(".")
+    if not text or len(text) > MAX_DOMAIN_LENGTH or any(c.isspace() for c in text):
+        return None
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):
+        return None
+    if len(ascii_name) > MAX_DOMAIN_LENGTH or not all(_LABEL.match(label) for label in ascii_name.split(".")):
+        return None
+    parts = _extractor()(ascii_name)
+    if not parts.suffix or not parts.domain or parts.subdomain:
+        return None
+    return ascii_name
+
+
+def registrable_suffix(domain: str) -> str:
+    return _extractor()(domain).suffix
+
+
+def split_email(raw: object) -> tuple[str, str] | None:
+    """(local part, normalised domain) of a mailbox address Mailwright can create, or None.
+    Local parts are ASCII letters, digits, dots, hyphens and underscores: every host accepts those."""
+    if not isinstance(raw, str) or raw.count("@") != 1:
+        return None
+    local, _, domain_part = raw.strip().partition("@")
+    local = local.lower()
+    if not _LOCAL_PART.match(local) or ".." in local:
+        return None
+    domain = normalize_domain(domain_part)
+    return None if domain is None else (local, domain)
+
+
+def to_unicode(domain: str) -> str:
+    try:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
+        return domain

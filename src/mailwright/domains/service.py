@@ -1,0 +1,76 @@
+"""Reading an account's domains, and changing the settings a customer controls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mailwright.domains.models import Domain, DomainStatus
+from mailwright.domains.names import normalize_domain
+from mailwright.errors import FieldIssue, NotFound, RuleViolation
+from mailwright.mailboxes.models import Mailbox, MailboxStatus
+
+if TYPE_CHECKING:
+    from mailwright.runtime import Runtime
+
+SYNC_DOMAIN_SETTINGS_WORKFLOW = "sync_domain_settings"
+
+
+def list_domains(session: Session, account_id: str) -> list[Domain]:
+    return list(session.scalars(sa.select(Domain).where(Domain.account_id == account_id).order_by(Domain.created_at, Domain.name)))
+
+
+def get_domain(session: Session, account_id: str, name: str) -> Domain:
+    """The account's domain of that name: the live one if any, else the most recent attempt."""
+    normalized = normalize_domain(name) or name.lower()
+    domain = session.scalar(
+        sa.select(Domain)
+        .where(Domain.account_id == account_id, Domain.name == normalized)
+        .order_by(Domain.name_claim.is_(None), Domain.created_at.desc())
+        .limit(1)
+    )
+    if domain is None:
+        raise NotFound("domain")
+    return domain
+
+
+def mailbox_counts(session: Session, domain_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """domain id -> (mailboxes held, of which live)."""
+    if not domain_ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            Mailbox.domain_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((Mailbox.status == MailboxStatus.LIVE, 1), else_=0)),
+        )
+        .where(Mailbox.domain_id.in_(domain_ids), Mailbox.email_claim.is_not(None))
+        .group_by(Mailbox.domain_id)
+    ).all()
+    return {domain_id: (int(total), int(live or 0)) for domain_id, total, live in rows}
+
+
+def set_redirect_url(session: Session, runtime: Runtime, domain: Domain, url: str | None, *, field: str) -> None:
+    if domain.status != DomainStatus.READY:
+        raise RuleViolation(
+            "domain_not_ready",
+            "The domain is not ready yet",
+            [FieldIssue(field, "A redirect URL can be set once the domain is ready (is_ready is true)", url or "")],
+        )
+    domain.domain_redirect_url = url
+    _settings_changed(session, runtime, domain)
+
+
+def set_email_forwarding(session: Session, runtime: Runtime, domain: Domain, address: str | None) -> None:
+    domain.email_forward_address = address
+    _settings_changed(session, runtime, domain)
+
+
+def _settings_changed(session: Session, runtime: Runtime, domain: Domain) -> None:
+    domain.settings_version += 1
+    session.flush()
+    runtime.enqueue(
+        session, SYNC_DOMAIN_SETTINGS_WORKFLOW, f"domain-settings-{domain.id}-v{domain.settings_version}", domain.id
+    )

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailwright import clock
+from mailwright.db.base import Base, UTCDateTime
+from mailwright.ids import new_id
+
+
+class MailboxStatus:
+    ORDERED = "ordered"  # paid, waiting for its domain or the mailbox host
+    LIVE = "live"  # created at the host; credentials usable
+    FAILED = "failed"  # refunded; see failure_reason
+
+
+class Mailbox(Base):
+    __tablename__ = "mailboxes"
+
+    id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True, nullable=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    # Equal to `email` while the mailbox holds the address (see Domain.name_claim).
+    email_claim: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
+    local_part: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    provider: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=MailboxStatus.ORDERED)
+    failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # Encrypted at rest (Fernet); see mailwright.crypto.
+    password_enc: Mapped[str] = mapped_column(Text)
+    totp_secret_enc: Mapped[str] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    smtp_host: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    smtp_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imap_host: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    imap_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    profile_picture_id: Mapped[str | None] = mapped_column(String(43), nullable=True)
+    settings_version: Mapped[int] = mapped_column(Integer, default=0)
+    settings_applied_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    live_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ProfilePicture(Base):
+    """A checked PNG or JPEG, served at an unguessable URL so it can be used in <img>."""
+
+    __tablename__ = "profile_pictures"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    mailbox_id: Mapped[str] = mapped_column(ForeignKey("mailboxes.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,0 +1,89 @@
+"""Orders as the core sees them, whichever API face they came through.
+
+Each value carries the name of the field it came from in that face's request, so every
+problem can be reported against the caller's own field names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequestedDomain:
+    value: Any
+    field: str  # e.g. "domains[0]"
+
+
+@dataclass(frozen=True)
+class RequestedMailbox:
+    email: Any
+    first_name: Any
+    last_name: Any
+    email_field: str  # e.g. "mailboxes[0].email"
+    first_name_field: str
+    last_name_field: str
+
+    @classmethod
+    def at(cls, prefix: str, email: Any, first_name: Any, last_name: Any) -> RequestedMailbox:
+        return cls(email, first_name, last_name, f"{prefix}.email", f"{prefix}.first_name", f"{prefix}.last_name")
+
+
+@dataclass(frozen=True)
+class DomainOrderRequest:
+    provider: Any
+    domains: list[RequestedDomain]
+    mailboxes: list[RequestedMailbox]
+    provider_field: str = "provider"
+    domains_field: str = "domains"
+    mailboxes_field: str = "mailboxes"
+
+
+@dataclass(frozen=True)
+class MailboxOrderRequest:
+    mailboxes: list[RequestedMailbox]
+    mailboxes_field: str = "mailboxes"
+
+
+@dataclass
+class PlannedDomain:
+    name: str
+    provider: str
+    price_minor: int
+    max_mailboxes: int
+    field: str
+
+
+@dataclass
+class PlannedMailbox:
+    email: str
+    local_part: str
+    domain_name: str
+    first_name: str
+    last_name: str
+    provider: str
+    price_minor: int
+    field: str
+    # Set when the mailbox goes on a domain the account already has.
+    existing_domain_id: str | None = None
+
+
+@dataclass
+class OrderPlan:
+    kind: str  # domains | mailboxes
+    account_id: str
+    currency: str
+    domains: list[PlannedDomain] = field(default_factory=list)
+    mailboxes: list[PlannedMailbox] = field(default_factory=list)
+
+    @property
+    def total_minor(self) -> int:
+        return sum(d.price_minor for d in self.domains) + sum(m.price_minor for m in self.mailboxes)
+
+    def describe(self) -> str:
+        parts = []
+        if self.domains:
+            parts.append(f"{len(self.domains)} domain{'s' if len(self.domains) != 1 else ''} (1 year)")
+        if self.mailboxes:
+            parts.append(f"{len(self.mailboxes)} mailbox{'es' if len(self.mailboxes) != 1 else ''} (first month)")
+        return ", ".join(parts)

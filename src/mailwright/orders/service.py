@@ -1,0 +1,303 @@
+"""Placing orders: check everything, price it, then in ONE transaction record the order, its
+domains and mailboxes, debit the wallet and enqueue the provisioning workflow.
+
+Planning reads (and may ask the registrar about availability); it runs before the write
+transaction so a slow registrar never holds the database's write lock."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mailwright import validation as check
+from mailwright.accounts.models import Account
+from mailwright.catalog import service as catalog
+from mailwright.config import Settings
+from mailwright.crypto import new_password
+from mailwright.domains.models import Domain
+from mailwright.domains.names import normalize_domain, split_email
+from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, RuleViolation
+from mailwright.mailboxes.models import Mailbox
+from mailwright.money import Money
+from mailwright.orders.models import Order
+from mailwright.orders.requests import (
+    DomainOrderRequest,
+    MailboxOrderRequest,
+    OrderPlan,
+    PlannedDomain,
+    PlannedMailbox,
+    RequestedMailbox,
+)
+from mailwright.owners import service as owners
+from mailwright.providers.registry import Providers
+from mailwright.totp import new_seed
+from mailwright.wallet import service as wallet
+
+if TYPE_CHECKING:
+    from mailwright.runtime import Runtime
+
+NAME_MAX_LENGTH = 60
+EMAIL_DOMAIN_UNKNOWN = "Email domain must exist in order domains or active firm domains"
+DOMAIN_FORMAT = "Valid format is example.com"
+PROVISION_ORDER_WORKFLOW = "provision_order"
+
+
+@dataclass
+class _Target:
+    """A domain mailboxes may be ordered on: new in this order, or already the account's."""
+
+    provider: str | None
+    max_mailboxes: int
+    existing_mailboxes: int = 0
+    existing_domain_id: str | None = None
+
+
+def provider_sentence(providers: Providers) -> str:
+    return "Valid values are " + ", ".join(providers.mailbox_provider_names)
+
+
+def plan_domain_order(
+    session: Session,
+    settings: Settings,
+    providers: Providers,
+    account: Account,
+    request: DomainOrderRequest,
+    issues: FieldIssues | None = None,
+) -> OrderPlan:
+    """`issues` may already hold what the API face found wrong with the request's shape."""
+    issues = issues if issues is not None else FieldIssues()
+    provider = _provider(issues, providers, request.provider, request.provider_field)
+    account_domains = _active_domains(session, account.id)
+    new_domains: dict[str, str] = {}
+    for item in request.domains:
+        name = normalize_domain(item.value)
+        if name is None:
+            issues.add(item.field, DOMAIN_FORMAT, check.shown(item.value))
+        elif name in new_domains:
+            issues.add(item.field, "Domain is listed more than once in this order", item.value)
+        elif name in account_domains:
+            issues.add(
+                item.field,
+                "Domain already exists in your account; use the order mailboxes endpoint to add mailboxes",
+                item.value,
+            )
+        else:
+            new_domains[name] = item.field
+    limit = settings.max_mailboxes_for(provider) if provider else settings.max_mailboxes_per_domain
+    targets = {name: _Target(provider, limit) for name in new_domains} | _existing_targets(session, account_domains)
+    mailboxes = _plan_mailboxes(session, issues, request.mailboxes, targets, providers, account.currency)
+    issues.raise_if_any()
+    assert provider is not None
+
+    if owners.get_owner(session, account.id) is None:
+        raise RuleViolation(
+            "domain_owner_required",
+            "A domain owner is required before ordering domains: save one with POST /rest/v2/domains/owner",
+        )
+    prices = _domain_prices(session, providers, new_domains, account.currency)
+    domains = [PlannedDomain(name, provider, prices[name], limit, field) for name, field in new_domains.items()]
+    return OrderPlan("domains", account.id, account.currency, domains, mailboxes)
+
+
+def plan_mailbox_order(
+    session: Session,
+    settings: Settings,
+    providers: Providers,
+    account: Account,
+    request: MailboxOrderRequest,
+    issues: FieldIssues | None = None,
+) -> OrderPlan:
+    issues = issues if issues is not None else FieldIssues()
+    targets = _existing_targets(session, _active_domains(session, account.id))
+    mailboxes = _plan_mailboxes(session, issues, request.mailboxes, targets, providers, account.currency)
+    issues.raise_if_any()
+    return OrderPlan("mailboxes", account.id, account.currency, mailboxes=mailboxes)
+
+
+def place_order(session: Session, runtime: Runtime, plan: OrderPlan) -> Order:
+    """Record, charge and enqueue together. Raises RuleViolation (the transaction then rolls back)."""
+    _check_claims(session, plan)
+    order = Order(account_id=plan.account_id, kind=plan.kind, total_minor=plan.total_minor, currency=plan.currency)
+    session.add(order)
+    session.flush()
+    wallet.debit(
+        session, plan.account_id, Money(plan.total_minor, plan.currency), f"Order {order.id}: {plan.describe()}", order_id=order.id
+    )
+    domain_ids = _insert_domains(session, plan, order.id)
+    for m in plan.mailboxes:
+        session.add(
+            Mailbox(
+                account_id=plan.account_id,
+                domain_id=m.existing_domain_id or domain_ids[m.domain_name],
+                order_id=order.id,
+                email=m.email,
+                email_claim=m.email,
+                local_part=m.local_part,
+                first_name=m.first_name,
+                last_name=m.last_name,
+                provider=m.provider,
+                price_minor=m.price_minor,
+                currency=plan.currency,
+                password_enc=runtime.secrets.encrypt(new_password()),
+                totp_secret_enc=runtime.secrets.encrypt(new_seed()),
+            )
+        )
+    session.flush()
+    runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}", order.id)
+    return order
+
+
+def get_order(session: Session, account_id: str, order_id: str) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.account_id != account_id:
+        raise NotFound("order")
+    return order
+
+
+def _provider(issues: FieldIssues, providers: Providers, value: object, field: str) -> str | None:
+    if value is None or value == "":
+        issues.add(field, check.REQUIRED, check.shown(value))
+        return None
+    if value not in providers.mailbox_provider_names:
+        issues.add(field, provider_sentence(providers), check.shown(value))
+        return None
+    return str(value)
+
+
+def _active_domains(session: Session, account_id: str) -> dict[str, Domain]:
+    rows = session.scalars(sa.select(Domain).where(Domain.account_id == account_id, Domain.name_claim.is_not(None)))
+    return {d.name: d for d in rows}
+
+
+def _existing_targets(session: Session, domains: dict[str, Domain]) -> dict[str, _Target]:
+    if not domains:
+        return {}
+    counts = dict(
+        session.execute(
+            sa.select(Mailbox.domain_id, sa.func.count())
+            .where(Mailbox.domain_id.in_([d.id for d in domains.values()]), Mailbox.email_claim.is_not(None))
+            .group_by(Mailbox.domain_id)
+        ).all()
+    )
+    return {
+        name: _Target(d.provider, d.max_mailboxes, counts.get(d.id, 0), d.id) for name, d in domains.items()
+    }
+
+
+def _plan_mailboxes(
+    session: Session,
+    issues: FieldIssues,
+    requested: list[RequestedMailbox],
+    targets: dict[str, _Target],
+    providers: Providers,
+    currency: str,
+) -> list[PlannedMailbox]:
+    emails = [split_email(m.email) for m in requested]
+    addresses = [f"{e[0]}@{e[1]}" for e in emails if e]
+    taken = set(session.scalars(sa.select(Mailbox.email_claim).where(Mailbox.email_claim.in_(addresses)))) if addresses else set()
+    seen: set[str] = set()
+    per_domain: Counter[str] = Counter()
+    planned = []
+    for item, parts in zip(requested, emails):
+        first = check.text(issues, item.first_name_field, item.first_name, max_length=NAME_MAX_LENGTH)
+        last = check.text(issues, item.last_name_field, item.last_name, max_length=NAME_MAX_LENGTH)
+        if item.email is None or item.email == "":
+            issues.add(item.email_field, check.REQUIRED, check.shown(item.email))
+            continue
+        if parts is None or len(item.email) > 254:
+            issues.add(item.email_field, check.EMAIL_FORMAT, check.shown(item.email))
+            continue
+        local, domain = parts
+        address = f"{local}@{domain}"
+        target = targets.get(domain)
+        if address in seen:
+            issues.add(item.email_field, "Email is listed more than once in this order", item.email)
+            continue
+        seen.add(address)
+        if target is None:
+            issues.add(item.email_field, EMAIL_DOMAIN_UNKNOWN, item.email)
+            continue
+        if address in taken:
+            issues.add(item.email_field, "Mailbox already exists", item.email)
+            continue
+        per_domain[domain] += 1
+        if target.existing_mailboxes + per_domain[domain] > target.max_mailboxes:
+            issues.add(
+                item.email_field,
+                f"A domain can have at most {target.max_mailboxes} mailboxes (max_mailboxes)",
+                item.email,
+            )
+            continue
+        if first is None or last is None or target.provider is None:
+            continue
+        price = providers.mailbox_host(target.provider).monthly_price(currency)
+        planned.append(
+            PlannedMailbox(
+                address, local, domain, first, last, target.provider, price.minor, item.email_field, target.existing_domain_id
+            )
+        )
+    return planned
+
+
+def _domain_prices(session: Session, providers: Providers, fields: dict[str, str], currency: str) -> dict[str, int]:
+    answers = catalog.check_domains(session, providers, list(fields), currency)
+    unavailable = [FieldIssue(fields[a.domain], "Domain is not available", a.domain) for a in answers if not a.available]
+    if unavailable:
+        raise RuleViolation("domain_unavailable", "Domain(s) not available", unavailable)
+    unpriced = [
+        FieldIssue(fields[a.domain], "Domain price is not available", a.domain) for a in answers if a.price is None
+    ]
+    if unpriced:
+        raise RuleViolation("domain_price_unavailable", "Domain price is not available", unpriced)
+    return {a.domain: a.price.minor for a in answers if a.price is not None}
+
+
+def _check_claims(session: Session, plan: OrderPlan) -> None:
+    """Names and addresses may have been taken since planning; the unique claims are the last word."""
+    names = [d.name for d in plan.domains]
+    held = set(session.scalars(sa.select(Domain.name_claim).where(Domain.name_claim.in_(names)))) if names else set()
+    if held:
+        raise RuleViolation(
+            "domain_unavailable",
+            "Domain(s) not available",
+            [FieldIssue(d.field, "Domain is not available", d.name) for d in plan.domains if d.name in held],
+        )
+    emails = [m.email for m in plan.mailboxes]
+    held = set(session.scalars(sa.select(Mailbox.email_claim).where(Mailbox.email_claim.in_(emails)))) if emails else set()
+    if held:
+        raise InvalidFields([FieldIssue(m.field, "Mailbox already exists", m.email) for m in plan.mailboxes if m.email in held])
+
+
+def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[str, str]:
+    if not plan.domains:
+        return {}
+    owner = owners.get_owner(session, plan.account_id)
+    if owner is None:
+        raise RuleViolation("domain_owner_required", "A domain owner is required before ordering domains")
+    snapshot = json.dumps(owners.contact_dict(owner))
+    redirect, forward = owner.default_domain_redirect_url, owner.default_email_forward_address
+    ids = {}
+    for d in plan.domains:
+        row = Domain(
+            account_id=plan.account_id,
+            order_id=order_id,
+            name=d.name,
+            name_claim=d.name,
+            provider=d.provider,
+            price_minor=d.price_minor,
+            currency=plan.currency,
+            max_mailboxes=d.max_mailboxes,
+            owner_snapshot=snapshot,
+            domain_redirect_url=redirect,
+            email_forward_address=forward,
+            settings_version=1 if (redirect or forward) else 0,
+        )
+        session.add(row)
+        session.flush()
+        ids[d.name] = row.id
+    return ids

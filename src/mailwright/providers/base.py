@@ -1,0 +1,145 @@
+"""What Mailwright needs from the outside world: a registrar, a DNS host and mailbox hosts.
+
+Adapters implement these protocols and raise only the typed errors below, so the provisioning
+workflow can tell a hiccup (retry) from a refusal (fail the item) from a human's job (park it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mailwright.money import Money
+
+
+class ProviderError(Exception):
+    """Base of every error an adapter may raise."""
+
+
+class RetriableError(ProviderError):
+    """Temporary: try again later (timeouts, rate limits, 5xx)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(RetriableError):
+    """The provider cannot be reached at all; a request waiting on it answers 503."""
+
+
+class TerminalError(ProviderError):
+    """The provider refused for good (name not allowed, domain taken meanwhile ...)."""
+
+
+class NeedsActionError(ProviderError):
+    """A person must act (verify an account, raise a quota) before a retry can succeed."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    domain: str
+    available: bool
+    # Price of one year's registration; None when unavailable or not sold.
+    price: Money | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    first_name: str
+    last_name: str
+    company_name: str | None
+    address: str
+    city: str
+    state: str
+    country: str
+    zip_code: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Registration:
+    domain: str
+    registrar_ref: str
+    expires_at: dt.datetime
+    nameservers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """One DNS record, its name relative to the zone ("@" for the apex)."""
+
+    type: str
+    name: str
+    value: str
+    ttl: int = 3600
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class MailboxAccess:
+    provider_ref: str
+    smtp_host: str
+    smtp_port: int
+    imap_host: str
+    imap_port: int
+
+
+@dataclass(frozen=True)
+class MailSetup:
+    """What a mailbox host needs published in a domain's zone for sending and receiving."""
+
+    mx: tuple[RecordSpec, ...]
+    spf_includes: tuple[str, ...]
+    # Supplied by hosts that sign with their own key (Google, Microsoft); None for hosts that
+    # sign with a key Mailwright generates per domain.
+    dkim: RecordSpec | None = None
+    extra: tuple[RecordSpec, ...] = field(default_factory=tuple)
+
+
+class Registrar(Protocol):
+    def tlds(self) -> tuple[str, ...]:
+        """The top-level domains it sells, most popular first."""
+        ...
+
+    def check(self, domains: list[str], currency: str) -> list[Availability]: ...
+
+    def find_registration(self, domain: str) -> Registration | None: ...
+
+    def register(
+        self, domain: str, years: int, contact: Contact, idempotency_key: str
+    ) -> Registration: ...
+
+    def set_nameservers(self, domain: str, nameservers: tuple[str, ...]) -> None: ...
+
+
+class DnsHost(Protocol):
+    def ensure_zone(self, domain: str) -> tuple[str, ...]:
+        """Create the zone if missing; returns its nameservers."""
+        ...
+
+    def replace_records(self, domain: str, records: list[RecordSpec]) -> None:
+        """Make the zone serve exactly these records for each (name, type) they mention."""
+        ...
+
+    def set_web_redirect(self, domain: str, url: str | None) -> None: ...
+
+
+class MailboxHost(Protocol):
+    provider: str
+
+    def monthly_price(self, currency: str) -> Money: ...
+
+    def mail_setup(self, domain: str) -> MailSetup: ...
+
+    def find_mailbox(self, email: str) -> MailboxAccess | None: ...
+
+    def create_mailbox(
+        self, email: str, first_name: str, last_name: str, password: str, idempotency_key: str
+    ) -> MailboxAccess: ...
+
+    def set_profile_picture(self, email: str, image: bytes, content_type: str) -> None: ...
+
+    def set_forwarding(self, domain: str, forward_to: str | None) -> None: ...

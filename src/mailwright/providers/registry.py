@@ -1,0 +1,33 @@
+"""Which adapter serves which role. Only the sandbox ships today; real adapters plug in here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mailwright.config import MAILBOX_PROVIDERS, Settings
+from mailwright.db import Database
+from mailwright.providers.base import DnsHost, MailboxHost, Registrar
+from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
+
+
+@dataclass(frozen=True)
+class Providers:
+    registrar: Registrar
+    dns_host: DnsHost
+    mailbox_hosts: dict[str, MailboxHost]
+
+    def mailbox_host(self, provider: str) -> MailboxHost:
+        return self.mailbox_hosts[provider]
+
+    @property
+    def mailbox_provider_names(self) -> tuple[str, ...]:
+        return tuple(p for p in MAILBOX_PROVIDERS if p in self.mailbox_hosts)
+
+
+def build_providers(settings: Settings, db: Database) -> Providers:
+    latency = settings.sandbox_latency_ms
+    return Providers(
+        registrar=SandboxRegistrar(db, latency),
+        dns_host=SandboxDnsHost(db, latency),
+        mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
+    )

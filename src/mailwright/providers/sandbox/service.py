@@ -1,0 +1,293 @@
+"""The sandbox: a deterministic registrar, DNS host and mailbox hosts for every provider.
+
+Test values (documented in the README):
+- a domain whose first label starts with `taken` is unavailable;
+- prices per year: com 13.00, net 15.00, org 12.00, io 45.00, co 28.00, ai 80.00 (USD, and the
+  same figures in EUR); other TLDs have no price;
+- a domain whose first label starts with `fail-register` is refused by the registry;
+- a mailbox whose local part starts with `fail-` is refused by the mailbox host;
+- a domain or mailbox whose name starts with `flaky-` fails transiently twice, then succeeds;
+- MAILWRIGHT_SANDBOX_LATENCY_MS adds latency to every call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+
+import sqlalchemy as sa
+
+from mailwright import clock
+from mailwright.db import Database
+from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
+from mailwright.money import Money
+from mailwright.providers.base import (
+    Availability,
+    Contact,
+    MailboxAccess,
+    MailSetup,
+    RecordSpec,
+    Registration,
+    RetriableError,
+    TerminalError,
+)
+from mailwright.providers.sandbox.models import (
+    SandboxAttempt,
+    SandboxCall,
+    SandboxDnsRecord,
+    SandboxDomain,
+    SandboxHostKey,
+    SandboxMailbox,
+    SandboxZone,
+)
+
+YEARLY_PRICES = {"com": 1300, "net": 1500, "org": 1200, "io": 4500, "co": 2800, "ai": 8000}
+MONTHLY_MAILBOX_PRICES = {"GOOGLE": 600, "MICROSOFT": 600, "MAILDOSO": 400, "MAILFORGE": 400}
+SANDBOX_NAMESERVERS = ("ns1.sandbox.mailwright.test", "ns2.sandbox.mailwright.test")
+FLAKY_FAILURES = 2
+
+# Connection settings and DNS needs that mirror each real host.
+_ACCESS = {
+    "GOOGLE": ("smtp.gmail.com", 587, "imap.gmail.com", 993),
+    "MICROSOFT": ("smtp.office365.com", 587, "outlook.office365.com", 993),
+    "MAILDOSO": ("smtp.maildoso.com", 587, "imap.maildoso.com", 993),
+    "MAILFORGE": ("smtp.mailforge.ai", 587, "imap.mailforge.ai", 993),
+}
+
+
+class _SandboxBase:
+    def __init__(self, db: Database, latency_ms: int = 0) -> None:
+        self.db = db
+        self.latency_ms = latency_ms
+
+    def _arrive(self, operation: str, subject: str, flaky_name: str | None = None) -> None:
+        """Simulate the network, then the `flaky-` failures (counted across restarts)."""
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        if flaky_name is None or not flaky_name.startswith("flaky-"):
+            return
+        with self.db.write() as session:
+            attempt = session.get(SandboxAttempt, (operation, subject))
+            if attempt is None:
+                attempt = SandboxAttempt(operation=operation, subject=subject, count=0)
+                session.add(attempt)
+            attempt.count += 1
+            failing = attempt.count <= FLAKY_FAILURES
+            if failing:
+                session.add(SandboxCall(operation=operation, subject=subject, outcome="retriable"))
+        if failing:
+            raise RetriableError(f"sandbox: {operation} of {subject} timed out (flaky-)", retry_after=0.2)
+
+    @staticmethod
+    def _log(session: sa.orm.Session, operation: str, subject: str, outcome: str) -> None:
+        session.add(SandboxCall(operation=operation, subject=subject, outcome=outcome))
+
+
+class SandboxRegistrar(_SandboxBase):
+    def tlds(self) -> tuple[str, ...]:
+        return tuple(YEARLY_PRICES)
+
+    def check(self, domains: list[str], currency: str) -> list[Availability]:
+        self._arrive("check", ",".join(domains)[:254])
+        with self.db.read() as session:
+            registered = set(
+                session.scalars(sa.select(SandboxDomain.domain).where(SandboxDomain.domain.in_(domains)))
+            )
+        results = []
+        for domain in domains:
+            available = not domain.split(".")[0].startswith("taken") and domain not in registered
+            minor = YEARLY_PRICES.get(domain.rsplit(".", 1)[-1])
+            price = Money(minor, currency) if available and minor is not None else None
+            results.append(Availability(domain=domain, available=available, price=price))
+        return results
+
+    def find_registration(self, domain: str) -> Registration | None:
+        self._arrive("find_registration", domain)
+        with self.db.read() as session:
+            row = session.get(SandboxDomain, domain)
+            return None if row is None else _registration(row)
+
+    def register(self, domain: str, years: int, contact: Contact, idempotency_key: str) -> Registration:
+        self._arrive("register", domain, flaky_name=domain)
+        with self.db.write() as session:
+            row = session.get(SandboxDomain, domain)
+            if row is not None:
+                if row.idempotency_key == idempotency_key:
+                    self._log(session, "register", domain, "existing")
+                    return _registration(row)
+                self._log(session, "register", domain, "terminal")
+                raise TerminalError(f"{domain} is already registered to someone else")
+            if domain.startswith("fail-register") or domain.split(".")[0].startswith("taken"):
+                self._log(session, "register", domain, "terminal")
+                raise TerminalError(f"The registry refused to register {domain} (sandbox: fail-register)")
+            now = clock.now()
+            row = SandboxDomain(
+                domain=domain,
+                registrar_ref="SBX-" + hashlib.sha256(domain.encode()).hexdigest()[:12].upper(),
+                idempotency_key=idempotency_key,
+                registered_at=now,
+                expires_at=_add_years(now, years),
+                nameservers="",
+            )
+            session.add(row)
+            self._log(session, "register", domain, "ok")
+            return _registration(row)
+
+    def set_nameservers(self, domain: str, nameservers: tuple[str, ...]) -> None:
+        self._arrive("set_nameservers", domain)
+        with self.db.write() as session:
+            row = session.get(SandboxDomain, domain)
+            if row is None:
+                raise TerminalError(f"{domain} is not registered here")
+            row.nameservers = ",".join(nameservers)
+            self._log(session, "set_nameservers", domain, "ok")
+
+
+class SandboxDnsHost(_SandboxBase):
+    def ensure_zone(self, domain: str) -> tuple[str, ...]:
+        self._arrive("ensure_zone", domain)
+        with self.db.write() as session:
+            if session.get(SandboxZone, domain) is None:
+                session.add(SandboxZone(zone=domain))
+                self._log(session, "ensure_zone", domain, "ok")
+            else:
+                self._log(session, "ensure_zone", domain, "existing")
+        return SANDBOX_NAMESERVERS
+
+    def replace_records(self, domain: str, records: list[RecordSpec]) -> None:
+        self._arrive("replace_records", domain)
+        with self.db.write() as session:
+            if session.get(SandboxZone, domain) is None:
+                raise TerminalError(f"no zone for {domain}")
+            for name, rtype in {(r.name, r.type) for r in records}:
+                session.execute(
+                    sa.delete(SandboxDnsRecord).where(
+                        SandboxDnsRecord.zone == domain,
+                        SandboxDnsRecord.name == name,
+                        SandboxDnsRecord.type == rtype,
+                    )
+                )
+            for r in records:
+                session.add(
+                    SandboxDnsRecord(
+                        zone=domain, name=r.name, type=r.type, value=r.value, ttl=r.ttl, priority=r.priority
+                    )
+                )
+            self._log(session, "replace_records", domain, "ok")
+
+    def set_web_redirect(self, domain: str, url: str | None) -> None:
+        self._arrive("set_web_redirect", domain)
+        with self.db.write() as session:
+            row = session.get(SandboxDomain, domain)
+            if row is not None:
+                row.web_redirect = url
+            self._log(session, "set_web_redirect", domain, "ok")
+
+
+class SandboxMailboxHost(_SandboxBase):
+    def __init__(self, db: Database, provider: str, latency_ms: int = 0) -> None:
+        super().__init__(db, latency_ms)
+        self.provider = provider
+
+    def monthly_price(self, currency: str) -> Money:
+        return Money(MONTHLY_MAILBOX_PRICES[self.provider], currency)
+
+    def mail_setup(self, domain: str) -> MailSetup:
+        self._arrive("mail_setup", domain)
+        if self.provider == "GOOGLE":
+            return MailSetup(
+                mx=(RecordSpec("MX", "@", "smtp.google.com.", priority=1),),
+                spf_includes=("_spf.google.com",),
+                dkim=RecordSpec("TXT", "google._domainkey", dkim_txt_value(self._host_key(domain))),
+            )
+        if self.provider == "MICROSOFT":
+            tenant = domain.replace(".", "-")
+            return MailSetup(
+                mx=(RecordSpec("MX", "@", f"{tenant}.mail.protection.outlook.com.", priority=0),),
+                spf_includes=("spf.protection.outlook.com",),
+                dkim=RecordSpec("TXT", "selector1._domainkey", dkim_txt_value(self._host_key(domain))),
+                extra=(RecordSpec("CNAME", "autodiscover", "autodiscover.outlook.com."),),
+            )
+        host = _ACCESS[self.provider][0].split(".", 1)[1]
+        return MailSetup(
+            mx=(RecordSpec("MX", "@", f"mx1.{host}.", priority=10), RecordSpec("MX", "@", f"mx2.{host}.", priority=20)),
+            spf_includes=(f"_spf.{host}",),
+        )
+
+    def _host_key(self, domain: str) -> str:
+        with self.db.write() as session:
+            row = session.get(SandboxHostKey, (domain, self.provider))
+            if row is None:
+                row = SandboxHostKey(domain=domain, provider=self.provider, private_key_pem=generate_private_key_pem())
+                session.add(row)
+            return row.private_key_pem
+
+    def find_mailbox(self, email: str) -> MailboxAccess | None:
+        self._arrive("find_mailbox", email)
+        with self.db.read() as session:
+            row = session.get(SandboxMailbox, email)
+            return None if row is None else self._access(row.provider_ref)
+
+    def create_mailbox(
+        self, email: str, first_name: str, last_name: str, password: str, idempotency_key: str
+    ) -> MailboxAccess:
+        local_part = email.split("@")[0]
+        self._arrive("create_mailbox", email, flaky_name=local_part)
+        with self.db.write() as session:
+            row = session.get(SandboxMailbox, email)
+            if row is not None:
+                if row.idempotency_key == idempotency_key:
+                    self._log(session, "create_mailbox", email, "existing")
+                    return self._access(row.provider_ref)
+                self._log(session, "create_mailbox", email, "terminal")
+                raise TerminalError(f"{email} already exists at {self.provider}")
+            if local_part.startswith("fail-"):
+                self._log(session, "create_mailbox", email, "terminal")
+                raise TerminalError(f"{self.provider} refused to create {email} (sandbox: fail-)")
+            ref = f"{self.provider[:3]}-" + hashlib.sha256(email.encode()).hexdigest()[:16]
+            session.add(
+                SandboxMailbox(
+                    email=email,
+                    provider=self.provider,
+                    provider_ref=ref,
+                    idempotency_key=idempotency_key,
+                    first_name=first_name,
+                    last_name=last_name,
+                )
+            )
+            self._log(session, "create_mailbox", email, "ok")
+            return self._access(ref)
+
+    def set_profile_picture(self, email: str, image: bytes, content_type: str) -> None:
+        self._arrive("set_profile_picture", email)
+        with self.db.write() as session:
+            row = session.get(SandboxMailbox, email)
+            if row is None:
+                raise TerminalError(f"{email} does not exist at {self.provider}")
+            row.picture_sha256 = hashlib.sha256(image).hexdigest()
+            self._log(session, "set_profile_picture", email, "ok")
+
+    def set_forwarding(self, domain: str, forward_to: str | None) -> None:
+        self._arrive("set_forwarding", domain)
+        with self.db.write() as session:
+            row = session.get(SandboxDomain, domain)
+            if row is not None:
+                row.forward_to = forward_to
+            self._log(session, "set_forwarding", domain, "ok")
+
+    def _access(self, ref: str) -> MailboxAccess:
+        smtp_host, smtp_port, imap_host, imap_port = _ACCESS[self.provider]
+        return MailboxAccess(ref, smtp_host, smtp_port, imap_host, imap_port)
+
+
+def _registration(row: SandboxDomain) -> Registration:
+    nameservers = tuple(ns for ns in row.nameservers.split(",") if ns)
+    return Registration(row.domain, row.registrar_ref, row.expires_at, nameservers)
+
+
+def _add_years(moment: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)

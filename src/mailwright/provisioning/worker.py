@@ -1,0 +1,31 @@
+"""Starting and stopping the workflow engine inside a process (serve, worker, tests)."""
+
+from __future__ import annotations
+
+from dbos import DBOS
+
+from mailwright.runtime import APP_NAME, PROVISIONING_QUEUE, Runtime
+
+
+def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
+    """Start executing workflows in this process. Call outside any running event loop."""
+    from mailwright.provisioning import workflows  # noqa: F401 - registers the workflows
+
+    settings = runtime.settings
+    DBOS(
+        config={
+            "name": APP_NAME,
+            "system_database_url": runtime.db.url,
+            "application_version": settings.app_version,
+            "executor_id": executor_id,
+            "log_level": "WARNING",
+            "run_migrations": False,
+            "notification_listener_polling_interval_sec": min(settings.queue_poll_seconds, 1.0),
+        }
+    )
+    DBOS.launch()
+    DBOS.register_queue(PROVISIONING_QUEUE, polling_interval_sec=settings.queue_poll_seconds, on_conflict="always_update")
+
+
+def shutdown() -> None:
+    DBOS.destroy(workflow_completion_timeout_sec=5)

@@ -1,0 +1,75 @@
+"""One process's wiring: settings, database, secrets, providers and the workflow client.
+
+Workflow steps run outside any request, so they reach these through `current()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbos import DBOSClient
+from sqlalchemy.orm import Session
+
+from mailwright.config import Settings
+from mailwright.crypto import SecretBox, load_secret_box
+from mailwright.db import Database
+from mailwright.providers.registry import Providers, build_providers
+
+APP_NAME = "mailwright"
+PROVISIONING_QUEUE = "provisioning"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    secrets: SecretBox
+    providers: Providers
+    _client: DBOSClient | None = field(default=None, repr=False)
+
+    @property
+    def workflow_client(self) -> DBOSClient:
+        if self._client is None:
+            # lazy: no connection probe, which on SQLite would wait on our own write lock when
+            # the first enqueue happens inside a transaction.
+            self._client = DBOSClient(system_database_engine=self.db.engine, application_name=APP_NAME, lazy=True)
+        return self._client
+
+    def enqueue(self, session: Session, workflow: str, workflow_id: str, *args: Any, queue: str = PROVISIONING_QUEUE) -> None:
+        """Enqueue a workflow inside `session`'s transaction: it exists if and only if that commits."""
+        self.workflow_client.enqueue_in_transaction(
+            session.connection(),
+            {
+                "workflow_name": workflow,
+                "queue_name": queue,
+                "workflow_id": workflow_id,
+                "app_version": self.settings.app_version,
+            },
+            *args,
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.destroy()
+            self._client = None
+        self.db.dispose()
+
+
+_current: Runtime | None = None
+
+
+def build(settings: Settings, *, create_secret_key: bool = False) -> Runtime:
+    db = Database(settings.resolved_database_url)
+    secrets = load_secret_box(settings.secret_key, settings.data_dir, create=create_secret_key)
+    return Runtime(settings, db, secrets, build_providers(settings, db))
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("no Mailwright runtime in this process")
+    return _current

@@ -1,0 +1,66 @@
+"""Checks shared by every request shape. Each returns the cleaned value, or None after
+recording an issue, so a caller can check every field before giving up."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from mailwright.errors import FieldIssues
+
+REQUIRED = "Field is required"
+EMAIL_FORMAT = "Valid format is email@example.com"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$", re.I)
+
+
+def shown(value: Any) -> str | None:
+    """How a rejected value is echoed back in `fields[].value`: strings as they are, null as null."""
+    if value is None or isinstance(value, str):
+        return value
+    import json
+
+    return json.dumps(value, ensure_ascii=False)[:500]
+
+
+def text(issues: FieldIssues, field: str, value: Any, *, max_length: int, required: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            issues.add(field, REQUIRED, shown(value))
+        return None
+    if not isinstance(value, str):
+        issues.add(field, "Must be a string", shown(value))
+        return None
+    cleaned = value.strip()
+    if _CONTROL.search(cleaned):
+        issues.add(field, "Must not contain control characters", value)
+        return None
+    if len(cleaned) > max_length:
+        issues.add(field, f"Must be at most {max_length} characters", value)
+        return None
+    return cleaned
+
+
+def email_address(issues: FieldIssues, field: str, value: Any, *, required: bool = True) -> str | None:
+    cleaned = text(issues, field, value, max_length=254, required=required)
+    if cleaned is None:
+        return None
+    try:
+        return validate_email(cleaned, check_deliverability=False).normalized
+    except EmailNotValidError:
+        issues.add(field, EMAIL_FORMAT, value)
+        return None
+
+
+def web_url(issues: FieldIssues, field: str, value: Any) -> str | None:
+    cleaned = text(issues, field, value, max_length=2048)
+    if cleaned is None:
+        return None
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _HOSTNAME.match(parts.hostname):
+        issues.add(field, "Valid format is https://example.com", value)
+        return None
+    return cleaned
