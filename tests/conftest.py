@@ -1,0 +1,240 @@
+"""Shared fixtures. One pytest process tests one database backend, chosen by
+MAILWRIGHT_TEST_BACKEND (sqlite, the default, or postgresql); `./mw test` runs both side by side.
+
+Session-scoped: the database (a SQLite file, or a throwaway PostgreSQL server), the runtime with
+the workflow engine running, and the app served over real HTTP by uvicorn. Tests isolate
+themselves by creating their own accounts and unique domain names, never by resetting data."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from mailwright import runtime as runtime_module
+from mailwright.accounts import service as accounts
+from mailwright.app import create_app
+from mailwright.config import Settings
+from mailwright.db import migrate
+from mailwright.money import Money, parse_minor
+from mailwright.provisioning import worker
+from mailwright.runtime import Runtime
+from tests.support.postgres import ThrowawayPostgres, create_database_at, free_port
+
+BACKEND = os.environ.get("MAILWRIGHT_TEST_BACKEND", "sqlite")
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"MAILWRIGHT_TEST_BACKEND must be sqlite or postgresql, not {BACKEND!r}")
+
+# Fast polling and retries: tests wait on real workflows.
+FAST = {
+    "queue_poll_seconds": 0.05,
+    "step_retry_seconds": 0.05,
+    "rate_limit_per_minute": 100_000,
+    "rate_limit_burst": 10_000,
+}
+
+OWNER = {
+    "email": "richard@hooli.com",
+    "first_name": "Richard",
+    "last_name": "Hendricks",
+    "company_name": "Pied Piper",
+    "address": "5230 Newell Road",
+    "city": "Palo Alto",
+    "state": "CA",
+    "country": "US",
+    "zip_code": "94303",
+    "phone": "+1.6505550100",
+}
+
+
+def pytest_report_header() -> str:
+    return f"mailwright database backend: {BACKEND}"
+
+
+# ------------------------------------------------------------------ databases
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Makes a fresh, empty database and returns its URL."""
+    if BACKEND == "sqlite":
+        root = tmp_path_factory.mktemp("sqlite")
+        yield lambda name: f"sqlite:///{root / name}.db"
+        return
+    external = os.environ.get("MAILWRIGHT_TEST_POSTGRES_URL")
+    if external:
+        yield lambda name: create_database_at(external, f"mw_{name}_{os.getpid()}")
+        return
+    server = ThrowawayPostgres().start()
+    try:
+        yield lambda name: server.create_database(f"mw_{name}")
+    finally:
+        server.stop()
+
+
+def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        log_level="WARNING",
+        **(FAST | overrides),
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(database_factory: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    settings = settings_for(database_factory("main"), tmp_path_factory.mktemp("data"))
+    rt = runtime_module.build(settings)
+    migrate.upgrade(rt.db)
+    runtime_module.install(rt)
+    worker.launch(rt)
+    yield rt
+    worker.shutdown()
+    runtime_module.install(None)
+    rt.close()
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    runtime: Runtime
+    _server: uvicorn.Server
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def serve_in_thread(rt: Runtime) -> LiveServer:
+    port = free_port()
+    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None, lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    return LiveServer(f"http://127.0.0.1:{port}", rt, server, thread)
+
+
+@pytest.fixture(scope="session")
+def server(runtime: Runtime) -> Iterator[LiveServer]:
+    live = serve_in_thread(runtime)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def make_server(runtime: Runtime) -> Iterator[Callable[..., LiveServer]]:
+    """Another server on the same runtime with some settings changed (rate limits, body size ...)."""
+    started: list[LiveServer] = []
+
+    def make(**overrides: Any) -> LiveServer:
+        rt = dataclasses.replace(runtime, settings=runtime.settings.model_copy(update=overrides))
+        live = serve_in_thread(rt)
+        started.append(live)
+        return live
+
+    yield make
+    for live in started:
+        live.stop()
+
+
+# ------------------------------------------------------------------ accounts
+
+
+@dataclass
+class Customer:
+    id: str
+    api_key: str
+    currency: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key}
+
+
+@pytest.fixture
+def make_account(runtime: Runtime) -> Callable[..., Customer]:
+    def make(credit: str = "1000.00", currency: str = "USD") -> Customer:
+        with runtime.db.write() as session:
+            opening = Money(parse_minor(credit), currency) if parse_minor(credit) else None
+            account, key = accounts.create_account(session, f"Test {uuid.uuid4().hex[:6]}", currency, credit=opening)
+        return Customer(account.id, key, currency)
+
+    return make
+
+
+@pytest.fixture
+def account(make_account: Callable[..., Customer]) -> Customer:
+    return make_account()
+
+
+def client_for(server: LiveServer, account: Customer | None = None) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url, headers=account.headers if account else {}, timeout=30)
+
+
+@pytest.fixture
+def api(server: LiveServer, account: Customer) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as a fresh account with 1000.00 USD."""
+    with client_for(server, account) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(server: LiveServer) -> Iterator[httpx.Client]:
+    with client_for(server) as client:
+        yield client
+
+
+@pytest.fixture
+def api_with_owner(api: httpx.Client) -> httpx.Client:
+    response = api.post("/rest/v2/domains/owner", json=OWNER)
+    assert response.status_code == 200, response.text
+    return api
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def unique(prefix: str = "d") -> str:
+    """A label no other test uses (domains are unique across all accounts)."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def wait_for_order(client: httpx.Client, order_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Polls the order until it reaches a final status, and returns it."""
+
+    def final() -> dict[str, Any] | None:
+        body = client.get(f"/rest/v2/domains/orders/{order_id}").json()
+        return body if body["status"] != "processing" else None
+
+    return wait_until(final, timeout=timeout, interval=0.1)
