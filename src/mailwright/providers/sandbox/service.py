@@ -2,6 +2,8 @@
 
 Test values (documented in the README):
 - a domain whose first label starts with `taken` is unavailable;
+- checking a domain whose first label starts with `unreachable` fails as if the registrar were
+  down (the API answers 503);
 - prices per year: com 13.00, net 15.00, org 12.00, io 45.00, co 28.00, ai 80.00 (USD, and the
   same figures in EUR); other TLDs have no price;
 - a domain whose first label starts with `fail-register` is refused by the registry;
@@ -29,6 +31,7 @@ from mailwright.providers.base import (
     MailSetup,
     RecordSpec,
     Registration,
+    ProviderUnavailable,
     RetriableError,
     TerminalError,
 )
@@ -90,6 +93,8 @@ class SandboxRegistrar(_SandboxBase):
 
     def check(self, domains: list[str], currency: str) -> list[Availability]:
         self._arrive("check", ",".join(domains)[:254])
+        if any(d.startswith("unreachable") for d in domains):
+            raise ProviderUnavailable("sandbox: the registrar cannot be reached (unreachable)")
         with self.db.read() as session:
             registered = set(
                 session.scalars(sa.select(SandboxDomain.domain).where(SandboxDomain.domain.in_(domains)))
