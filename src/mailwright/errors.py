@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,8 @@ class FieldIssues:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, order: Callable[[str], Any] | None = None) -> None:
+        """`order` maps a field name to its place in the request, so problems are listed as the
+        caller wrote the request, whichever check found them first."""
         if self.items:
-            raise InvalidFields(list(self.items))
+            raise InvalidFields(sorted(self.items, key=lambda i: order(i.field)) if order else list(self.items))

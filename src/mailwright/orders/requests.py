@@ -5,8 +5,22 @@ problem can be reported against the caller's own field names."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# The order in which an order request's parts are written (and their problems reported).
+FIELD_ORDER = ("provider", "domains", "mailboxes", "first_name", "last_name", "email")
+_PATH_PART = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+def field_position(path: str) -> tuple[int, ...]:
+    """Sort key of a field in an order request: "mailboxes[1].email" -> (2, 1, 5), from the rank of
+    each name in FIELD_ORDER (unknown names last) and each array index."""
+    return tuple(
+        int(index) if index else (FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER))
+        for name, index in _PATH_PART.findall(path)
+    )
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from mailwright.orders.requests import (
     PlannedDomain,
     PlannedMailbox,
     RequestedMailbox,
+    field_position,
 )
 from mailwright.owners import service as owners
 from mailwright.providers.registry import Providers
@@ -91,7 +92,7 @@ def plan_domain_order(
     limit = settings.max_mailboxes_for(provider) if provider else settings.max_mailboxes_per_domain
     targets = {name: _Target(provider, limit) for name in new_domains} | _existing_targets(session, account_domains)
     mailboxes = _plan_mailboxes(session, issues, request.mailboxes, targets, providers, account.currency)
-    issues.raise_if_any()
+    issues.raise_if_any(order=field_position)
     assert provider is not None
 
     if owners.get_owner(session, account.id) is None:
@@ -115,7 +116,7 @@ def plan_mailbox_order(
     issues = issues if issues is not None else FieldIssues()
     targets = _existing_targets(session, _active_domains(session, account.id))
     mailboxes = _plan_mailboxes(session, issues, request.mailboxes, targets, providers, account.currency)
-    issues.raise_if_any()
+    issues.raise_if_any(order=field_position)
     return OrderPlan("mailboxes", account.id, account.currency, mailboxes=mailboxes)
 
 
