@@ -8,7 +8,10 @@ themselves by creating their own accounts and unique domain names, never by rese
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -209,6 +212,48 @@ def api_with_owner(api: httpx.Client) -> httpx.Client:
     response = api.post("/rest/v2/domains/owner", json=OWNER)
     assert response.status_code == 200, response.text
     return api
+
+
+# ------------------------------------------------------------------ the command line
+
+
+MAILWRIGHT_COMMAND = str(Path(sys.executable).with_name("mailwright"))
+
+
+@dataclass
+class Cli:
+    """Runs `mailwright ...` as a real process (about a second each: use sparingly)."""
+
+    env: dict[str, str]
+
+    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([MAILWRIGHT_COMMAND, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+
+    def json(self, *args: str) -> dict[str, Any]:
+        """Runs with --json; it must succeed and print exactly one JSON object and nothing else."""
+        done = self(*args, "--json")
+        assert done.returncode == 0, f"exit {done.returncode}: {done.stderr}"
+        value = json.loads(done.stdout)  # fails on anything but one JSON value
+        assert isinstance(value, dict), done.stdout
+        return value
+
+
+def mailwright_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `mailwright` process on this database (nothing inherited from MAILWRIGHT_*)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILWRIGHT_")}
+    return env | {
+        "MAILWRIGHT_DATABASE_URL": database_url,
+        "MAILWRIGHT_DATA_DIR": str(data_dir),
+        "MAILWRIGHT_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    } | {f"MAILWRIGHT_{k.upper()}": v for k, v in settings.items()}
+
+
+@pytest.fixture(scope="session")
+def cli(runtime: Runtime) -> Cli:
+    """The command line on the session's database (the one the `server` fixture serves)."""
+    settings = runtime.settings
+    return Cli(mailwright_env(settings.database_url, settings.data_dir, secret_key=settings.secret_key))
 
 
 # ------------------------------------------------------------------ helpers

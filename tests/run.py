@@ -1,48 +1,98 @@
 """The whole test suite, as `./mw test` runs it: one pytest process per database backend, side
-by side (SQLite and PostgreSQL), each line of output prefixed with its backend.
+by side (SQLite and PostgreSQL), each line of output prefixed with its backend. At the end it
+repeats each backend's pytest summary line and prints one final line; the exit status is
+non-zero if any backend failed.
 
 Arguments are passed to both pytest processes, e.g. `./mw test -k order -x`.
+MAILWRIGHT_TEST_BACKENDS chooses the backends (default `sqlite,postgresql`).
 Backend-independent unit tests (tests/unit) run once, in the SQLite process."""
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("sqlite", "postgresql")
+# pytest's closing line, e.g. "===== 12 passed, 1 skipped in 3.21s ====="
+SUMMARY = re.compile(r"^=+ .*\bin [\d.]+s\b.* =+$")
+NO_TESTS_COLLECTED = 5
+
+
+@dataclass
+class Run:
+    backend: str
+    process: subprocess.Popen[str]
+    summary: str = ""
+    relay: threading.Thread = field(init=False)
+
+    @property
+    def label(self) -> str:
+        return f"[{self.backend[:6]:<6}] "
 
 
 def main(argv: list[str]) -> int:
-    backends = os.environ.get("MAILWRIGHT_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    backends = [b.strip() for b in os.environ.get("MAILWRIGHT_TEST_BACKENDS", ",".join(BACKENDS)).split(",") if b.strip()]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown or not backends:
+        print(f"MAILWRIGHT_TEST_BACKENDS must list some of {', '.join(BACKENDS)}; got {', '.join(sorted(unknown)) or 'nothing'}", file=sys.stderr)
+        return 2
     started = time.monotonic()
-    runs = []
-    for backend in backends:
-        extra = [] if backend == "sqlite" else ["--ignore=tests/unit"]
-        env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, *argv]
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        thread = threading.Thread(target=_relay, args=(backend, process), daemon=True)
-        thread.start()
-        runs.append((backend, process, thread))
-    results = {}
-    for backend, process, thread in runs:
-        results[backend] = process.wait()
-        thread.join()
+    runs = [_start(backend, argv) for backend in backends]
+    try:
+        codes = {run.backend: run.process.wait() for run in runs}
+    except KeyboardInterrupt:
+        for run in runs:
+            run.process.send_signal(signal.SIGINT)
+        for run in runs:
+            run.process.wait()
+        return 130
+    for run in runs:
+        run.relay.join()
+    # A subset of tests may exist for one backend only (tests/unit); nothing at all is a failure.
+    ran_somewhere = any(code != NO_TESTS_COLLECTED for code in codes.values())
+    ok = {b: code == 0 or (code == NO_TESTS_COLLECTED and ran_somewhere) for b, code in codes.items()}
+
+    print()
+    for run in runs:
+        print(run.label + (run.summary or f"no pytest summary (exit status {codes[run.backend]})"))
     minutes = (time.monotonic() - started) / 60
-    print(f"\nTest suite finished in {minutes:.1f} min: " + ", ".join(f"{b} {'passed' if c == 0 else 'FAILED'}" for b, c in results.items()))
-    return 0 if all(code == 0 for code in results.values()) else 1
+    verdicts = ", ".join(f"{b} {_verdict(codes[b], ok[b])}" for b in backends)
+    print(f"Test suite {'passed' if all(ok.values()) else 'FAILED'} in {minutes:.1f} min: {verdicts}")
+    return 0 if all(ok.values()) else 1
 
 
-def _relay(backend: str, process: subprocess.Popen[str]) -> None:
-    label = f"[{backend[:6]:<6}] "
-    assert process.stdout is not None
-    for line in process.stdout:
-        sys.stdout.write(label + line)
+def _start(backend: str, argv: list[str]) -> Run:
+    extra = [] if backend == "sqlite" else ["--ignore=tests/unit"]
+    env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, *argv]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run = Run(backend, process)
+    run.relay = threading.Thread(target=_relay, args=(run,), daemon=True)
+    run.relay.start()
+    return run
+
+
+def _relay(run: Run) -> None:
+    assert run.process.stdout is not None
+    for line in run.process.stdout:
+        sys.stdout.write(run.label + line)
         sys.stdout.flush()
+        if SUMMARY.match(line.strip()):
+            run.summary = line.strip()
+
+
+def _verdict(code: int, ok: bool) -> str:
+    if code == NO_TESTS_COLLECTED:
+        return "no tests selected"
+    return "passed" if ok else f"FAILED (exit status {code})"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+from sqlalchemy import exc as sa_exc
+
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +28,12 @@ from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
 from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
 
-app = typer.Typer(help="Mailwright: domains, DNS and mailboxes for cold email.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Mailwright: domains, DNS and mailboxes for cold email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 accounts_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (shown once, stored as hashes).", no_args_is_help=True)
 wallet_app = typer.Typer(help="Prepaid wallets.", no_args_is_help=True)
@@ -36,11 +44,27 @@ app.add_typer(wallet_app, name="wallet")
 app.add_typer(db_app, name="db")
 
 console = Console()
+ACCOUNT_NAME_MAX = 200
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object and nothing else.")]
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except sa_exc.SQLAlchemyError as exc:
+        # An unreachable or misconfigured database is an operator's problem, not a crash.
+        typer.echo(f"Error: the database cannot be used: {_first_line(exc)}", err=True)
+        sys.exit(1)
+    except ValidationError as exc:  # MAILWRIGHT_* settings from the environment
+        for error in exc.errors():
+            setting = "MAILWRIGHT_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"Error: {setting}: {error['msg']}", err=True)
+        sys.exit(2)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextmanager
@@ -151,10 +175,11 @@ def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(as_json: JsonOption = False) -> None:
     """Apply pending migrations (serve and every command do this themselves)."""
     with opened() as rt:
-        typer.echo(f"Database at revision {migrate.current_revision(rt.db)}")
+        revision = migrate.current_revision(rt.db)
+    emit(as_json, {"revision": revision}, f"Database at revision {revision}")
 
 
 # ------------------------------------------------------------------ accounts and keys
@@ -173,7 +198,11 @@ def accounts_create(
         fail(f"currency must be one of {', '.join(CURRENCIES)}", 2)
     if not name.strip():
         fail("name must not be empty", 2)
+    if len(name.strip()) > ACCOUNT_NAME_MAX:
+        fail(f"name must be at most {ACCOUNT_NAME_MAX} characters", 2)
     opening = _money(credit, currency) if credit else None
+    if opening is not None and opening.minor < 0:
+        fail("the opening credit must not be negative", 2)
     with opened() as rt, rt.db.write() as session:
         account, api_key = accounts.create_account(session, name.strip(), currency, credit=opening)
     emit(
@@ -222,8 +251,13 @@ def keys_create(account_id: str, as_json: JsonOption = False) -> None:
 @keys_app.command("list")
 def keys_list(account_id: str, as_json: JsonOption = False) -> None:
     """An account's keys (their first characters only)."""
-    with opened() as rt, rt.db.read() as session:
-        keys = accounts.list_keys(session, account_id)
+    with opened() as rt:
+        try:
+            with rt.db.read() as session:
+                accounts.get_account(session, account_id)
+                keys = accounts.list_keys(session, account_id)
+        except NotFound:
+            fail(f"no account {account_id}")
     payload = {
         "keys": [
             {"key_id": k.id, "prefix": k.prefix, "created": iso(k.created_at), "revoked": iso(k.revoked_at)} for k in keys

@@ -1,0 +1,118 @@
+"""The operator command line, run as real processes on the database the live server uses.
+
+Every process costs about a second, so each test does a whole story with a few of them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from mailwright.wallet.models import LedgerEntry
+from tests.conftest import Cli, client_for, mailwright_env, unique
+
+PROVIDERS = "/rest/v2/domains/providers"
+
+
+def test_accounts_create_on_a_fresh_database_prints_one_json_object(database_factory, tmp_path):
+    # A brand-new database: the command migrates it first, and still prints nothing but the object.
+    fresh = Cli(mailwright_env(database_factory(unique("cli")), tmp_path))
+    created = fresh.json("accounts", "create", "--name", "Pied Piper", "--currency", "EUR", "--credit", "500.00")
+    assert set(created) == {"account_id", "api_key"}
+    assert created["api_key"].startswith("mw_")
+
+    listed = fresh.json("accounts", "list")
+    assert listed["accounts"] == [
+        {
+            "account_id": created["account_id"],
+            "name": "Pied Piper",
+            "currency": "EUR",
+            "balance": "500.00",
+            "wallet_frozen": False,
+            "created": listed["accounts"][0]["created"],
+        }
+    ]
+
+
+def test_wallet_credit_then_show(cli, make_account, runtime):
+    customer = make_account(credit="0")
+    credited = cli.json("wallet", "credit", customer.id, "12.00", "--note", "Bank transfer 42")
+    assert credited["balance"] == "12.00" and credited["currency"] == "USD"
+
+    shown = cli.json("wallet", "show", customer.id)
+    assert shown == {
+        "balance": "12.00",
+        "currency": "USD",
+        "entries": [
+            {
+                "entry_id": credited["entry_id"],
+                "created": shown["entries"][0]["created"],
+                "kind": "credit",
+                "amount": "12.00",
+                "description": "Bank transfer 42",
+                "order_id": None,
+                "domain_id": None,
+                "mailbox_id": None,
+            }
+        ],
+    }
+    with runtime.db.read() as session:
+        total = session.scalar(sa.select(sa.func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.account_id == customer.id))
+    assert total == 1200
+
+
+def test_keys_create_and_revoke_over_http(cli, make_account, server):
+    customer = make_account()
+    created = cli.json("keys", "create", customer.id)
+    assert created["account_id"] == customer.id
+    with client_for(server) as http:
+        assert http.get(PROVIDERS, headers={"x-api-key": created["api_key"]}).status_code == 200
+
+        revoked = cli.json("keys", "revoke", created["key_id"])
+        assert revoked["key_id"] == created["key_id"] and revoked["revoked"]
+
+        refused = http.get(PROVIDERS, headers={"x-api-key": created["api_key"]})
+        assert refused.status_code == 401
+        assert refused.json()["title"] == "Unauthorized"
+        # The account's other key is untouched.
+        assert http.get(PROVIDERS, headers=customer.headers).status_code == 200
+
+    keys = cli.json("keys", "list", customer.id)["keys"]
+    assert {k["key_id"]: bool(k["revoked"]) for k in keys}[created["key_id"]] is True
+    assert sum(not k["revoked"] for k in keys) == 1
+
+
+def test_human_output_is_a_table(cli, make_account):
+    customer = make_account(credit="7.50")
+    shown = cli("wallet", "show", customer.id)
+    assert shown.returncode == 0, shown.stderr
+    assert "Balance 7.50 USD" in shown.stdout and "Opening credit" in shown.stdout
+
+
+BAD_INPUT = [
+    (["wallet", "show", "nosuchaccount"], "no account nosuchaccount"),
+    (["wallet", "credit", "nosuchaccount", "5.00"], "no account nosuchaccount"),
+    (["accounts", "create", "--name", "X", "--currency", "GBP"], "currency must be one of USD, EUR"),
+    (["accounts", "create", "--name", "X", "--credit", "five"], "'five' is not an amount like 500.00"),
+    (["keys", "revoke", "nosuchkey"], "no API key nosuchkey"),
+]
+
+
+def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
+    customer = make_account(credit="0")
+    cases = BAD_INPUT + [
+        (["wallet", "credit", customer.id, "12.345"], "'12.345' is not an amount like 500.00"),
+        (["wallet", "credit", customer.id, "0"], "the amount must be positive"),
+    ]
+    for args, message in cases:
+        done = cli(*args, "--json")
+        assert done.returncode != 0, args
+        assert done.stdout == "", args
+        assert done.stderr.strip() == f"Error: {message}", args
+    assert cli.json("wallet", "show", customer.id)["balance"] == "0.00"
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path):
+    unreachable = Cli(mailwright_env("postgresql+psycopg://mailwright@127.0.0.1:9/none", tmp_path))
+    done = unreachable("accounts", "list", "--json")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("Error: the database cannot be used: ") and "Traceback" not in done.stderr
