@@ -44,6 +44,8 @@ FAST = {
     "step_retry_seconds": 0.05,
     "rate_limit_per_minute": 100_000,
     "rate_limit_burst": 10_000,
+    "webhook_retry_seconds": 0.05,
+    "webhook_max_attempts": 4,
 }
 
 OWNER = {

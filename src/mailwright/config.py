@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     dmarc_rua: str = ""
     app_version: str = "mailwright-1"
 
+    # Webhooks: attempts per delivery, first pause between them (doubling up to the maximum),
+    # and how long one request may take.
+    webhook_max_attempts: int = Field(12, ge=1)
+    webhook_retry_seconds: float = Field(5.0, ge=0)
+    webhook_retry_max_seconds: float = Field(3600.0, ge=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+
     log_level: str = "INFO"
     log_format: str = "json"
 

@@ -35,18 +35,26 @@ class Runtime:
             self._client = DBOSClient(system_database_engine=self.db.engine, application_name=APP_NAME, lazy=True)
         return self._client
 
-    def enqueue(self, session: Session, workflow: str, workflow_id: str, *args: Any, queue: str = PROVISIONING_QUEUE) -> None:
-        """Enqueue a workflow inside `session`'s transaction: it exists if and only if that commits."""
-        self.workflow_client.enqueue_in_transaction(
-            session.connection(),
-            {
-                "workflow_name": workflow,
-                "queue_name": queue,
-                "workflow_id": workflow_id,
-                "app_version": self.settings.app_version,
-            },
-            *args,
-        )
+    def enqueue(
+        self,
+        session: Session,
+        workflow: str,
+        workflow_id: str,
+        *args: Any,
+        queue: str = PROVISIONING_QUEUE,
+        partition_key: str | None = None,
+    ) -> None:
+        """Enqueue a workflow inside `session`'s transaction: it exists if and only if that commits.
+        `partition_key` is for partitioned queues (e.g. webhooks: one partition per endpoint)."""
+        options: dict[str, Any] = {
+            "workflow_name": workflow,
+            "queue_name": queue,
+            "workflow_id": workflow_id,
+            "app_version": self.settings.app_version,
+        }
+        if partition_key is not None:
+            options["queue_partition_key"] = partition_key
+        self.workflow_client.enqueue_in_transaction(session.connection(), options, *args)  # type: ignore[arg-type]
 
     def close(self) -> None:
         if self._client is not None:

@@ -4,6 +4,7 @@ from mailwright.accounts.models import Account, ApiKey
 from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
+from mailwright.events.models import Event
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
 from mailwright.orders.models import IdempotencyRecord, Order
 from mailwright.owners.models import DomainOwner
@@ -17,6 +18,7 @@ from mailwright.providers.sandbox.models import (
     SandboxZone,
 )
 from mailwright.wallet.models import LedgerEntry
+from mailwright.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 metadata = Base.metadata
 
@@ -24,4 +26,5 @@ __all__ = [
     "Account", "ApiKey", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
     "Order", "ProfilePicture", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "metadata",
+    "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

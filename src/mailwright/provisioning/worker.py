@@ -5,11 +5,13 @@ from __future__ import annotations
 from dbos import DBOS
 
 from mailwright.runtime import APP_NAME, PROVISIONING_QUEUE, Runtime
+from mailwright.webhooks.service import WEBHOOKS_QUEUE
 
 
 def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
     """Start executing workflows in this process. Call outside any running event loop."""
     from mailwright.provisioning import workflows  # noqa: F401 - registers the workflows
+    from mailwright.webhooks import delivery  # noqa: F401 - registers the webhook workflow
 
     settings = runtime.settings
     DBOS(
@@ -25,6 +27,10 @@ def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
     )
     DBOS.launch()
     DBOS.register_queue(PROVISIONING_QUEUE, polling_interval_sec=settings.queue_poll_seconds, on_conflict="always_update")
+    # One partition per webhook endpoint, one workflow at a time in each: deliveries stay in order.
+    DBOS.register_queue(
+        WEBHOOKS_QUEUE, partition_concurrency=1, polling_interval_sec=settings.queue_poll_seconds, on_conflict="always_update"
+    )
 
 
 def shutdown() -> None:

@@ -1,0 +1,152 @@
+"""Events reach subscribed endpoints signed, in order, retried, and not at all when the
+transaction that recorded them rolls back."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from mailwright.events import service as events
+from mailwright.events import types
+from mailwright.events.models import Event
+from mailwright.webhooks import service as webhooks
+from mailwright.webhooks.formats import RESELLER
+from mailwright.webhooks.models import DeliveryStatus, EndpointStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.conftest import wait_until
+from tests.events.receiver import verify
+
+
+def subscribe(runtime, account_id, url, event="*", format="standard"):
+    with runtime.db.write() as session:
+        endpoint, secret = webhooks.subscribe(
+            session, runtime.secrets, account_id=account_id, target_url=url, event=event, format=format
+        )
+    return endpoint, secret
+
+
+def record(runtime, account_id, type_=types.MAILBOX_UPDATED, **data):
+    with runtime.db.write() as session:
+        return events.record(session, account_id=account_id, type=type_, data=data or {"n": 1})
+
+
+def delivery_statuses(runtime, endpoint_id):
+    with runtime.db.read() as session:
+        return list(
+            session.scalars(
+                sa.select(WebhookDelivery.status).where(WebhookDelivery.endpoint_id == endpoint_id).order_by(WebhookDelivery.event_seq)
+            )
+        )
+
+
+def test_a_delivery_is_signed_the_standard_webhooks_way(runtime, account, receiver):
+    endpoint, secret = subscribe(runtime, account.id, receiver.url + "/hook")
+    assert secret.startswith("whsec_")
+    with runtime.db.write() as session:
+        event = events.record(
+            session,
+            account_id=account.id,
+            type=types.MAILBOX_CREATED,
+            data={"email": "a@b.com"},
+            secret_data={"password": "s3cret-Pass#12"},
+        )
+    [request] = wait_until(lambda: receiver.received("/hook"))
+    assert verify(secret, request)
+    assert not verify("whsec_" + "QUJD" * 8, request)  # another secret does not verify
+    assert request.headers["webhook-id"] == event.id
+    assert request.headers["content-type"] == "application/json"
+    body = request.json
+    assert body["id"] == event.id and body["type"] == "mailbox.created"
+    assert body["data"] == {"email": "a@b.com", "password": "s3cret-Pass#12"}
+    # The password travels to the endpoint but is stored encrypted, never in the event's data.
+    with runtime.db.read() as session:
+        stored = session.scalar(sa.select(Event).where(Event.id == event.id))
+        assert "s3cret" not in stored.data and "s3cret" not in (stored.secret_data_enc or "")
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.DELIVERED])
+
+
+def test_an_event_recorded_in_a_rolled_back_transaction_does_not_exist(runtime, account, receiver):
+    endpoint, _ = subscribe(runtime, account.id, receiver.url + "/rb")
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), runtime.db.write() as session:
+        events.record(session, account_id=account.id, type=types.MAILBOX_UPDATED, data={"rolled": "back"})
+        raise Boom
+    record(runtime, account.id, marker="committed")
+    wait_until(lambda: receiver.received("/rb"))
+    with runtime.db.read() as session:
+        stored = [e.data for e in events.events_of(session, account.id)]
+        deliveries = session.scalar(sa.select(sa.func.count()).where(WebhookDelivery.endpoint_id == endpoint.id))
+    assert stored == ['{"marker": "committed"}']
+    assert deliveries == 1
+    assert [r.json["data"] for r in receiver.received("/rb")] == [{"marker": "committed"}]
+
+
+def test_server_errors_are_retried_with_backoff_and_every_attempt_is_logged(runtime, account, receiver):
+    endpoint, _ = subscribe(runtime, account.id, receiver.url + "/flaky")
+    receiver.answer("/flaky", 500, 503)
+    record(runtime, account.id)
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.DELIVERED])
+    received = receiver.received("/flaky")
+    assert [r.answered for r in received] == [500, 503, 200]
+    assert len({r.headers["webhook-id"] for r in received}) == 1  # the same message each time
+    first_pause, second_pause = received[1].at - received[0].at, received[2].at - received[1].at
+    assert first_pause >= 0.05 and second_pause >= 0.1  # 0.05 s, then doubled
+    with runtime.db.read() as session:
+        attempts = list(session.scalars(sa.select(WebhookAttempt).join(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookAttempt.id)))
+    assert [(a.number, a.status_code, a.error) for a in attempts] == [(1, 500, "HTTP 500"), (2, 503, "HTTP 503"), (3, 200, None)]
+    assert all(a.duration_ms >= 0 for a in attempts)
+
+
+def test_deliveries_are_in_order_and_wait_for_the_earlier_one(runtime, account, receiver):
+    endpoint, _ = subscribe(runtime, account.id, receiver.url + "/order")
+    receiver.answer("/order", 500, 500)
+    for n in range(5):
+        record(runtime, account.id, n=n)
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.DELIVERED] * 5)
+    ns = [r.json["data"]["n"] for r in receiver.received("/order")]
+    assert ns == [0, 0, 0, 1, 2, 3, 4]
+
+
+def test_attempts_run_out_then_the_next_event_goes(runtime, account, receiver):
+    endpoint, _ = subscribe(runtime, account.id, receiver.url + "/down")
+    receiver.answer("/down", 500, 500, 500, 500)  # webhook_max_attempts is 4 in tests
+    record(runtime, account.id, n=1)
+    record(runtime, account.id, n=2)
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.FAILED, DeliveryStatus.DELIVERED])
+    assert [r.json["data"]["n"] for r in receiver.received("/down")] == [1, 1, 1, 1, 2]
+
+
+def test_redirects_are_not_followed(runtime, account, receiver):
+    endpoint, _ = subscribe(runtime, account.id, receiver.url + "/moved")
+    receiver.answer("/moved", 301)
+    record(runtime, account.id)
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.DELIVERED])
+    assert [r.path for r in receiver.received()] == ["/moved", "/moved"]
+
+
+def test_an_endpoint_answering_410_is_unsubscribed(runtime, account, receiver):
+    gone, _ = subscribe(runtime, account.id, receiver.url + "/gone")
+    receiver.answer("/gone", 410)
+    record(runtime, account.id, n=1)
+    wait_until(lambda: delivery_statuses(runtime, gone.id) == [DeliveryStatus.FAILED])
+    with runtime.db.read() as session:
+        endpoint = session.get(WebhookEndpoint, gone.id)
+        assert endpoint.status == EndpointStatus.UNSUBSCRIBED
+        assert "410" in endpoint.status_reason
+    record(runtime, account.id, n=2)  # no new delivery for it
+    assert delivery_statuses(runtime, gone.id) == [DeliveryStatus.FAILED]
+    assert len(receiver.received("/gone")) == 1
+
+
+def test_only_subscribed_types_of_the_same_account_are_sent(runtime, make_account, receiver):
+    mine, other = make_account(), make_account()
+    subscribe(runtime, mine.id, receiver.url + "/typed", event=types.ORDER_COMPLETED)
+    subscribe(runtime, mine.id, receiver.url + "/reseller", event="*", format=RESELLER)
+    record(runtime, mine.id, types.MAILBOX_UPDATED, n=1)
+    record(runtime, other.id, types.ORDER_COMPLETED, n=2)
+    event = record(runtime, mine.id, types.ORDER_COMPLETED, n=3)
+    wait_until(lambda: receiver.received("/typed") and len(receiver.received("/reseller")) == 2)
+    assert [r.json["data"]["n"] for r in receiver.received("/typed")] == [3]
+    assert receiver.received("/reseller")[1].json == {"event": "order.completed", "eventId": event.id, "data": {"n": 3}}
