@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     max_mailboxes_by_provider: str = "{}"
     max_domains_per_order: int = Field(50, ge=1)
     max_mailboxes_per_order: int = Field(250, ge=1)
+    # An order created without being processed keeps its price this long, then expires.
+    unprocessed_order_hours: int = Field(72, ge=1)
+
+    # Profile pictures given as a URL: fetched by the provisioning workflow.
+    picture_fetch_timeout_seconds: float = Field(10.0, gt=0)
+    # Also accept plain-http URLs on loopback (local testing only; never in production).
+    picture_url_allow_loopback: bool = False
 
     # First start on an empty database.
     demo_account: bool = True

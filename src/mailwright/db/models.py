@@ -6,7 +6,7 @@ from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
 from mailwright.events.models import Event
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
-from mailwright.orders.models import IdempotencyRecord, Order
+from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
 from mailwright.owners.models import DomainOwner
 from mailwright.providers.sandbox.models import (
     SandboxAttempt,
@@ -24,7 +24,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Account", "ApiKey", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
-    "Order", "ProfilePicture", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
+    "Order", "OrderPicture", "ProfilePicture", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -40,6 +40,10 @@ class Domain(Base):
     # The registrant contact as it was when the domain was ordered (JSON).
     owner_snapshot: Mapped[str] = mapped_column(Text)
     domain_redirect_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # Masked forwarding shows the target inside a frame under this domain's name.
+    mask_forwarding: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Registration period ordered, in years (1-10).
+    years: Mapped[int] = mapped_column(Integer, default=1)
     email_forward_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # Bumped on every change to the settings above; the provider has them once applied catches up.
     settings_version: Mapped[int] = mapped_column(Integer, default=0)

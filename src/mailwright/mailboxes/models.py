@@ -43,6 +43,9 @@ class Mailbox(Base):
     imap_host: Mapped[str | None] = mapped_column(String(253), nullable=True)
     imap_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     profile_picture_id: Mapped[str | None] = mapped_column(String(43), nullable=True)
+    # An https URL the provisioning workflow fetches the picture from (never the request).
+    profile_picture_source_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    profile_picture_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     settings_version: Mapped[int] = mapped_column(Integer, default=0)
     settings_applied_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -6,8 +6,10 @@ import base64
 import binascii
 import io
 import re
+import time
 from dataclasses import dataclass
 
+import httpx
 from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -57,3 +59,28 @@ def check_picture(data: bytes) -> CheckedPicture:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise PictureRejected("Must be a valid PNG or JPEG image") from exc
     return CheckedPicture(data, _FORMATS[kind], width, height)
+
+
+def fetch_picture(url: str, *, timeout: float) -> CheckedPicture:
+    """GET the image at `url`, reading at most MAX_BYTES within `timeout` seconds overall."""
+    deadline = time.monotonic() + timeout
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            with client.stream("GET", url, headers={"Accept": "image/png, image/jpeg"}) as response:
+                if response.status_code != 200:
+                    raise PictureRejected(f"The picture URL answered HTTP {response.status_code}")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BYTES:
+                    raise PictureRejected("Image must be at most 5 MB")
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_BYTES:
+                        raise PictureRejected("Image must be at most 5 MB")
+                    if time.monotonic() > deadline:
+                        raise PictureRejected(f"The picture took longer than {timeout:g} s to fetch")
+    except httpx.HTTPError as exc:
+        raise PictureRejected(f"The picture could not be fetched: {type(exc).__name__}") from exc
+    if not data:
+        raise PictureRejected("The picture URL answered with an empty body")
+    return check_picture(bytes(data))

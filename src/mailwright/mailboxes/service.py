@@ -51,6 +51,15 @@ def get_picture(session: Session, picture_id: str) -> ProfilePicture | None:
 
 
 def set_profile_picture(session: Session, runtime: Runtime, mailbox: Mailbox, picture: CheckedPicture) -> ProfilePicture:
+    row = attach_picture(session, mailbox, picture)
+    runtime.enqueue(
+        session, SYNC_MAILBOX_SETTINGS_WORKFLOW, f"mailbox-settings-{mailbox.id}-v{mailbox.settings_version}", mailbox.id
+    )
+    return row
+
+
+def attach_picture(session: Session, mailbox: Mailbox, picture: CheckedPicture) -> ProfilePicture:
+    """Make `picture` the mailbox's; the host gets it when its settings are next applied."""
     row = ProfilePicture(
         id=secrets.token_urlsafe(24),
         mailbox_id=mailbox.id,
@@ -64,7 +73,4 @@ def set_profile_picture(session: Session, runtime: Runtime, mailbox: Mailbox, pi
     mailbox.profile_picture_id = row.id
     mailbox.settings_version += 1
     session.flush()
-    runtime.enqueue(
-        session, SYNC_MAILBOX_SETTINGS_WORKFLOW, f"mailbox-settings-{mailbox.id}-v{mailbox.settings_version}", mailbox.id
-    )
     return row

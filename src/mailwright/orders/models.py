@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailwright import clock
@@ -11,6 +11,11 @@ from mailwright.ids import new_id
 
 
 class OrderStatus:
+    # Recorded with its validated plan and price; nothing charged, no name held (see
+    # docs/decisions/0750-orders-created-then-processed.md). Expired once older than
+    # Settings.unprocessed_order_hours (computed at read time, see orders.service.status_of).
+    CREATED = "created"
+    EXPIRED = "expired"  # never stored
     PROCESSING = "processing"
     COMPLETED = "completed"
     PARTIALLY_COMPLETED = "partially_completed"
@@ -24,11 +29,31 @@ class Order(Base):
     id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # domains | mailboxes
-    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PROCESSING)
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.CREATED)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    # The validated plan (orders.requests.OrderPlan as JSON) that processing carries out.
+    plan_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
+    billing_cycle: Mapped[str] = mapped_column(String(20), default="MONTHLY")
+    # Settings the customer gave for exporting the mailboxes to sending platforms (JSON).
+    export_settings: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OrderPicture(Base):
+    """A checked profile picture uploaded with an order, kept until the order's mailbox exists."""
+
+    __tablename__ = "order_pictures"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class IdempotencyRecord(Base):

@@ -5,9 +5,15 @@ problem can be reported against the caller's own field names."""
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailwright.mailboxes.pictures import CheckedPicture
+
+MAX_YEARS = 10
 
 # The order in which an order request's parts are written (and their problems reported).
 FIELD_ORDER = ("provider", "domains", "mailboxes", "first_name", "last_name", "email")
@@ -27,6 +33,13 @@ def field_position(path: str) -> tuple[int, ...]:
 class RequestedDomain:
     value: Any
     field: str  # e.g. "domains[0]"
+    # Registration period (1-10 years) and web forwarding; faces without them leave the defaults.
+    years: Any = 1
+    forward_to: Any = None
+    mask_forwarding: Any = False
+    years_field: str = ""
+    forward_to_field: str = ""
+    mask_forwarding_field: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,11 @@ class RequestedMailbox:
     email_field: str  # e.g. "mailboxes[0].email"
     first_name_field: str
     last_name_field: str
+    # A profile picture: already checked (uploaded with the request), or an https URL that the
+    # provisioning workflow fetches.
+    picture: CheckedPicture | None = None
+    picture_url: Any = None
+    picture_field: str = ""
 
     @classmethod
     def at(cls, prefix: str, email: Any, first_name: Any, last_name: Any) -> RequestedMailbox:
@@ -59,6 +77,17 @@ class MailboxOrderRequest:
     mailboxes_field: str = "mailboxes"
 
 
+@dataclass(frozen=True)
+class OrderOptions:
+    """What the order records for later (renewals, exports); checked by the face that took them."""
+
+    auto_renew: bool = False
+    billing_cycle: str = "MONTHLY"
+    user_id: str | None = None
+    # e.g. {"microsoftOauthRoute": ..., "google": {"googleOauthRoute", "clientId", "appName"}}
+    export_settings: dict[str, Any] | None = None
+
+
 @dataclass
 class PlannedDomain:
     name: str
@@ -66,6 +95,9 @@ class PlannedDomain:
     price_minor: int
     max_mailboxes: int
     field: str
+    years: int = 1
+    forward_to: str | None = None
+    mask_forwarding: bool = False
 
 
 @dataclass
@@ -80,6 +112,7 @@ class PlannedMailbox:
     field: str
     # Set when the mailbox goes on a domain the account already has.
     existing_domain_id: str | None = None
+    picture_url: str | None = None
 
 
 @dataclass
@@ -89,6 +122,33 @@ class OrderPlan:
     currency: str
     domains: list[PlannedDomain] = field(default_factory=list)
     mailboxes: list[PlannedMailbox] = field(default_factory=list)
+    options: OrderOptions = field(default_factory=OrderOptions)
+    # Uploaded pictures by mailbox address; stored beside the order, not in its JSON plan.
+    pictures: dict[str, CheckedPicture] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "account_id": self.account_id,
+                "currency": self.currency,
+                "domains": [asdict(d) for d in self.domains],
+                "mailboxes": [asdict(m) for m in self.mailboxes],
+                "options": asdict(self.options),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> OrderPlan:
+        data = json.loads(text)
+        return cls(
+            data["kind"],
+            data["account_id"],
+            data["currency"],
+            [PlannedDomain(**d) for d in data["domains"]],
+            [PlannedMailbox(**m) for m in data["mailboxes"]],
+            OrderOptions(**data.get("options", {})),
+        )
 
     @property
     def total_minor(self) -> int:
@@ -97,7 +157,9 @@ class OrderPlan:
     def describe(self) -> str:
         parts = []
         if self.domains:
-            parts.append(f"{len(self.domains)} domain{'s' if len(self.domains) != 1 else ''} (1 year)")
+            years = sorted({d.years for d in self.domains})
+            period = "/".join(str(y) for y in years) + (" year" if years == [1] else " years")
+            parts.append(f"{len(self.domains)} domain{'s' if len(self.domains) != 1 else ''} ({period})")
         if self.mailboxes:
             parts.append(f"{len(self.mailboxes)} mailbox{'es' if len(self.mailboxes) != 1 else ''} (first month)")
         return ", ".join(parts)

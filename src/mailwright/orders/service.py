@@ -1,19 +1,28 @@
-"""Placing orders: check everything, price it, then in ONE transaction record the order, its
-domains and mailboxes, debit the wallet and enqueue the provisioning workflow.
+"""Orders: check everything and price it (planning), record the validated plan (creating), then
+in ONE transaction debit the wallet, record the domains and mailboxes and enqueue the
+provisioning workflow (processing).
 
 Planning reads (and may ask the registrar about availability); it runs before the write
-transaction so a slow registrar never holds the database's write lock."""
+transaction so a slow registrar never holds the database's write lock.
+
+A created order holds no name: domains and addresses are claimed only when it is processed, so an
+order nobody pays never blocks anyone. Its price holds until it expires
+(Settings.unprocessed_order_hours). place_order creates and processes at once, through the
+same path."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mailwright import clock
 from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.catalog import service as catalog
@@ -22,15 +31,21 @@ from mailwright.crypto import new_password
 from mailwright.domains.models import Domain
 from mailwright.domains.names import normalize_domain, split_email
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, RuleViolation
+from mailwright.db.cas import transition
+from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox
+from mailwright.mailboxes.pictures import CheckedPicture
 from mailwright.money import Money
-from mailwright.orders.models import Order
+from mailwright.orders.models import Order, OrderPicture, OrderStatus
 from mailwright.orders.requests import (
+    MAX_YEARS,
     DomainOrderRequest,
     MailboxOrderRequest,
+    OrderOptions,
     OrderPlan,
     PlannedDomain,
     PlannedMailbox,
+    RequestedDomain,
     RequestedMailbox,
     field_position,
 )
@@ -45,6 +60,7 @@ if TYPE_CHECKING:
 NAME_MAX_LENGTH = 60
 EMAIL_DOMAIN_UNKNOWN = "Email domain must exist in order domains or active firm domains"
 DOMAIN_FORMAT = "Valid format is example.com"
+YEARS_RANGE = f"Must be a whole number of years from 1 to {MAX_YEARS}"
 PROVISION_ORDER_WORKFLOW = "provision_order"
 
 
@@ -69,13 +85,16 @@ def plan_domain_order(
     account: Account,
     request: DomainOrderRequest,
     issues: FieldIssues | None = None,
+    options: OrderOptions | None = None,
 ) -> OrderPlan:
     """`issues` may already hold what the API face found wrong with the request's shape."""
     issues = issues if issues is not None else FieldIssues()
     provider = _provider(issues, providers, request.provider, request.provider_field)
     account_domains = _active_domains(session, account.id)
     new_domains: dict[str, str] = {}
+    extras: dict[str, tuple[int, str | None, bool]] = {}
     for item in request.domains:
+        extra = _domain_extras(issues, item)
         name = normalize_domain(item.value)
         if name is None:
             issues.add(item.field, DOMAIN_FORMAT, check.shown(item.value))
@@ -89,9 +108,10 @@ def plan_domain_order(
             )
         else:
             new_domains[name] = item.field
+            extras[name] = extra
     limit = settings.max_mailboxes_for(provider) if provider else settings.max_mailboxes_per_domain
     targets = {name: _Target(provider, limit) for name in new_domains} | _existing_targets(session, account_domains)
-    mailboxes = _plan_mailboxes(session, issues, request.mailboxes, targets, providers, account.currency)
+    mailboxes = _plan_mailboxes(session, settings, issues, request.mailboxes, targets, providers, account.currency)
     issues.raise_if_any(order=field_position)
     assert provider is not None
 
@@ -101,8 +121,13 @@ def plan_domain_order(
             "A domain owner is required before ordering domains: save one with POST /rest/v2/domains/owner",
         )
     prices = _domain_prices(session, providers, new_domains, account.currency)
-    domains = [PlannedDomain(name, provider, prices[name], limit, field) for name, field in new_domains.items()]
-    return OrderPlan("domains", account.id, account.currency, domains, mailboxes)
+    domains = []
+    for name, field in new_domains.items():
+        years, forward_to, masked = extras[name]
+        domains.append(PlannedDomain(name, provider, prices[name] * years, limit, field, years, forward_to, masked))
+    return _with_pictures(
+        OrderPlan("domains", account.id, account.currency, domains, mailboxes, options or OrderOptions()), request.mailboxes
+    )
 
 
 def plan_mailbox_order(
@@ -112,45 +137,116 @@ def plan_mailbox_order(
     account: Account,
     request: MailboxOrderRequest,
     issues: FieldIssues | None = None,
+    options: OrderOptions | None = None,
 ) -> OrderPlan:
     issues = issues if issues is not None else FieldIssues()
     targets = _existing_targets(session, _active_domains(session, account.id))
-    mailboxes = _plan_mailboxes(session, issues, request.mailboxes, targets, providers, account.currency)
+    mailboxes = _plan_mailboxes(session, settings, issues, request.mailboxes, targets, providers, account.currency)
     issues.raise_if_any(order=field_position)
-    return OrderPlan("mailboxes", account.id, account.currency, mailboxes=mailboxes)
+    plan = OrderPlan("mailboxes", account.id, account.currency, mailboxes=mailboxes, options=options or OrderOptions())
+    return _with_pictures(plan, request.mailboxes)
 
 
 def place_order(session: Session, runtime: Runtime, plan: OrderPlan) -> Order:
-    """Record, charge and enqueue together. Raises RuleViolation (the transaction then rolls back)."""
-    _check_claims(session, plan)
-    order = Order(account_id=plan.account_id, kind=plan.kind, total_minor=plan.total_minor, currency=plan.currency)
+    """Create and process at once. Raises RuleViolation (the transaction then rolls back)."""
+    order = create_order(session, plan)
+    processed, _ = process_order(session, runtime, plan.account_id, order.id)
+    return processed
+
+
+def create_order(session: Session, plan: OrderPlan) -> Order:
+    """Record the validated plan and its price; nothing is charged and no name is held yet."""
+    order = Order(
+        account_id=plan.account_id,
+        kind=plan.kind,
+        status=OrderStatus.CREATED,
+        total_minor=plan.total_minor,
+        currency=plan.currency,
+        plan_json=plan.to_json(),
+        auto_renew=plan.options.auto_renew,
+        billing_cycle=plan.options.billing_cycle,
+        export_settings=json.dumps(plan.options.export_settings) if plan.options.export_settings else None,
+    )
     session.add(order)
     session.flush()
+    for email, picture in plan.pictures.items():
+        session.add(
+            OrderPicture(
+                order_id=order.id,
+                email=email,
+                content_type=picture.content_type,
+                width=picture.width,
+                height=picture.height,
+                data=picture.data,
+            )
+        )
+    session.flush()
+    return order
+
+
+def process_order(session: Session, runtime: Runtime, account_id: str, order_id: str) -> tuple[Order, bool]:
+    """Charge, record the items and enqueue provisioning, all in the caller's transaction.
+
+    Returns (order, True) when this call processed it, (order, False) when it already had been.
+    Raises RuleViolation (insufficient funds, a name taken meanwhile, expired); the caller's
+    rollback then leaves the order created and unprocessed."""
+    order = get_order(session, account_id, order_id)
+    if order.status != OrderStatus.CREATED:
+        return order, False
+    if status_of(runtime.settings, order) == OrderStatus.EXPIRED:
+        raise RuleViolation(
+            "order_expired",
+            f"The order expired {runtime.settings.unprocessed_order_hours} hours after it was created "
+            "without being processed; create a new order",
+        )
+    if not transition(session, Order, order.id, OrderStatus.CREATED, status=OrderStatus.PROCESSING, processed_at=clock.now()):
+        session.refresh(order)
+        return order, False  # processed concurrently by another request
+    session.refresh(order)
+    plan = OrderPlan.from_json(order.plan_json or "")
+    _charge_and_provision(session, runtime, order, plan)
+    return order, True
+
+
+def status_of(settings: Settings, order: Order) -> str:
+    """The order's status as shown: a created order past its time is expired."""
+    if order.status == OrderStatus.CREATED:
+        if clock.now() - order.created_at > dt.timedelta(hours=settings.unprocessed_order_hours):
+            return OrderStatus.EXPIRED
+    return order.status
+
+
+def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan: OrderPlan) -> None:
+    _check_claims(session, plan)
     wallet.debit(
         session, plan.account_id, Money(plan.total_minor, plan.currency), f"Order {order.id}: {plan.describe()}", order_id=order.id
     )
     domain_ids = _insert_domains(session, plan, order.id)
+    pictures = {p.email: p for p in session.scalars(sa.select(OrderPicture).where(OrderPicture.order_id == order.id))}
     for m in plan.mailboxes:
-        session.add(
-            Mailbox(
-                account_id=plan.account_id,
-                domain_id=m.existing_domain_id or domain_ids[m.domain_name],
-                order_id=order.id,
-                email=m.email,
-                email_claim=m.email,
-                local_part=m.local_part,
-                first_name=m.first_name,
-                last_name=m.last_name,
-                provider=m.provider,
-                price_minor=m.price_minor,
-                currency=plan.currency,
-                password_enc=runtime.secrets.encrypt(new_password()),
-                totp_secret_enc=runtime.secrets.encrypt(new_seed()),
-            )
+        mailbox = Mailbox(
+            account_id=plan.account_id,
+            domain_id=m.existing_domain_id or domain_ids[m.domain_name],
+            order_id=order.id,
+            email=m.email,
+            email_claim=m.email,
+            local_part=m.local_part,
+            first_name=m.first_name,
+            last_name=m.last_name,
+            provider=m.provider,
+            price_minor=m.price_minor,
+            currency=plan.currency,
+            password_enc=runtime.secrets.encrypt(new_password()),
+            totp_secret_enc=runtime.secrets.encrypt(new_seed()),
+            profile_picture_source_url=m.picture_url,
         )
+        session.add(mailbox)
+        if m.email in pictures:
+            session.flush()
+            p = pictures[m.email]
+            mailboxes.attach_picture(session, mailbox, CheckedPicture(p.data, p.content_type, p.width, p.height))
     session.flush()
     runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}", order.id)
-    return order
 
 
 def get_order(session: Session, account_id: str, order_id: str) -> Order:
@@ -158,6 +254,54 @@ def get_order(session: Session, account_id: str, order_id: str) -> Order:
     if order is None or order.account_id != account_id:
         raise NotFound("order")
     return order
+
+
+def _domain_extras(issues: FieldIssues, item: RequestedDomain) -> tuple[int, str | None, bool]:
+    """Years, forwarding target and masking of one requested domain."""
+    years = item.years
+    if isinstance(years, str) and years.strip().isdigit():
+        years = int(years)
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
+        issues.add(item.years_field or f"{item.field}.years", YEARS_RANGE, check.shown(item.years))
+        years = 1
+    forward_to = None
+    if item.forward_to not in (None, ""):
+        value = item.forward_to
+        if isinstance(value, str) and "://" not in value and normalize_domain(value.strip()):
+            value = f"http://{value.strip()}"  # a bare domain name forwards to its web site
+        forward_to = check.web_url(issues, item.forward_to_field or f"{item.field}.forwardTo", value)
+    masked = item.mask_forwarding
+    if masked in (None, ""):
+        masked = False
+    if not isinstance(masked, bool):
+        issues.add(item.mask_forwarding_field or f"{item.field}.maskForwarding", "Must be true or false", check.shown(masked))
+        masked = False
+    return years, forward_to, masked
+
+
+def picture_url(issues: FieldIssues, settings: Settings, field: str, value: object) -> str | None:
+    """An https URL of a picture; plain http only to loopback, and only where the settings allow it."""
+    if isinstance(value, str) and settings.picture_url_allow_loopback:
+        parts = urlsplit(value.strip())
+        if parts.scheme in ("http", "https") and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+            return value.strip()
+    cleaned = check.web_url(issues, field, value)
+    if cleaned is None:
+        return None
+    if urlsplit(cleaned).scheme != "https":
+        issues.add(field, "Must be an https URL of a PNG or JPEG image", cleaned)
+        return None
+    return cleaned
+
+
+def _with_pictures(plan: OrderPlan, requested: list[RequestedMailbox]) -> OrderPlan:
+    planned = {m.email for m in plan.mailboxes}
+    for item in requested:
+        parts = split_email(item.email) if isinstance(item.email, str) else None
+        address = f"{parts[0]}@{parts[1]}" if parts else None
+        if item.picture is not None and address in planned:
+            plan.pictures[address] = item.picture
+    return plan
 
 
 def _provider(issues: FieldIssues, providers: Providers, value: object, field: str) -> str | None:
@@ -192,6 +336,7 @@ def _existing_targets(session: Session, domains: dict[str, Domain]) -> dict[str,
 
 def _plan_mailboxes(
     session: Session,
+    settings: Settings,
     issues: FieldIssues,
     requested: list[RequestedMailbox],
     targets: dict[str, _Target],
@@ -207,6 +352,11 @@ def _plan_mailboxes(
     for item, parts in zip(requested, emails):
         first = check.text(issues, item.first_name_field, item.first_name, max_length=NAME_MAX_LENGTH)
         last = check.text(issues, item.last_name_field, item.last_name, max_length=NAME_MAX_LENGTH)
+        url = None
+        if item.picture_url not in (None, ""):
+            url = picture_url(issues, settings, item.picture_field, item.picture_url)
+            if url is None:
+                continue
         if item.email is None or item.email == "":
             issues.add(item.email_field, check.REQUIRED, check.shown(item.email))
             continue
@@ -239,7 +389,7 @@ def _plan_mailboxes(
         price = providers.mailbox_host(target.provider).monthly_price(currency)
         planned.append(
             PlannedMailbox(
-                address, local, domain, first, last, target.provider, price.minor, item.email_field, target.existing_domain_id
+                address, local, domain, first, last, target.provider, price.minor, item.email_field, target.existing_domain_id, url
             )
         )
     return planned
@@ -281,9 +431,9 @@ def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[st
     if owner is None:
         raise RuleViolation("domain_owner_required", "A domain owner is required before ordering domains")
     snapshot = json.dumps(owners.contact_dict(owner))
-    redirect, forward = owner.default_domain_redirect_url, owner.default_email_forward_address
     ids = {}
     for d in plan.domains:
+        redirect, forward = d.forward_to or owner.default_domain_redirect_url, owner.default_email_forward_address
         row = Domain(
             account_id=plan.account_id,
             order_id=order_id,
@@ -295,6 +445,8 @@ def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[st
             max_mailboxes=d.max_mailboxes,
             owner_snapshot=snapshot,
             domain_redirect_url=redirect,
+            mask_forwarding=d.mask_forwarding,
+            years=d.years,
             email_forward_address=forward,
             settings_version=1 if (redirect or forward) else 0,
         )

@@ -124,7 +124,10 @@ class DnsHost(Protocol):
         """Make the zone serve exactly these records for each (name, type) they mention."""
         ...
 
-    def set_web_redirect(self, domain: str, url: str | None) -> None: ...
+    def set_web_redirect(self, domain: str, url: str | None, *, masked: bool = False) -> None:
+        """Forward the domain's web site to `url` (None: stop); masked keeps the domain in the
+        address bar. Callers pass `masked` only when true."""
+        ...
 
 
 class MailboxHost(Protocol):

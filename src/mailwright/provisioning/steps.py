@@ -19,6 +19,8 @@ from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.records import DKIM_SELECTOR, sending_records
 from mailwright.domains.models import Domain, DomainStatus
+from mailwright.mailboxes import pictures
+from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.money import Money
 from mailwright.orders.models import Order, OrderStatus
@@ -55,9 +57,9 @@ def register_domain(domain_id: str) -> dict[str, Any]:
         domain = session.get(Domain, domain_id)
         if domain is None or domain.status != DomainStatus.ORDERED:
             return OK
-        name, contact = domain.name, Contact(**json.loads(domain.owner_snapshot))
+        name, years, contact = domain.name, domain.years, Contact(**json.loads(domain.owner_snapshot))
     try:
-        registration = rt.providers.registrar.register(name, 1, contact, idempotency_key=f"domain-{domain_id}")
+        registration = rt.providers.registrar.register(name, years, contact, idempotency_key=f"domain-{domain_id}")
     except TerminalError as exc:
         return _failed(f"Registration refused: {exc}")
     with rt.db.write() as session:
@@ -214,6 +216,29 @@ def mark_mailbox_live(mailbox_id: str) -> dict[str, Any]:
     return OK
 
 
+def fetch_profile_picture(mailbox_id: str) -> dict[str, Any]:
+    """Fetch a picture ordered by URL (size-limited, with a timeout) and make it the mailbox's.
+    A picture that cannot be had is recorded on the mailbox; the mailbox itself goes on."""
+    rt = current()
+    with rt.db.read() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        if mailbox is None or not mailbox.profile_picture_source_url or mailbox.profile_picture_id is not None:
+            return OK
+        url = mailbox.profile_picture_source_url
+    try:
+        picture = pictures.fetch_picture(url, timeout=rt.settings.picture_fetch_timeout_seconds)
+    except pictures.PictureRejected as exc:
+        with rt.db.write() as session:
+            session.execute(sa.update(Mailbox).where(Mailbox.id == mailbox_id).values(profile_picture_error=str(exc)[:300]))
+        return _failed(f"Profile picture from {url}: {exc}")
+    with rt.db.write() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        if mailbox is not None and mailbox.profile_picture_id is None:
+            mailboxes.attach_picture(session, mailbox, picture)
+            mailbox.profile_picture_error = None
+    return OK
+
+
 def apply_mailbox_settings(mailbox_id: str) -> dict[str, Any]:
     """Push the mailbox's current profile picture to its host, if it changed since last time."""
     rt = current()
@@ -242,9 +267,12 @@ def apply_domain_settings(domain_id: str) -> dict[str, Any]:
         if domain is None or domain.status != DomainStatus.READY or domain.settings_applied_version >= domain.settings_version:
             return OK
         version, name, provider = domain.settings_version, domain.name, domain.provider
-        redirect, forward = domain.domain_redirect_url, domain.email_forward_address
+        redirect, masked, forward = domain.domain_redirect_url, domain.mask_forwarding, domain.email_forward_address
     try:
-        rt.providers.dns_host.set_web_redirect(name, redirect)
+        if masked and redirect:
+            rt.providers.dns_host.set_web_redirect(name, redirect, masked=True)
+        else:
+            rt.providers.dns_host.set_web_redirect(name, redirect)
         rt.providers.mailbox_host(provider).set_forwarding(name, forward)
     except TerminalError as exc:
         return _failed(f"Settings of {name} were refused: {exc}")

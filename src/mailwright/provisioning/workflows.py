@@ -108,6 +108,9 @@ def _create_mailboxes(mailbox_ids: list[str]) -> None:
         if not outcome["ok"]:
             run(steps.fail_mailbox, mailbox_id, outcome["reason"])
             continue
+        picture = run_checked(steps.fetch_profile_picture, mailbox_id)
+        if not picture["ok"]:
+            log.warning("profile picture not fetched", extra={"mailbox_id": mailbox_id, "reason": picture["reason"]})
         settings = run_checked(steps.apply_mailbox_settings, mailbox_id)
         if not settings["ok"]:
             log.warning("mailbox settings not applied", extra={"mailbox_id": mailbox_id, "reason": settings["reason"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailwright import clock
@@ -34,6 +34,7 @@ class SandboxDomain(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     nameservers: Mapped[str] = mapped_column(Text, default="")
     web_redirect: Mapped[str | None] = mapped_column(Text, nullable=True)
+    web_redirect_masked: Mapped[bool] = mapped_column(Boolean, default=False)
     forward_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
 
 

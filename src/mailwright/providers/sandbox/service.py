@@ -181,12 +181,13 @@ class SandboxDnsHost(_SandboxBase):
                 )
             self._log(session, "replace_records", domain, "ok")
 
-    def set_web_redirect(self, domain: str, url: str | None) -> None:
+    def set_web_redirect(self, domain: str, url: str | None, *, masked: bool = False) -> None:
         self._arrive("set_web_redirect", domain)
         with self.db.write() as session:
             row = session.get(SandboxDomain, domain)
             if row is not None:
                 row.web_redirect = url
+                row.web_redirect_masked = masked and url is not None
             self._log(session, "set_web_redirect", domain, "ok")
 
 
