@@ -17,6 +17,7 @@ from mailwright.api.woodpecker import schemas as woodpecker_schemas
 from mailwright.api.woodpecker.errors import WoodpeckerErrors
 from mailwright.api.woodpecker.presenters import PICTURES_PATH
 from mailwright.api.woodpecker.routes import router as woodpecker_router
+from mailwright.api.woodpecker import webhooks as woodpecker_webhooks
 from mailwright.db import migrate
 from mailwright.mailboxes import service as mailboxes
 from mailwright.runtime import Runtime
@@ -30,6 +31,8 @@ DOCUMENTED_MODELS = (
     woodpecker_schemas.RedirectRequest,
     woodpecker_schemas.ForwardingRequest,
     woodpecker_schemas.AvatarRequest,
+    woodpecker_webhooks.SubscribeRequest,
+    woodpecker_webhooks.UnsubscribeRequest,
 )
 
 
@@ -44,6 +47,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
     install_error_handlers(app, Faces(default=WoodpeckerErrors()))
     app.include_router(woodpecker_router)
+    app.include_router(woodpecker_webhooks.router)
     _add_service_routes(app)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContext)

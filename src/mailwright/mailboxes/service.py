@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from mailwright import clock, totp
 from mailwright.domains.models import Domain
 from mailwright.domains.names import split_email
+from mailwright.events import orders as order_events
 from mailwright.errors import NotFound
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.mailboxes.pictures import CheckedPicture
@@ -51,7 +52,9 @@ def get_picture(session: Session, picture_id: str) -> ProfilePicture | None:
 
 
 def set_profile_picture(session: Session, runtime: Runtime, mailbox: Mailbox, picture: CheckedPicture) -> ProfilePicture:
+    """A new picture for an existing mailbox: announced (mailbox.updated) and pushed to the host."""
     row = attach_picture(session, mailbox, picture)
+    order_events.mailbox_updated(session, mailbox, ["profile_picture"], profile_picture_id=row.id)
     runtime.enqueue(
         session, SYNC_MAILBOX_SETTINGS_WORKFLOW, f"mailbox-settings-{mailbox.id}-v{mailbox.settings_version}", mailbox.id
     )

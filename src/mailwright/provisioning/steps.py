@@ -19,6 +19,7 @@ from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.records import DKIM_SELECTOR, sending_records
 from mailwright.domains.models import Domain, DomainStatus
+from mailwright.events import orders as order_events
 from mailwright.mailboxes import pictures
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
@@ -123,9 +124,10 @@ def _domain_dkim_key(domain_id: str) -> str:
 
 def mark_domain_ready(domain_id: str) -> dict[str, Any]:
     with current().db.write() as session:
-        transition(
+        if transition(
             session, Domain, domain_id, DomainStatus.DNS_CONFIGURED, status=DomainStatus.READY, ready_at=clock.now()
-        )
+        ):
+            order_events.domain_ready(session, domain_id)
     return OK
 
 
@@ -152,6 +154,7 @@ def fail_domain(domain_id: str, reason: str) -> None:
                 order_id=domain.order_id,
                 domain_id=domain_id,
             )
+            order_events.domain_failed(session, domain_id)
         waiting = session.scalars(
             sa.select(Mailbox.id).where(Mailbox.domain_id == domain_id, Mailbox.status == MailboxStatus.ORDERED)
         )
@@ -179,6 +182,7 @@ def _fail_mailbox(session: Session, mailbox_id: str, reason: str) -> None:
             order_id=mailbox.order_id,
             mailbox_id=mailbox_id,
         )
+        order_events.mailbox_settled(session, mailbox_id)
 
 
 def create_mailbox(mailbox_id: str) -> dict[str, Any]:
@@ -212,7 +216,8 @@ def create_mailbox(mailbox_id: str) -> dict[str, Any]:
 
 def mark_mailbox_live(mailbox_id: str) -> dict[str, Any]:
     with current().db.write() as session:
-        transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now())
+        if transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now()):
+            order_events.mailbox_settled(session, mailbox_id)
     return OK
 
 
@@ -301,7 +306,8 @@ def finish_order(order_id: str) -> str:
             final = OrderStatus.FAILED
         else:
             final = OrderStatus.PARTIALLY_COMPLETED
-        transition(session, Order, order_id, OrderStatus.PROCESSING, status=final, completed_at=clock.now())
+        if transition(session, Order, order_id, OrderStatus.PROCESSING, status=final, completed_at=clock.now()):
+            order_events.order_settled(session, order_id)
         order = session.get(Order, order_id)
         return order.status if order else final
 

@@ -98,6 +98,12 @@ def endpoints_of(session: Session, account_id: str, *, format: str | None = None
     return list(session.scalars(query.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)))
 
 
+def all_endpoints_of(session: Session, account_id: str) -> list[WebhookEndpoint]:
+    """Every endpoint the account ever had, active or not, oldest first."""
+    query = sa.select(WebhookEndpoint).where(WebhookEndpoint.account_id == account_id)
+    return list(session.scalars(query.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)))
+
+
 def get_endpoint(session: Session, account_id: str, endpoint_id: str) -> WebhookEndpoint:
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.account_id != account_id:
