@@ -16,6 +16,7 @@ from mailwright.api.ratelimit import RateLimiter
 from mailwright.api.woodpecker import schemas as woodpecker_schemas
 from mailwright.api.woodpecker.errors import WoodpeckerErrors
 from mailwright.api.woodpecker.presenters import PICTURES_PATH
+from mailwright.api.woodpecker.billing_routes import router as billing_router
 from mailwright.api.woodpecker.routes import router as woodpecker_router
 from mailwright.api.woodpecker import webhooks as woodpecker_webhooks
 from mailwright.db import migrate
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_error_handlers(app, Faces(default=WoodpeckerErrors()))
     app.include_router(woodpecker_router)
     app.include_router(woodpecker_webhooks.router)
+    app.include_router(billing_router)
     _add_service_routes(app)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContext)

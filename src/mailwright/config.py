@@ -65,6 +65,24 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(3600.0, ge=0)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
 
+    # Billing (see README "Billing"). Renewals run on this DBOS cron schedule (seconds first);
+    # empty disables it, e.g. where `mailwright billing run-due` runs from cron instead.
+    billing_schedule: str = "0 */10 * * * *"
+    # Unpaid mailbox subscription: days of grace (service continues, retried daily), then days
+    # suspended at the provider, after which its mailboxes and workspace are deleted.
+    subscription_grace_days: int = Field(7, ge=0)
+    subscription_suspension_days: int = Field(30, ge=0)
+    # Domains renew this many days before they expire; an unpaid or not-renewed domain is kept
+    # this many days after expiry (the registrar's grace) before it is released.
+    domain_renew_days_before: int = Field(30, ge=0)
+    domain_grace_days: int = Field(30, ge=0)
+    # How often a renewal that failed for want of funds is retried with a new event (hours).
+    renewal_retry_hours: int = Field(24, ge=1)
+    # Notices before something ends without renewal (days before, comma-separated).
+    expiry_notice_days: str = "7,1"
+    # A mailbox cannot be removed this close to its subscription's period end (hours).
+    mailbox_removal_cutoff_hours: int = Field(24, ge=0)
+
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -77,6 +95,19 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be a JSON object of provider name to positive integer")
         return value
+
+    @field_validator("expiry_notice_days")
+    @classmethod
+    def _valid_day_list(cls, value: str) -> str:
+        days = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(d.isdigit() and int(d) > 0 for d in days):
+            raise ValueError("must be positive whole days, comma-separated, e.g. 7,1")
+        return value
+
+    @property
+    def notice_days(self) -> tuple[int, ...]:
+        """Days before an ending at which to warn, largest first."""
+        return tuple(sorted({int(d) for d in self.expiry_notice_days.split(",") if d.strip()}, reverse=True))
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,6 +1,7 @@
 """Imports every model so the metadata (and Alembic) sees all tables."""
 
 from mailwright.accounts.models import Account, ApiKey
+from mailwright.billing.models import BillingNotice, Subscription
 from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
@@ -23,8 +24,8 @@ from mailwright.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookE
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "ApiKey", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
+    "Account", "ApiKey", "BillingNotice", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
     "Order", "OrderPicture", "ProfilePicture", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
-    "SandboxHostKey", "SandboxMailbox", "SandboxZone", "metadata",
+    "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

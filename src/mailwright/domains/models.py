@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,6 +17,7 @@ class DomainStatus:
     DNS_CONFIGURED = "dns_configured"  # records published, not yet seen served
     READY = "ready"  # records verified; mailboxes may go live
     FAILED = "failed"  # refunded; see failure_reason
+    RELEASED = "released"  # removed by the customer, or its registration lapsed; no longer managed
     IN_PROGRESS = (ORDERED, REGISTERED, DNS_CONFIGURED)
 
 
@@ -52,5 +54,10 @@ class Domain(Base):
     dkim_private_key_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Renewed automatically (from the wallet) ahead of expires_at; see mailwright.billing.
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.true())
+    # The last renewal attempt that failed for want of funds (retried daily, one event a day).
+    renewal_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

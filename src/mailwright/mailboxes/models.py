@@ -14,6 +14,8 @@ class MailboxStatus:
     ORDERED = "ordered"  # paid, waiting for its domain or the mailbox host
     LIVE = "live"  # created at the host; credentials usable
     FAILED = "failed"  # refunded; see failure_reason
+    SUSPENDED = "suspended"  # its subscription is unpaid past grace; suspended at the host
+    DELETED = "deleted"  # removed, or its subscription ended; deleted at the host
 
 
 class Mailbox(Base):
@@ -50,6 +52,7 @@ class Mailbox(Base):
     settings_applied_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     live_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ProfilePicture(Base):

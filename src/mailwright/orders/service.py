@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from mailwright import clock
 from mailwright import validation as check
 from mailwright.accounts.models import Account
+from mailwright.billing import service as subscriptions
 from mailwright.catalog import service as catalog
 from mailwright.config import Settings
 from mailwright.crypto import new_password
@@ -246,6 +247,7 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
             p = pictures[m.email]
             mailboxes.attach_picture(session, mailbox, CheckedPicture(p.data, p.content_type, p.width, p.height))
     session.flush()
+    subscriptions.record_order(session, order.id)
     runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}", order.id)
 
 

@@ -26,6 +26,8 @@ class LedgerEntry(Base):
     order_id: Mapped[str | None] = mapped_column(String(28), index=True, nullable=True)
     domain_id: Mapped[str | None] = mapped_column(String(28), nullable=True)
     mailbox_id: Mapped[str | None] = mapped_column(String(28), nullable=True)
+    # What a renewal paid for (see mailwright.billing).
+    subscription_id: Mapped[str | None] = mapped_column(String(28), index=True, nullable=True)
     # Makes a movement that may be attempted twice (a refund in a retried step) happen once.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

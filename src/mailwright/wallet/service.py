@@ -55,16 +55,35 @@ def credit(session: Session, account: Account, amount: Money, description: str) 
 
 
 def debit(
-    session: Session, account_id: str, amount: Money, description: str, *, order_id: str | None = None
+    session: Session,
+    account_id: str,
+    amount: Money,
+    description: str,
+    *,
+    order_id: str | None = None,
+    domain_id: str | None = None,
+    subscription_id: str | None = None,
+    dedupe_key: str | None = None,
 ) -> LedgerEntry:
-    """Take `amount` from the wallet or raise InsufficientFunds / PaymentFailed; nothing in between."""
+    """Take `amount` from the wallet or raise InsufficientFunds / PaymentFailed; nothing in between.
+    A `dedupe_key` (unique in the ledger) makes a second identical charge fail instead of happen."""
     account = lock_account(session, account_id)
     if account.wallet_frozen:
         raise PaymentFailed("the wallet is frozen; contact the operator")
     current = balance(session, account)
     if current.minor < amount.minor:
         raise InsufficientFunds(current, amount)
-    return _record(session, account, -amount.minor, "debit", description, order_id=order_id)
+    return _record(
+        session,
+        account,
+        -amount.minor,
+        "debit",
+        description,
+        order_id=order_id,
+        domain_id=domain_id,
+        subscription_id=subscription_id,
+        dedupe_key=dedupe_key,
+    )
 
 
 def refund(
@@ -105,6 +124,19 @@ def recent_entries(session: Session, account_id: str, limit: int = 20) -> list[L
             .limit(limit)
         )
     )
+
+
+def entries_page(session: Session, account_id: str, *, offset: int, limit: int) -> tuple[list[LedgerEntry], int]:
+    """One page of the ledger, newest first, and how many entries there are in all."""
+    total = session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account_id))
+    rows = session.scalars(
+        sa.select(LedgerEntry)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total or 0)
 
 
 def _record(session: Session, account: Account, amount_minor: int, kind: str, description: str, **refs: str | None) -> LedgerEntry:

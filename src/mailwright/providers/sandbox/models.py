@@ -36,6 +36,8 @@ class SandboxDomain(Base):
     web_redirect: Mapped[str | None] = mapped_column(Text, nullable=True)
     web_redirect_masked: Mapped[bool] = mapped_column(Boolean, default=False)
     forward_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # The idempotency key of the last renewal, so a repeated renewal answers without extending again.
+    renew_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
 
 
 class SandboxZone(Base):
@@ -77,6 +79,7 @@ class SandboxMailbox(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     picture_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")  # active | suspended
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
