@@ -150,3 +150,30 @@ def test_only_subscribed_types_of_the_same_account_are_sent(runtime, make_accoun
     wait_until(lambda: receiver.received("/typed") and len(receiver.received("/reseller")) == 2)
     assert [r.json["data"]["n"] for r in receiver.received("/typed")] == [3]
     assert receiver.received("/reseller")[1].json == {"event": "order.completed", "eventId": event.id, "data": {"n": 3}}
+
+
+def test_a_failing_endpoint_does_not_hold_up_another(runtime, account, receiver):
+    slow, _ = subscribe(runtime, account.id, receiver.url + "/slow")
+    fast, _ = subscribe(runtime, account.id, receiver.url + "/fast")
+    receiver.answer("/slow", 500, 500, 500)
+    record(runtime, account.id, n=1)
+    wait_until(lambda: delivery_statuses(runtime, slow.id) == [DeliveryStatus.DELIVERED])
+    assert receiver.received("/fast")[0].at < receiver.received("/slow")[-1].at
+    assert delivery_statuses(runtime, fast.id) == [DeliveryStatus.DELIVERED]
+
+
+def test_the_attempt_log_and_a_410_are_visible_through_the_api(runtime, account, receiver, api):
+    hook = api.post("/rest/v1/webhooks/subscribe", json={"target_url": receiver.url + "/log", "event": "mailbox.updated"}).json()
+    receiver.answer("/log", 502, 200, 410)
+    first = record(runtime, account.id, n=1)
+    second = record(runtime, account.id, n=2)
+    wait_until(lambda: api.get(f"/rest/v1/webhooks/{hook['id']}").json()["status"] == "unsubscribed")
+    deliveries = api.get(f"/rest/v1/webhooks/{hook['id']}/deliveries").json()["deliveries"]
+    assert [(d["event_id"], d["status"], d["last_status_code"]) for d in deliveries] == [
+        (second.id, "failed", 410),
+        (first.id, "delivered", 200),
+    ]
+    assert [(a["number"], a["status_code"], a["error"]) for a in deliveries[1]["attempts"]] == [(1, 502, "HTTP 502"), (2, 200, None)]
+    assert deliveries[0]["last_error"] == "The endpoint answered 410 Gone; unsubscribed"
+    assert all(a["attempted_at"] and a["duration_ms"] >= 0 for d in deliveries for a in d["attempts"])
+    assert api.get(f"/rest/v1/webhooks/{hook['id']}").json()["status_reason"] == "The endpoint answered 410 Gone"

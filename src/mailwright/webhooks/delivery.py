@@ -13,6 +13,7 @@ from typing import Any, Callable
 import httpx
 import sqlalchemy as sa
 from dbos import DBOS
+from sqlalchemy.exc import OperationalError
 
 from mailwright import clock
 from mailwright.db.cas import transition
@@ -30,8 +31,20 @@ RETRY = "retry"
 
 
 def _step(func: Callable[..., Any], *args: Any) -> Any:
-    """A checkpointed step that is not retried by the engine: attempts are counted here."""
-    return DBOS.run_step({"name": func.__name__, "retries_allowed": False}, func, *args)
+    """A checkpointed step. The engine retries it only when the database was unreachable;
+    the endpoint's own failures are counted as attempts by the workflow."""
+    return DBOS.run_step(
+        {
+            "name": func.__name__,
+            "retries_allowed": True,
+            "max_attempts": 10,
+            "interval_seconds": 1.0,
+            "backoff_rate": 2.0,
+            "should_retry": lambda error: isinstance(error, OperationalError),
+        },
+        func,
+        *args,
+    )
 
 
 @DBOS.workflow(name=service.DELIVER_WORKFLOW)
