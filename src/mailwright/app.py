@@ -13,6 +13,9 @@ from mailwright.api.deps import refuse_declared_oversize
 from mailwright.api.errors import Faces, HttpProblem, install_error_handlers
 from mailwright.api.middleware import BodyLimit, RequestContext
 from mailwright.api.ratelimit import RateLimiter
+from mailwright.api.reseller import errors as reseller_errors
+from mailwright.api.reseller import schemas as reseller_schemas
+from mailwright.api.reseller.routes import router as reseller_router
 from mailwright.api.woodpecker import schemas as woodpecker_schemas
 from mailwright.api.woodpecker.errors import WoodpeckerErrors
 from mailwright.api.woodpecker.presenters import PICTURES_PATH
@@ -34,6 +37,7 @@ DOCUMENTED_MODELS = (
     woodpecker_schemas.AvatarRequest,
     woodpecker_webhooks.SubscribeRequest,
     woodpecker_webhooks.UnsubscribeRequest,
+    *reseller_schemas.DOCUMENTED_MODELS,
 )
 
 
@@ -41,15 +45,21 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
         title="Mailwright",
         version=__version__,
-        description="Domains, DNS and mailboxes for cold email: the Woodpecker-style API under /rest/v2/domains.",
+        description=(
+            "Domains, DNS and mailboxes for cold email: the Woodpecker-style API under /rest/v2/domains "
+            "and the ColdMailReseller-style API under /api/v1/integration."
+        ),
         dependencies=[Depends(refuse_declared_oversize)],
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
-    install_error_handlers(app, Faces(default=WoodpeckerErrors()))
+    faces = Faces(default=WoodpeckerErrors())
+    install_error_handlers(app, faces)
+    reseller_errors.install(app, faces)
     app.include_router(woodpecker_router)
     app.include_router(woodpecker_webhooks.router)
     app.include_router(billing_router)
+    app.include_router(reseller_router)
     _add_service_routes(app)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContext)

@@ -7,8 +7,11 @@ from typing import Any
 
 from fastapi import Request
 
+from mailwright.accounts import service as accounts
+from mailwright.accounts.models import Account
 from mailwright.api.errors import BodyTooLarge, HttpProblem
 from mailwright.api.middleware import too_large_text
+from mailwright.crypto import hash_api_key
 from mailwright.runtime import Runtime
 
 
@@ -35,3 +38,18 @@ async def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise HttpProblem(400, "Request body must be a JSON object")
     return value
+
+
+def account_for_key(request: Request, api_key: str) -> Account | None:
+    """The account of a valid API key (None if unknown or revoked), after the key's rate limit:
+    over it, 429 with Retry-After. Each face reports a missing or invalid key in its own words."""
+    runtime = get_runtime(request)
+    retry_after = request.app.state.rate_limiter.acquire(hash_api_key(api_key))
+    if retry_after is not None:
+        raise HttpProblem(
+            429,
+            f"Rate limit of {runtime.settings.rate_limit_per_minute} requests per minute exceeded; retry in {retry_after} s",
+            {"Retry-After": str(retry_after)},
+        )
+    with runtime.db.read() as session:
+        return accounts.authenticate(session, api_key)

@@ -18,6 +18,7 @@ from mailwright.providers.sandbox.models import (
     SandboxMailbox,
     SandboxZone,
 )
+from mailwright.users.models import ResellerUser
 from mailwright.wallet.models import LedgerEntry
 from mailwright.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -25,7 +26,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Account", "ApiKey", "BillingNotice", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
-    "Order", "OrderPicture", "ProfilePicture", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
+    "Order", "OrderPicture", "ProfilePicture", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -26,6 +26,8 @@ class Domain(Base):
 
     id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The reseller's end customer it belongs to; NULL: the account itself (the Woodpecker-style face).
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("reseller_users.id"), index=True, nullable=True)
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True, nullable=True)
     # ASCII (IDNA A-label) form, lowercase, no trailing dot.
     name: Mapped[str] = mapped_column(String(253), index=True)

@@ -24,6 +24,8 @@ class Mailbox(Base):
     id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id"), index=True)
+    # The reseller's end customer it belongs to; NULL: the account itself (the Woodpecker-style face).
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("reseller_users.id"), index=True, nullable=True)
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True, nullable=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     # Equal to `email` while the mailbox holds the address (see Domain.name_claim).

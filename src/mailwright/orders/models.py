@@ -28,6 +28,8 @@ class Order(Base):
 
     id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The reseller's end customer it belongs to; NULL: the account itself (the Woodpecker-style face).
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("reseller_users.id"), index=True, nullable=True)
     kind: Mapped[str] = mapped_column(String(20))  # domains | mailboxes
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.CREATED)
     total_minor: Mapped[int] = mapped_column(BigInteger)

@@ -83,6 +83,8 @@ class OrderOptions:
 
     auto_renew: bool = False
     billing_cycle: str = "MONTHLY"
+    # The reseller's end customer the order is for (None: the account itself); its domains and
+    # mailboxes belong to that user too.
     user_id: str | None = None
     # e.g. {"microsoftOauthRoute": ..., "google": {"googleOauthRoute", "clientId", "appName"}}
     export_settings: dict[str, Any] | None = None

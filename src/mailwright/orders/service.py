@@ -159,6 +159,7 @@ def create_order(session: Session, plan: OrderPlan) -> Order:
     """Record the validated plan and its price; nothing is charged and no name is held yet."""
     order = Order(
         account_id=plan.account_id,
+        user_id=plan.options.user_id,
         kind=plan.kind,
         status=OrderStatus.CREATED,
         total_minor=plan.total_minor,
@@ -227,6 +228,7 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
     for m in plan.mailboxes:
         mailbox = Mailbox(
             account_id=plan.account_id,
+            user_id=plan.options.user_id,
             domain_id=m.existing_domain_id or domain_ids[m.domain_name],
             order_id=order.id,
             email=m.email,
@@ -438,6 +440,7 @@ def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[st
         redirect, forward = d.forward_to or owner.default_domain_redirect_url, owner.default_email_forward_address
         row = Domain(
             account_id=plan.account_id,
+            user_id=plan.options.user_id,
             order_id=order_id,
             name=d.name,
             name_claim=d.name,

@@ -13,9 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailwright import validation as check
-from mailwright.accounts import service as accounts
 from mailwright.accounts.models import Account
-from mailwright.api.deps import get_runtime, json_object
+from mailwright.api.deps import account_for_key, get_runtime, json_object
 from mailwright.api.errors import HttpProblem
 from mailwright.api.woodpecker import schemas
 from mailwright.api.woodpecker.presenters import (
@@ -28,7 +27,6 @@ from mailwright.api.woodpecker.presenters import (
     owner_body,
 )
 from mailwright.catalog import service as catalog
-from mailwright.crypto import hash_api_key
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssues
@@ -58,16 +56,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ProblemBody
 def authenticated_account(request: Request, api_key: Annotated[str | None, Depends(API_KEY)]) -> Account:
     if not api_key:
         raise HttpProblem(401, "Missing x-api-key header")
-    runtime = get_runtime(request)
-    retry_after = request.app.state.rate_limiter.acquire(hash_api_key(api_key))
-    if retry_after is not None:
-        raise HttpProblem(
-            429,
-            f"Rate limit of {runtime.settings.rate_limit_per_minute} requests per minute exceeded; retry in {retry_after} s",
-            {"Retry-After": str(retry_after)},
-        )
-    with runtime.db.read() as session:
-        account = accounts.authenticate(session, api_key)
+    account = account_for_key(request, api_key)
     if account is None:
         raise HttpProblem(401, "Invalid or revoked API key")
     return account

@@ -1,0 +1,64 @@
+"""Errors in this face's envelope: {"status", "message", "data": {"code", "errors": [{field, message}]}}.
+
+Registered for the /api/v1/integration prefix (api.errors.Faces), so service errors, request
+validation and HTTP-level refusals all come out in this shape."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from mailwright.api.errors import Faces, HttpProblem
+from mailwright.api.reseller import PREFIX
+from mailwright.api.reseller.envelope import envelope, error_data
+from mailwright.errors import FieldIssue, RuleViolation
+
+# Business codes whose HTTP status is not the default 422.
+STATUS_BY_CODE = {
+    "invalid_fields": 400,
+    "insufficient_funds": 402,
+    "payment_failed": 402,
+    "user_exists": 409,
+    "user_has_services": 409,
+}
+
+
+class FieldProblem(HttpProblem):
+    """An HTTP-level refusal that names the fields it is about (missing key header, unknown userId)."""
+
+    def __init__(self, status: int, message: str, fields: list[FieldIssue]) -> None:
+        super().__init__(status, message)
+        self.fields = fields
+
+
+def code_for_status(status: int) -> str:
+    """"not_found", "unauthorized", "too_many_requests" ... from the HTTP status."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
+
+
+class ResellerErrors:
+    def problem(self, request: Request, status: int, details: str, headers: dict[str, str]) -> Response:
+        return _json(status, details, error_data(code_for_status(status), []), headers)
+
+    def violation(self, request: Request, error: RuleViolation) -> Response:
+        status = STATUS_BY_CODE.get(error.code, 422)
+        return _json(status, error.message, error_data(error.code, error.fields), {})
+
+
+def _json(status: int, message: str, data: object, headers: dict[str, str]) -> JSONResponse:
+    return JSONResponse(envelope(status, message, data), status_code=status, headers=headers)
+
+
+def install(app: FastAPI, faces: Faces) -> None:
+    faces.add(PREFIX, ResellerErrors())
+
+    @app.exception_handler(FieldProblem)
+    async def _field_problem(request: Request, exc: FieldProblem) -> Response:
+        return _json(exc.status, exc.details, error_data(code_for_status(exc.status), exc.fields), exc.headers)

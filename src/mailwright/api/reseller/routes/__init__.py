@@ -1,0 +1,24 @@
+"""All routes of the face, one module per area, under /api/v1/integration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from mailwright.api.reseller import PREFIX
+from mailwright.api.reseller.routes import geo, users, wallet
+from mailwright.api.reseller.schemas import ErrorEnvelope
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorEnvelope, "description": "Invalid fields (every one named in data.errors) or a malformed body"},
+    401: {"model": ErrorEnvelope, "description": "Missing, unknown or revoked cmr-x-api-key"},
+    413: {"model": ErrorEnvelope, "description": "Request body over the size limit"},
+    429: {"model": ErrorEnvelope, "description": "Rate limit exceeded; see Retry-After"},
+    500: {"model": ErrorEnvelope, "description": "Unexpected server error"},
+    503: {"model": ErrorEnvelope, "description": "A dependency is unavailable; retry shortly"},
+}
+
+router = APIRouter(prefix=PREFIX, responses=ERRORS)
+for area in (users, geo, wallet):
+    router.include_router(area.router)

@@ -1,0 +1,113 @@
+"""Request and response shapes of this face, for the OpenAPI document. Requests are parsed by hand
+(so every problem is reported at once, by field); these models describe them."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    status: int = Field(description="The HTTP status code, repeated")
+    message: str
+    data: T
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The offending field: a body field (`domains[0].years`), query parameter (`userId`) or header")
+    message: str
+
+
+class ErrorData(BaseModel):
+    code: str = Field(description="Machine-readable: invalid_fields, not_found, unauthorized, insufficient_funds, ...")
+    errors: list[FieldError] = Field(description="Every offending field; empty when the error is not about a field")
+
+
+class ErrorEnvelope(BaseModel):
+    status: int
+    message: str
+    data: ErrorData
+
+
+class Pagination(BaseModel):
+    totalSearchedCount: int = Field(description="Items matching the filters, on all pages")
+    currentPage: int
+    nextPage: int | None = Field(description="null on the last page")
+    totalPages: int = Field(description="0 when nothing matches")
+
+
+# ------------------------------------------------------------------ users
+
+
+class UserRequest(BaseModel):
+    """A user, replaced as a whole by PUT. Only email, firstName and lastName are required."""
+
+    email: str
+    firstName: str = Field(max_length=100)
+    lastName: str = Field(max_length=100)
+    companyName: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, description="+1.6505550100")
+    address: str | None = Field(None, max_length=300)
+    city: str | None = Field(None, max_length=100)
+    state: str | None = Field(None, description="A state of `country`: its code (CA or US-CA) or name; see /geo")
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2, e.g. US")
+    zipCode: str | None = Field(None, max_length=20)
+
+
+class User(BaseModel):
+    userId: str
+    email: str
+    firstName: str
+    lastName: str
+    companyName: str | None
+    phone: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+    zipCode: str | None
+    createdAt: str
+    updatedAt: str
+
+
+class UserList(BaseModel):
+    users: list[User]
+    pagination: Pagination
+
+
+# ------------------------------------------------------------------ geo and wallet
+
+
+class Country(BaseModel):
+    code: str = Field(description="ISO 3166-1 alpha-2")
+    alpha3: str
+    name: str
+
+
+class State(BaseModel):
+    code: str = Field(description="ISO 3166-2, e.g. US-CA")
+    shortCode: str = Field(description="As written in addresses, e.g. CA")
+    name: str
+    type: str = Field(description="State, Province, County ...")
+    parentCode: str | None
+
+
+class Wallet(BaseModel):
+    balance: str = Field(description='Decimal string, e.g. "120.50"')
+    currency: str
+
+
+DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (UserRequest,)
+
+
+def body_of(model: type[BaseModel]) -> dict[str, Any]:
+    """Documents a hand-parsed JSON body (the model is listed in DOCUMENTED_MODELS)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
