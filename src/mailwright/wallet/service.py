@@ -1,6 +1,6 @@
 """The wallet is a ledger: one row per credit, debit or refund; the balance is their sum.
 
-A debit locks the account row first (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
+A debit locks the account row first (SELECT ... FOR NO KEY UPDATE on PostgreSQL; SQLite's
 BEGIN IMMEDIATE already serialises writers), so concurrent orders are checked one after the
 other and the balance can never go below zero.
 """
@@ -42,7 +42,10 @@ def balance(session: Session, account: Account) -> Money:
 
 
 def lock_account(session: Session, account_id: str) -> Account:
-    account = session.scalar(sa.select(Account).where(Account.id == account_id).with_for_update())
+    # FOR NO KEY UPDATE, not FOR UPDATE: rows inserted earlier in the same transaction that
+    # reference the account (the order) hold FOR KEY SHARE on it, which FOR UPDATE would have
+    # to upgrade past a concurrent transaction's identical share -- a deadlock.
+    account = session.scalar(sa.select(Account).where(Account.id == account_id).with_for_update(key_share=True))
     if account is None:
         raise NotFound("account")
     return account

@@ -29,7 +29,7 @@ from mailwright.api.woodpecker.presenters import (
 from mailwright.catalog import service as catalog
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
-from mailwright.errors import FieldIssues
+from mailwright.errors import FieldIssues, RuleViolation
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
 from mailwright.orders import idempotency
@@ -330,22 +330,32 @@ def _place(
             stored = idempotency.replay(session, account.id, key, endpoint, digest)
         if stored:
             return JSONResponse(stored.body, status_code=stored.status_code)
-    with runtime.db.read() as session:
-        planned = plan(session)
-    for attempt in range(2):
-        try:
-            with runtime.db.write() as session:
-                stored = idempotency.replay(session, account.id, key, endpoint, digest) if key else None
-                if stored:
-                    return JSONResponse(stored.body, status_code=stored.status_code)
-                answer = accepted_body(orders.place_order(session, runtime, planned))
-                if key:
-                    idempotency.remember(session, account.id, key, endpoint, digest, 202, answer)
-            return JSONResponse(answer, status_code=202)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        with runtime.db.read() as session:
+            planned = plan(session)
+        for attempt in range(2):
+            try:
+                with runtime.db.write() as session:
+                    stored = idempotency.replay(session, account.id, key, endpoint, digest) if key else None
+                    if stored:
+                        return JSONResponse(stored.body, status_code=stored.status_code)
+                    answer = accepted_body(orders.place_order(session, runtime, planned))
+                    if key:
+                        idempotency.remember(session, account.id, key, endpoint, digest, 202, answer)
+                return JSONResponse(answer, status_code=202)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+    except RuleViolation:
+        # A concurrent request with the same key may have placed this very order since the first
+        # look: its domains then count as taken. Its response is the answer, not the refusal.
+        if key:
+            with runtime.db.read() as session:
+                stored = idempotency.replay(session, account.id, key, endpoint, digest)
+            if stored:
+                return JSONResponse(stored.body, status_code=stored.status_code)
+        raise
 
 
 def _provider_param(issues: FieldIssues, runtime: Runtime, provider: str | None) -> str | None:
