@@ -121,3 +121,20 @@ def test_a_profile_picture_change_sends_mailbox_updated(api_with_owner, receiver
     assert body["type"] == "mailbox.updated"
     assert body["data"]["email"] == f"richard@{domain}" and body["data"]["changed"] == ["profile_picture"]
     assert body["data"]["profile_picture_id"]
+
+
+def test_mailboxes_ordered_for_an_existing_domain_are_announced_without_a_domain_event(api_with_owner, receiver):
+    api = api_with_owner
+    domain = f"{unique('ev')}.com"
+    assert wait_for_order(api, order(api, domain, "richard"))["status"] == "completed"
+    subscribe_all(api, receiver, "/more")
+    response = api.post(
+        "/rest/v2/domains/mailboxes/order",
+        json={"mailboxes": [{"first_name": "Monica", "last_name": "Hall", "email": f"monica@{domain}"}]},
+    )
+    assert response.status_code == 202, response.text
+    assert wait_for_order(api, response.json()["order_id"])["status"] == "completed"
+    bodies = received_until_completed(receiver, "/more")
+    assert [b["type"] for b in bodies] == ["mailbox.order.success", "mailbox.created", "order.completed"]
+    assert bodies[1]["data"]["email"] == f"monica@{domain}" and bodies[1]["data"]["password"]
+    assert bodies[2]["data"]["kind"] == "mailboxes"
