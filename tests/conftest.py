@@ -46,6 +46,12 @@ FAST = {
     "rate_limit_burst": 10_000,
     "webhook_retry_seconds": 0.05,
     "webhook_max_attempts": 4,
+    # DNS verification: quick re-checks; each test process its own sandbox DNS port, so the
+    # SQLite and PostgreSQL runs never answer each other's queries.
+    "dns_verify_attempts": 4,
+    "dns_verify_retry_seconds": 0.05,
+    "dns_verify_max_wait_seconds": 0.5,
+    "sandbox_dns_port": 0,
 }
 
 OWNER = {

@@ -38,10 +38,12 @@ accounts_app = typer.Typer(help="Customer accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (shown once, stored as hashes).", no_args_is_help=True)
 wallet_app = typer.Typer(help="Prepaid wallets.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+domains_app = typer.Typer(help="Domains and their DNS.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(db_app, name="db")
+app.add_typer(domains_app, name="domains")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -123,6 +125,7 @@ def serve(
     migrate.upgrade(rt.db)
     runtime_module.install(rt)
     _create_demo_account(rt, host, port)
+    _start_sandbox_dns(rt)
     if not no_worker:
         worker.launch(rt)
     try:
@@ -151,6 +154,15 @@ def run_worker() -> None:
     stop.wait()
     worker.shutdown()
     rt.close()
+
+
+def _start_sandbox_dns(rt: Runtime) -> None:
+    """In sandbox mode, answer real DNS queries for the sandbox zones (see README)."""
+    from mailwright.providers.sandbox import SandboxDnsHost
+
+    if isinstance(rt.providers.dns_host, SandboxDnsHost):
+        dns_port = rt.providers.dns_host.start_server()
+        typer.echo(f"Sandbox DNS answers on 127.0.0.1 port {dns_port} (UDP and TCP): dig @127.0.0.1 -p {dns_port} TXT _dmarc.DOMAIN", err=True)
 
 
 def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
@@ -370,6 +382,27 @@ def wallet_freeze(account_id: str, as_json: JsonOption = False) -> None:
 def wallet_unfreeze(account_id: str, as_json: JsonOption = False) -> None:
     """Accept payments from this wallet again."""
     _set_frozen(account_id, False, as_json)
+
+
+# ------------------------------------------------------------------ domains
+
+
+@domains_app.command("zone")
+def domains_zone(domain: str) -> None:
+    """Print the zone a domain should serve (SOA, NS and its sending records) as zone-file text."""
+    from mailwright.dns import service as dns_service
+    from mailwright.dns.checks import zone_problems
+    from mailwright.dns.zone import zone_text
+
+    with opened() as rt, rt.db.read() as session:
+        try:
+            row = dns_service.find_domain(session, domain)
+        except NotFound:
+            fail(f"no domain {domain}")
+        zone = dns_service.expected_zone(session, rt.providers.dns_host, row)
+    typer.echo(zone_text(zone), nl=False)
+    for problem in zone_problems(zone):
+        typer.echo(f"Warning: {problem}", err=True)
 
 
 if __name__ == "__main__":

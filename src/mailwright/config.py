@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
+from typing import Literal
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -55,7 +56,35 @@ class Settings(BaseSettings):
     # How long mailboxes ordered on a domain that is still being set up wait for it.
     domain_wait_max_seconds: int = Field(48 * 3600, ge=1)
     sandbox_latency_ms: int = Field(0, ge=0)
+
+    # DNS for sending (see README "DNS for sending").
+    # Where DMARC aggregate reports go: comma-separated addresses; empty publishes no rua=.
     dmarc_rua: str = ""
+    # Optional open/click tracking CNAME: <label>.<domain> -> target; off while the target is empty.
+    tracking_cname_label: str = "track"
+    tracking_cname_target: str = ""
+    # Who hosts the zones: the sandbox (answers real DNS on loopback) or an RFC 2136 server.
+    dns_host: Literal["sandbox", "rfc2136"] = "sandbox"
+    # The sandbox DNS server's UDP+TCP port on 127.0.0.1 (`dig @127.0.0.1 -p 10053 ...`);
+    # 0 picks a free one. A process finding it taken answers on a free port of its own.
+    sandbox_dns_port: int = Field(10053, ge=0, le=65535)
+    # Verification before a domain is ready: checks of every record against the authoritative
+    # servers, the pause after the first failed check (doubling, at most dns_verify_max_wait_seconds).
+    dns_verify_attempts: int = Field(10, ge=1)
+    dns_verify_retry_seconds: float = Field(2.0, ge=0)
+    dns_verify_max_wait_seconds: float = Field(120.0, ge=0)
+    # One DNS query's timeout (UDP, then TCP if truncated).
+    dns_query_timeout_seconds: float = Field(3.0, gt=0)
+    # RFC 2136 dynamic updates (BIND, Knot, PowerDNS); zones must already exist on the server.
+    rfc2136_server: str = "127.0.0.1"
+    rfc2136_port: int = Field(53, ge=1, le=65535)
+    rfc2136_tsig_key_name: str = ""
+    rfc2136_tsig_secret: str = ""  # base64, as in the server's key statement
+    rfc2136_tsig_algorithm: str = "hmac-sha256"
+    # The zones' NS host names, as the registrar should delegate to them (comma-separated).
+    rfc2136_nameservers: str = ""
+    # IPv4 address of a web server that performs domain redirects; empty: redirects refused.
+    rfc2136_redirect_address: str = ""
     app_version: str = "mailwright-1"
 
     # Webhooks: attempts per delivery, first pause between them (doubling up to the maximum),

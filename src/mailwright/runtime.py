@@ -60,6 +60,7 @@ class Runtime:
         if self._client is not None:
             self._client.destroy()
             self._client = None
+        self.providers.close()
         self.db.dispose()
 
 

@@ -129,6 +129,15 @@ class DnsHost(Protocol):
         address bar. Callers pass `masked` only when true."""
         ...
 
+    def nameservers(self, domain: str) -> tuple[str, ...]:
+        """The host names of the zone's nameservers (its NS records)."""
+        ...
+
+    def query_servers(self, domain: str) -> tuple[tuple[str, int], ...]:
+        """(IP address, port) of servers answering authoritatively for the zone: DNS
+        verification sends its real queries there."""
+        ...
+
 
 class MailboxHost(Protocol):
     provider: str

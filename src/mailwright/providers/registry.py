@@ -19,6 +19,12 @@ class Providers:
     def mailbox_host(self, provider: str) -> MailboxHost:
         return self.mailbox_hosts[provider]
 
+    def close(self) -> None:
+        """Stop what adapters run in this process (the sandbox's DNS server)."""
+        close = getattr(self.dns_host, "close", None)
+        if close is not None:
+            close()
+
     @property
     def mailbox_provider_names(self) -> tuple[str, ...]:
         return tuple(p for p in MAILBOX_PROVIDERS if p in self.mailbox_hosts)
@@ -28,6 +34,6 @@ def build_providers(settings: Settings, db: Database) -> Providers:
     latency = settings.sandbox_latency_ms
     return Providers(
         registrar=SandboxRegistrar(db, latency),
-        dns_host=SandboxDnsHost(db, latency),
+        dns_host=SandboxDnsHost(db, latency, settings.sandbox_dns_port),
         mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
     )

@@ -18,6 +18,7 @@ from mailwright.db.cas import transition
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.records import DKIM_SELECTOR, sending_records
+from mailwright.dns.zone import checked_zone
 from mailwright.domains.models import Domain, DomainStatus
 from mailwright.events import orders as order_events
 from mailwright.mailboxes import pictures
@@ -88,7 +89,14 @@ def configure_dns(domain_id: str) -> dict[str, Any]:
         rt.providers.registrar.set_nameservers(name, nameservers)
         setup = rt.providers.mailbox_host(provider).mail_setup(name)
         own_dkim = None if setup.dkim is not None else dkim_txt_value(_domain_dkim_key(domain_id))
-        planned = sending_records(setup, own_dkim=own_dkim, dmarc_rua=rt.settings.dmarc_rua)
+        planned = sending_records(
+            setup,
+            own_dkim=own_dkim,
+            dmarc_rua=rt.settings.dmarc_rua,
+            tracking_label=rt.settings.tracking_cname_label,
+            tracking_target=rt.settings.tracking_cname_target,
+        )
+        checked_zone(name, [p.spec for p in planned], nameservers)  # ZoneRejected: nothing published
         rt.providers.dns_host.replace_records(name, [p.spec for p in planned])
     except TerminalError as exc:
         return _failed(f"DNS for {name} could not be set up: {exc}")

@@ -3,7 +3,7 @@ every step, so a process killed at any point resumes where it stopped on restart
 
 provision_order
   ├─ provision_domain (one child workflow per new domain, run side by side)
-  │     register → DNS zone and records → ready → domain settings → its mailboxes
+  │     register → DNS zone and records → records verified as served → ready → domain settings → its mailboxes
   └─ provision_mailboxes (mailboxes on domains the account already had: wait until ready)
   then settle the order's status: completed, partially_completed or failed.
 """
@@ -17,6 +17,7 @@ from dbos import DBOS
 from dbos import error as dbos_errors
 from sqlalchemy.exc import OperationalError
 
+from mailwright.dns.verify import verify_dns
 from mailwright.domains.models import DomainStatus
 from mailwright.providers.base import RetriableError
 from mailwright.provisioning import steps
@@ -74,7 +75,7 @@ def provision_order(order_id: str) -> str:
 
 @DBOS.workflow(name="provision_domain")
 def provision_domain(domain_id: str, mailbox_ids: list[str]) -> None:
-    for step in (steps.register_domain, steps.configure_dns, steps.mark_domain_ready):
+    for step in (steps.register_domain, steps.configure_dns, verify_dns, steps.mark_domain_ready):
         outcome = run_checked(step, domain_id)
         if not outcome["ok"]:
             run(steps.fail_domain, domain_id, outcome["reason"])

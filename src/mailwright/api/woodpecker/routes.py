@@ -27,6 +27,7 @@ from mailwright.api.woodpecker.presenters import (
     owner_body,
 )
 from mailwright.catalog import service as catalog
+from mailwright.dns import verify as dns_verify
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssues, RuleViolation
@@ -219,6 +220,27 @@ def get_domain(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> di
         domain = domains.get_domain(session, account.id, domain_name)
         counts = domains.mailbox_counts(session, [domain.id]).get(domain.id, (0, 0))
         return domain_detail(domain, counts)
+
+
+@router.get(
+    "/{domain_name}/dns",
+    response_model=schemas.DnsRecordsResponse,
+    responses=NOT_FOUND,
+    summary="A domain's DNS records, checked now (Mailwright extension)",
+    description="Queries the domain's authoritative servers for every record it needs for sending "
+    "and compares what they serve with what is expected.",
+)
+def get_domain_dns(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        domain_id, name = domain.id, domain.name
+    records = dns_verify.check_records(runtime, domain_id, name)
+    return {
+        "domain": name,
+        "nameservers": list(runtime.providers.dns_host.nameservers(name)),
+        "all_valid": bool(records) and all(r["valid"] for r in records),
+        "records": records,
+    }
 
 
 @router.get("/{domain_name}/mailboxes", response_model=schemas.MailboxList, responses=NOT_FOUND, summary="List a domain's mailboxes")

@@ -149,6 +149,31 @@ class DomainDetail(DomainItem):
     failure_reason: str | None = Field(description="Mailwright extension: why the domain failed (it was refunded)")
 
 
+class DnsRecordItem(BaseModel):
+    purpose: Literal["mx", "spf", "dkim", "dmarc", "tracking", "extra"] = Field(
+        description="What the record is for; extra: a record the mailbox provider asks for"
+    )
+    type: str = Field(examples=["TXT"])
+    name: str = Field(description="Relative to the domain; @ is the domain itself", examples=["_dmarc"])
+    fqdn: str = Field(examples=["_dmarc.piedpiper.com"])
+    ttl: int
+    priority: int | None = Field(description="MX preference; null for other types")
+    value: str = Field(
+        description="Expected record data (TXT: the character-strings joined; MX: preference and host)",
+        examples=["v=DMARC1; p=none"],
+    )
+    observed_value: str | None = Field(description="What the domain's authoritative servers served at the last check; null: nothing")
+    valid: bool = Field(description="True when the last check saw the expected value served")
+    last_checked: str | None = Field(description="When the servers were last queried (RFC 3339 UTC)")
+
+
+class DnsRecordsResponse(BaseModel):
+    domain: str
+    nameservers: list[str] = Field(description="Where the domain is delegated to")
+    all_valid: bool = Field(description="Every record is served as expected (false while none are published yet)")
+    records: list[DnsRecordItem]
+
+
 class MailboxItem(BaseModel):
     first_name: str
     last_name: str

@@ -9,20 +9,30 @@ Test values (documented in the README):
 - a domain whose first label starts with `fail-register` is refused by the registry;
 - a mailbox whose local part starts with `fail-` is refused by the mailbox host;
 - a domain or mailbox whose name starts with `flaky-` fails transiently twice, then succeeds;
+- a domain whose first label starts with `fail-dns` gets its zone, but the sandbox DNS server
+  never serves its records, so DNS verification fails;
 - MAILWRIGHT_SANDBOX_LATENCY_MS adds latency to every call.
+
+The DNS host answers real DNS queries (see dns_server.py) on 127.0.0.1, port
+MAILWRIGHT_SANDBOX_DNS_PORT.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import time
+
+import dns.name
+import dns.zone
 
 import sqlalchemy as sa
 
 from mailwright import clock
 from mailwright.db import Database
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
+from mailwright.dns.zone import build_zone
 from mailwright.money import Money
 from mailwright.providers.base import (
     Availability,
@@ -35,6 +45,7 @@ from mailwright.providers.base import (
     RetriableError,
     TerminalError,
 )
+from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 from mailwright.providers.sandbox.models import (
     SandboxAttempt,
     SandboxCall,
@@ -49,6 +60,9 @@ YEARLY_PRICES = {"com": 1300, "net": 1500, "org": 1200, "io": 4500, "co": 2800, 
 MONTHLY_MAILBOX_PRICES = {"GOOGLE": 600, "MICROSOFT": 600, "MAILDOSO": 400, "MAILFORGE": 400}
 SANDBOX_NAMESERVERS = ("ns1.sandbox.mailwright.test", "ns2.sandbox.mailwright.test")
 FLAKY_FAILURES = 2
+# Where the sandbox "hosts" web redirects: the apex A record of a domain with a redirect URL.
+REDIRECT_ADDRESS = "192.0.2.80"  # TEST-NET-1, never routed
+UNSERVED_DNS_PREFIX = "fail-dns"
 
 # Connection settings and DNS needs that mirror each real host.
 _ACCESS = {
@@ -150,6 +164,57 @@ class SandboxRegistrar(_SandboxBase):
 
 
 class SandboxDnsHost(_SandboxBase):
+    def __init__(self, db: Database, latency_ms: int = 0, dns_port: int = 0) -> None:
+        super().__init__(db, latency_ms)
+        self.dns_port = dns_port
+        self._server: SandboxDnsServer | None = None
+        self._server_lock = threading.Lock()
+
+    def nameservers(self, domain: str) -> tuple[str, ...]:
+        return SANDBOX_NAMESERVERS
+
+    def query_servers(self, domain: str) -> tuple[tuple[str, int], ...]:
+        return (("127.0.0.1", self.start_server()),)
+
+    def start_server(self) -> int:
+        """Start this process's DNS server (once); returns the port it answers on."""
+        with self._server_lock:
+            if self._server is None:
+                server = SandboxDnsServer(self.zone_for, port=self.dns_port)
+                server.start()
+                self._server = server
+            return self._server.port
+
+    def close(self) -> None:
+        with self._server_lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+
+    def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
+        """The served zone holding `qname` (the longest matching sandbox zone), or None."""
+        labels = qname.to_text(omit_final_dot=True).lower().split(".")
+        candidates = [".".join(labels[i:]) for i in range(len(labels))]
+        with self.db.read() as session:
+            zone = session.scalar(
+                sa.select(SandboxZone.zone)
+                .where(SandboxZone.zone.in_(candidates))
+                .order_by(sa.func.length(SandboxZone.zone).desc())
+                .limit(1)
+            )
+            if zone is None:
+                return None
+            rows = session.scalars(sa.select(SandboxDnsRecord).where(SandboxDnsRecord.zone == zone)).all()
+            redirect = session.scalar(sa.select(SandboxDomain.web_redirect).where(SandboxDomain.domain == zone))
+        specs = [] if zone.startswith(UNSERVED_DNS_PREFIX) else [
+            RecordSpec(r.type, r.name, r.value, r.ttl, r.priority) for r in rows
+        ]
+        if redirect:
+            specs.append(RecordSpec("A", "@", REDIRECT_ADDRESS))
+        # The serial moves whenever the records change (their ids only grow).
+        serial = max((r.id for r in rows), default=0) + 1
+        return build_zone(zone, specs, SANDBOX_NAMESERVERS, serial)
+
     def ensure_zone(self, domain: str) -> tuple[str, ...]:
         self._arrive("ensure_zone", domain)
         with self.db.write() as session:
