@@ -388,7 +388,7 @@ def wallet_unfreeze(account_id: str, as_json: JsonOption = False) -> None:
 
 
 @domains_app.command("zone")
-def domains_zone(domain: str) -> None:
+def domains_zone(domain: str, as_json: JsonOption = False) -> None:
     """Print the zone a domain should serve (SOA, NS and its sending records) as zone-file text."""
     from mailwright.dns import service as dns_service
     from mailwright.dns.checks import zone_problems
@@ -400,10 +400,13 @@ def domains_zone(domain: str) -> None:
         except NotFound:
             fail(f"no domain {domain}")
         zone = dns_service.expected_zone(session, rt.providers.dns_host, row)
-    typer.echo(zone_text(zone), nl=False)
-    for problem in zone_problems(zone):
+    text, problems = zone_text(zone), zone_problems(zone)
+    if as_json:
+        typer.echo(json.dumps({"domain": row.name, "zone": text, "problems": problems}))
+        return
+    typer.echo(text, nl=False)
+    for problem in problems:
         typer.echo(f"Warning: {problem}", err=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())
