@@ -18,8 +18,11 @@ import sqlalchemy as sa
 
 from mailwright.dns.checks import dkim_problems, dmarc_problems, spf_problems
 from mailwright.dns.models import DnsRecord
+from mailwright.dns.zone import build_zone
 from mailwright.domains.models import Domain
 from mailwright.mailboxes.models import Mailbox
+from mailwright.providers.base import RecordSpec
+from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 from mailwright.providers.sandbox.models import SandboxCall, SandboxDnsRecord
 from mailwright.runtime import Runtime
 from tests.conftest import unique, wait_for_order
@@ -161,3 +164,20 @@ def test_dig_shows_a_sandbox_domains_records(api_with_owner: httpx.Client, runti
         capture_output=True, text=True, timeout=30, check=True,
     ).stdout
     assert out.strip() == '"v=DMARC1; p=none"'
+
+
+def test_a_taken_port_falls_back_to_a_free_one_and_big_answers_go_over_tcp() -> None:
+    zone = build_zone("big.test", [RecordSpec("TXT", "@", "x" * 300), RecordSpec("TXT", "@", "y" * 300)], ["ns1.big.test"])
+    first = SandboxDnsServer(lambda name: zone if name.is_subdomain(zone.origin) else None)
+    port = first.start()
+    second = SandboxDnsServer(lambda name: zone, port=port)
+    try:
+        assert second.start() not in (0, port)  # logged, not fatal: the first one answers on `port`
+        query = dns.message.make_query("big.test", "TXT", use_edns=False)
+        over_udp = dns.query.udp(query, "127.0.0.1", timeout=5, port=port)
+        assert over_udp.flags & dns.flags.TC and not over_udp.answer
+        over_tcp = dns.query.tcp(query, "127.0.0.1", timeout=5, port=second.port)
+        assert sorted(len(b"".join(r.strings)) for r in over_tcp.answer[0]) == [300, 300]
+    finally:
+        first.stop()
+        second.stop()
