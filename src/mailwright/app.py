@@ -14,6 +14,7 @@ from mailwright.api.errors import Faces, HttpProblem, install_error_handlers
 from mailwright.api.middleware import BodyLimit, RequestContext
 from mailwright.api.ratelimit import RateLimiter
 from mailwright.api.reseller import errors as reseller_errors
+from mailwright.api.reseller import order_schemas as reseller_order_schemas
 from mailwright.api.reseller import schemas as reseller_schemas
 from mailwright.api.reseller.routes import router as reseller_router
 from mailwright.api.woodpecker import schemas as woodpecker_schemas
@@ -38,6 +39,7 @@ DOCUMENTED_MODELS = (
     woodpecker_webhooks.SubscribeRequest,
     woodpecker_webhooks.UnsubscribeRequest,
     *reseller_schemas.DOCUMENTED_MODELS,
+    *reseller_order_schemas.DOCUMENTED_MODELS,
 )
 
 

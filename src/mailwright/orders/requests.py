@@ -125,6 +125,8 @@ class OrderPlan:
     domains: list[PlannedDomain] = field(default_factory=list)
     mailboxes: list[PlannedMailbox] = field(default_factory=list)
     options: OrderOptions = field(default_factory=OrderOptions)
+    # The registrant contact of its domains when not the account's domain owner.
+    registrant: dict[str, Any] | None = None
     # Uploaded pictures by mailbox address; stored beside the order, not in its JSON plan.
     pictures: dict[str, CheckedPicture] = field(default_factory=dict)
 
@@ -137,6 +139,7 @@ class OrderPlan:
                 "domains": [asdict(d) for d in self.domains],
                 "mailboxes": [asdict(m) for m in self.mailboxes],
                 "options": asdict(self.options),
+                "registrant": self.registrant,
             }
         )
 
@@ -150,6 +153,7 @@ class OrderPlan:
             [PlannedDomain(**d) for d in data["domains"]],
             [PlannedMailbox(**m) for m in data["mailboxes"]],
             OrderOptions(**data.get("options", {})),
+            data.get("registrant"),
         )
 
     @property

@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -87,8 +87,10 @@ def plan_domain_order(
     request: DomainOrderRequest,
     issues: FieldIssues | None = None,
     options: OrderOptions | None = None,
+    registrant: dict[str, Any] | None = None,
 ) -> OrderPlan:
-    """`issues` may already hold what the API face found wrong with the request's shape."""
+    """`issues` may already hold what the API face found wrong with the request's shape.
+    `registrant` (owners.CONTACT_FIELDS) replaces the account's domain owner as the contact."""
     issues = issues if issues is not None else FieldIssues()
     provider = _provider(issues, providers, request.provider, request.provider_field)
     account_domains = _active_domains(session, account.id)
@@ -116,7 +118,7 @@ def plan_domain_order(
     issues.raise_if_any(order=field_position)
     assert provider is not None
 
-    if owners.get_owner(session, account.id) is None:
+    if registrant is None and owners.get_owner(session, account.id) is None:
         raise RuleViolation(
             "domain_owner_required",
             "A domain owner is required before ordering domains: save one with POST /rest/v2/domains/owner",
@@ -126,9 +128,9 @@ def plan_domain_order(
     for name, field in new_domains.items():
         years, forward_to, masked = extras[name]
         domains.append(PlannedDomain(name, provider, prices[name] * years, limit, field, years, forward_to, masked))
-    return _with_pictures(
-        OrderPlan("domains", account.id, account.currency, domains, mailboxes, options or OrderOptions()), request.mailboxes
-    )
+    plan = OrderPlan("domains", account.id, account.currency, domains, mailboxes, options=options or OrderOptions())
+    plan.registrant = registrant
+    return _with_pictures(plan, request.mailboxes)
 
 
 def plan_mailbox_order(
@@ -432,12 +434,14 @@ def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[st
     if not plan.domains:
         return {}
     owner = owners.get_owner(session, plan.account_id)
-    if owner is None:
+    if owner is None and plan.registrant is None:
         raise RuleViolation("domain_owner_required", "A domain owner is required before ordering domains")
-    snapshot = json.dumps(owners.contact_dict(owner))
+    snapshot = json.dumps(plan.registrant or owners.contact_dict(owner))
+    default_redirect = owner.default_domain_redirect_url if owner else None
+    forward = owner.default_email_forward_address if owner else None
     ids = {}
     for d in plan.domains:
-        redirect, forward = d.forward_to or owner.default_domain_redirect_url, owner.default_email_forward_address
+        redirect = d.forward_to or default_redirect
         row = Domain(
             account_id=plan.account_id,
             user_id=plan.options.user_id,

@@ -1,0 +1,11 @@
+curl --location --request POST 'https://customers.coldmailreseller.com/api/v1/integration/orders?userId=' \
+--header 'cmr-x-api-key: <api-key>' \
+--form 'domains="[{\"domain\":\"domain.com\",\"years\":1}]"' \
+--form 'mailboxes="{ \"domain.com\": [ { \"username\": \"email1\", \"firstName\": \"john\", \"lastName\": \"doe\" }, { \"username\": \"email2\", \"firstName\": \"john\", \"lastName\": \"doe\" } ]}"' \
+--form 'billingCycle="MONTHLY"' \
+--form 'email1@domain.com=@""' \
+--form 'email2@domain.com=@""' \
+--form 'confirm=""' \
+--form 'microsoftOauthRoute=""' \
+--form 'google="{ \"googleOauthRoute\": \"\", \"clientId\": \"\", \"appName\": \"\" }"' \
+--form 'autoRenew=""'
