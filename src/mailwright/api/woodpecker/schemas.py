@@ -115,7 +115,8 @@ class OrderItemStatus(BaseModel):
 class OrderStatusResponse(BaseModel):
     order_id: str
     kind: Literal["domains", "mailboxes"]
-    status: Literal["processing", "completed", "partially_completed", "failed"]
+    # created: placed through the ColdMailReseller-style face and not processed yet.
+    status: Literal["created", "processing", "completed", "partially_completed", "failed"]
     total: Price
     created: str
     completed: str | None
