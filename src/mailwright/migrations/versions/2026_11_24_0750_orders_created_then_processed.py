@@ -1,7 +1,7 @@
 """orders created then processed; domain years and masked forwarding; pictures by upload or URL
 
 Revision ID: 2026_11_24_0750
-Revises: 2026_11_24_0700
+Revises: 2026_11_24_0500
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '2026_11_24_0750'
-down_revision = '2026_11_24_0700'
+down_revision = '2026_11_24_0500'
 branch_labels = None
 depends_on = None
 

@@ -162,7 +162,7 @@ async def order_mailboxes(request: Request, account: AccountDep, runtime: Runtim
         planned = orders.plan_mailbox_order(
             session, runtime.settings, runtime.providers, account, request_, issues, options=OrderOptions(auto_renew=auto_renew)
         )
-        planned.user_id = domain.user_id if domain else None
+        planned.options = dataclasses.replace(planned.options, user_id=domain.user_id if domain else None)
         return planned
 
     return _create(runtime, account, user_id, confirm, plan, user_from_plan=True)
@@ -258,7 +258,7 @@ def _create(
         user = find_user(session, account, user_id) if user_id else None
         planned = plan(session, user)
     if not user_from_plan:
-        planned.user_id = user.id if user else None
+        planned.options = dataclasses.replace(planned.options, user_id=user.id if user else None)
     with runtime.db.write() as session:
         order = orders.place_order(session, runtime, planned) if confirm else orders.create_order(session, planned)
         data = {"orderId": order.id}
