@@ -52,6 +52,9 @@ FAST = {
     "dns_verify_retry_seconds": 0.05,
     "dns_verify_max_wait_seconds": 0.5,
     "sandbox_dns_port": 0,
+    # No background renewal schedule: billing tests run renewals at explicit times (run_due),
+    # and a schedule firing while a test has moved the clock would act on every account.
+    "billing_schedule": "",
 }
 
 OWNER = {

@@ -17,6 +17,7 @@ from mailwright.api.reseller import errors as reseller_errors
 from mailwright.api.reseller import order_schemas as reseller_order_schemas
 from mailwright.api.reseller import schemas as reseller_schemas
 from mailwright.api.reseller.routes import router as reseller_router
+from mailwright.api.woodpecker import billing_schemas
 from mailwright.api.woodpecker import schemas as woodpecker_schemas
 from mailwright.api.woodpecker.errors import WoodpeckerErrors
 from mailwright.api.woodpecker.presenters import PICTURES_PATH
@@ -40,6 +41,8 @@ DOCUMENTED_MODELS = (
     woodpecker_webhooks.UnsubscribeRequest,
     *reseller_schemas.DOCUMENTED_MODELS,
     *reseller_order_schemas.DOCUMENTED_MODELS,
+    billing_schemas.AutoRenewRequest,
+    billing_schemas.CancelRequest,
 )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import sys
@@ -44,6 +45,10 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(db_app, name="db")
 app.add_typer(domains_app, name="domains")
+billing_app = typer.Typer(help="Renewals, grace, suspension and expiry (see README: Billing).", no_args_is_help=True)
+subscriptions_app = typer.Typer(help="Mailbox subscriptions (one per domain).", no_args_is_help=True)
+app.add_typer(billing_app, name="billing")
+app.add_typer(subscriptions_app, name="subscriptions")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -407,6 +412,67 @@ def domains_zone(domain: str, as_json: JsonOption = False) -> None:
     typer.echo(text, nl=False)
     for problem in problems:
         typer.echo(f"Warning: {problem}", err=True)
+
+
+# ------------------------------------------------------------------ billing
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--at {text!r} is not an ISO 8601 time like 2027-01-31T00:00:00Z", 2)
+        raise
+    if moment.tzinfo is None:
+        fail("--at needs a time zone, e.g. 2027-01-31T00:00:00Z", 2)
+    return moment.astimezone(dt.timezone.utc)
+
+
+@billing_app.command("run-due")
+def billing_run_due(
+    at: Annotated[str | None, typer.Option("--at", help="Run as of this ISO 8601 time (default: now).")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Renew, retry, suspend, end and warn whatever is due: what the schedule runs. Safe to repeat:
+    a period is never charged twice, however often or concurrently this runs."""
+    from mailwright.billing import renewals
+
+    moment = _moment(at)
+    with opened() as rt:
+        report = renewals.run_due(rt, moment, account_id=account).as_dict()
+    lines = [f"Billing run as of {report['at']}:"]
+    lines += [f"  {name.replace('_', ' ')}: {len(ids)}" for name, ids in report.items() if name != "at"]
+    emit(as_json, report, "\n".join(lines))
+
+
+@subscriptions_app.command("list")
+def subscriptions_list(
+    account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Subscriptions with their status now, quantity, period and next charge."""
+    from mailwright.api.woodpecker.billing_routes import subscription_item
+    from mailwright.billing import service as billing
+
+    with opened() as rt, rt.db.read() as session:
+        ids = [account] if account else [a.id for a in accounts.list_accounts(session)]
+        items = [
+            {"account_id": account_id} | subscription_item(view)
+            for account_id in ids
+            for view in billing.list_subscriptions(session, rt.settings, rt.providers, account_id)
+        ]
+    table = Table("Subscription", "Account", "Domain", "Status", "Mailboxes", "Period end", "Auto-renew", "Next charge")
+    for item in items:
+        charge = item["next_charge"]
+        table.add_row(
+            item["subscription_id"], item["account_id"], item["domain"], item["status"], str(item["quantity"]),
+            item["period_end"], "yes" if item["auto_renew"] else "no", f"{charge['amount']} {charge['currency']}" if charge else "",
+        )
+    emit(as_json, {"subscriptions": items}, table)
+
 
 if __name__ == "__main__":
     sys.exit(main())

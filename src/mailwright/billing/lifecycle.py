@@ -54,8 +54,8 @@ def subscription_status(sub: Subscription, now: dt.datetime, settings: Settings)
         return SubscriptionStatus.CANCELLED if sub.end_reason in EndReason.BY_CUSTOMER else SubscriptionStatus.EXPIRED
     if now < sub.period_end:
         return SubscriptionStatus.ACTIVE
-    if not sub.auto_renew:
-        return SubscriptionStatus.EXPIRED
+    if not sub.auto_renew:  # ends at its period end (the next run deletes it)
+        return SubscriptionStatus.CANCELLED if sub.end_reason in EndReason.BY_CUSTOMER else SubscriptionStatus.EXPIRED
     grace_end = sub.period_end + dt.timedelta(days=settings.subscription_grace_days)
     if now >= grace_end + dt.timedelta(days=settings.subscription_suspension_days):
         return SubscriptionStatus.EXPIRED

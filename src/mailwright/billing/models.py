@@ -64,6 +64,7 @@ class Subscription(Base):
     # Set when the mailboxes were suspended at the provider for non-payment.
     suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Why it ended; on a running subscription, why it will end at its period end (cancelled).
     end_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -11,20 +11,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mailwright import clock
-from mailwright.billing import lifecycle, repository
+from mailwright.billing import lifecycle, repository, workspace
 from mailwright.billing.lifecycle import SubscriptionStatus
-from mailwright.billing.models import MONTHLY, Subscription
+from mailwright.billing.models import MONTHLY, EndReason, Subscription, SubscriptionRecord
+from mailwright.clock import iso
 from mailwright.config import Settings
-from mailwright.domains.models import Domain
-from mailwright.errors import NotFound
-from mailwright.mailboxes.models import Mailbox
+from mailwright.db.cas import transition
+from mailwright.domains.models import Domain, DomainStatus
+from mailwright.errors import FieldIssue, NotFound, RuleViolation
+from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.money import Money
 from mailwright.providers.registry import Providers
+
+if TYPE_CHECKING:
+    from mailwright.runtime import Runtime
 
 # Statuses in which a subscription will be charged again at its period end.
 RENEWING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE, SubscriptionStatus.SUSPENDED)
@@ -142,3 +148,127 @@ def _views(
             )
         )
     return views
+
+
+@dataclass(frozen=True)
+class DomainRenewalView:
+    """A domain's registration as both faces show it, computed as of `at`."""
+
+    domain: Domain
+    status: str  # lifecycle.RegistrationStatus
+    # What one year's renewal costs today (None: the registrar gives no price).
+    renewal_price: Money | None
+    # When the wallet will be charged (None when it will not renew automatically).
+    renews_at: dt.datetime | None
+
+
+def domain_renewal(settings: Settings, providers: Providers, domain: Domain, *, at: dt.datetime | None = None) -> DomainRenewalView:
+    status = lifecycle.registration_status(domain, at or clock.now(), settings)
+    held = status in (lifecycle.RegistrationStatus.ACTIVE, lifecycle.RegistrationStatus.EXPIRED)
+    price = providers.registrar.renewal_price(domain.name, domain.currency) if held else None
+    renews_at = None
+    if held and domain.auto_renew and domain.expires_at is not None:
+        renews_at = domain.expires_at - dt.timedelta(days=settings.domain_renew_days_before)
+    return DomainRenewalView(domain, status, price, renews_at)
+
+
+def set_subscription_auto_renew(session: Session, account_id: str, subscription_id: str, value: bool) -> Subscription:
+    """Turning it back on also withdraws a cancellation planned for the period end."""
+    sub = _running(session, account_id, subscription_id, "auto_renew")
+    sub.auto_renew = value
+    sub.end_reason = None if value else sub.end_reason
+    session.flush()
+    return sub
+
+
+def set_domain_auto_renew(session: Session, domain: Domain, value: bool, *, field: str = "auto_renew") -> Domain:
+    if domain.status in (DomainStatus.RELEASED, DomainStatus.FAILED):
+        raise RuleViolation(
+            "domain_not_held",
+            "The domain is no longer held by this account",
+            [FieldIssue(field, f"Auto-renew cannot change on a {domain.status} domain", value)],
+        )
+    domain.auto_renew = value
+    session.flush()
+    return domain
+
+
+def cancel_subscription(
+    session: Session, runtime: Runtime, account_id: str, subscription_id: str, *, immediately: bool, at: dt.datetime | None = None
+) -> Subscription:
+    """Stop renewing. At the period end (default) the mailboxes work until the paid period ends,
+    then they and the workspace are deleted; `immediately` deletes them now. Nothing is refunded
+    either way: the current period was paid in full and is never charged again."""
+    at = at or clock.now()
+    sub = _running(session, account_id, subscription_id, "subscription_id")
+    if immediately or at >= sub.period_end:
+        workspace.end_subscription(session, runtime, sub.id, at, EndReason.CANCELLED)
+    else:
+        sub.auto_renew, sub.end_reason = False, EndReason.CANCELLED
+    session.flush()
+    session.refresh(sub)
+    return sub
+
+
+def remove_mailbox(session: Session, runtime: Runtime, mailbox: Mailbox, *, at: dt.datetime | None = None, field: str = "mailbox") -> Subscription | None:
+    """Delete one mailbox: its subscription bills one fewer from the next renewal (nothing is
+    refunded for the current period). Refused in the last hours before the period end, when the
+    renewal may already be under way. The last mailbox ends the subscription."""
+    at = at or clock.now()
+    if mailbox.status not in (MailboxStatus.LIVE, MailboxStatus.SUSPENDED):
+        reason = "it is still being set up" if mailbox.status == MailboxStatus.ORDERED else f"it is {mailbox.status}"
+        raise RuleViolation("mailbox_not_removable", "The mailbox cannot be removed", [FieldIssue(field, f"The mailbox cannot be removed: {reason}", mailbox.email)])
+    sub = repository.running_subscription(session, mailbox.domain_id)
+    if sub is not None:
+        cutoff = sub.period_end - dt.timedelta(hours=runtime.settings.mailbox_removal_cutoff_hours)
+        if cutoff <= at < sub.period_end:
+            raise RuleViolation(
+                "removal_too_close_to_renewal",
+                f"Mailboxes cannot be removed within {runtime.settings.mailbox_removal_cutoff_hours} hours of the "
+                f"subscription's period end ({iso(sub.period_end)}); remove it after the renewal",
+                [FieldIssue(field, f"Removal closed from {iso(cutoff)} until {iso(sub.period_end)}", mailbox.email)],
+            )
+    if not workspace.delete_mailbox(session, mailbox, at):
+        raise NotFound("mailbox")
+    if sub is None:
+        return None
+    if not repository.billable_counts(session, [sub.domain_id]):
+        workspace.end_subscription(session, runtime, sub.id, at, EndReason.LAST_MAILBOX_REMOVED)
+    else:
+        workspace.request_sync(session, runtime, sub.id)
+    session.flush()
+    session.refresh(sub)
+    return sub
+
+
+def remove_domain(session: Session, runtime: Runtime, domain: Domain, *, at: dt.datetime | None = None, field: str = "domain") -> None:
+    """Stop managing the domain: its subscription ends now (mailboxes and workspace deleted), it
+    is never renewed, and its name is free again here. The registration simply runs out at the
+    registrar; nothing is refunded."""
+    at = at or clock.now()
+    if domain.status != DomainStatus.READY:
+        raise RuleViolation(
+            "domain_not_removable",
+            "The domain cannot be removed",
+            [FieldIssue(field, f"Only a ready domain can be removed; this one is {domain.status}", domain.name)],
+        )
+    if not transition(session, Domain, domain.id, DomainStatus.READY, status=DomainStatus.RELEASED, name_claim=None, released_at=at, auto_renew=False):
+        raise NotFound("domain")
+    sub = repository.running_subscription(session, domain.id)
+    if sub is not None:
+        workspace.end_subscription(session, runtime, sub.id, at, EndReason.DOMAIN_REMOVED)
+    session.flush()
+    session.refresh(domain)
+
+
+def _running(session: Session, account_id: str, subscription_id: str, field: str) -> Subscription:
+    sub = session.get(Subscription, subscription_id)
+    if sub is None or sub.account_id != account_id:
+        raise NotFound("subscription")
+    if sub.status != SubscriptionRecord.RUNNING:
+        raise RuleViolation(
+            "subscription_ended",
+            "The subscription has ended",
+            [FieldIssue(field, f"The subscription ended ({sub.end_reason}) at {iso(sub.ended_at)}", subscription_id)],
+        )
+    return sub

@@ -16,6 +16,7 @@ SUBSCRIPTION_RENEWAL_SUCCESS = "subscription.renewal.success"
 SUBSCRIPTION_RENEWAL_FAILED = "subscription.renewal.failed"
 SUBSCRIPTION_SUSPENDED = "subscription.suspended"
 SUBSCRIPTION_CANCELLED = "subscription.cancelled"
+SUBSCRIPTION_EXPIRING = "subscription.expiring"  # will end (auto-renew off or cancelled) in N days
 DOMAIN_RENEWAL_SUCCESS = "domain.renewal.success"
 DOMAIN_RENEWAL_FAILED = "domain.renewal.failed"
 DOMAIN_EXPIRING = "domain.expiring"
@@ -32,6 +33,7 @@ EVENT_TYPES: tuple[str, ...] = (
     SUBSCRIPTION_RENEWAL_FAILED,
     SUBSCRIPTION_SUSPENDED,
     SUBSCRIPTION_CANCELLED,
+    SUBSCRIPTION_EXPIRING,
     DOMAIN_RENEWAL_SUCCESS,
     DOMAIN_RENEWAL_FAILED,
     DOMAIN_EXPIRING,

@@ -114,6 +114,16 @@ class Registrar(Protocol):
 
     def set_nameservers(self, domain: str, nameservers: tuple[str, ...]) -> None: ...
 
+    def renewal_price(self, domain: str, currency: str) -> Money | None:
+        """Price of renewing one year; None when the registrar does not say (cannot be renewed)."""
+        ...
+
+    def renew(self, domain: str, years: int, expected_expires_at: dt.datetime, idempotency_key: str) -> Registration:
+        """Extend the registration by `years` from `expected_expires_at`, the expiry the caller saw.
+        A repeat with the same key answers the renewal already made; an expiry that is not the
+        expected one (renewed elsewhere, or by another request) is refused (TerminalError)."""
+        ...
+
 
 class DnsHost(Protocol):
     def ensure_zone(self, domain: str) -> tuple[str, ...]:
@@ -155,3 +165,14 @@ class MailboxHost(Protocol):
     def set_profile_picture(self, email: str, image: bytes, content_type: str) -> None: ...
 
     def set_forwarding(self, domain: str, forward_to: str | None) -> None: ...
+
+    # Billing. Each is idempotent: suspending a suspended mailbox or deleting a missing one succeeds.
+    def suspend_mailbox(self, email: str) -> None: ...
+
+    def restore_mailbox(self, email: str) -> None: ...
+
+    def delete_mailbox(self, email: str) -> None: ...
+
+    def delete_workspace(self, domain: str) -> None:
+        """Delete the domain's workspace at this host, with any mailboxes still in it."""
+        ...

@@ -12,6 +12,7 @@ def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
     """Start executing workflows in this process. Call outside any running event loop."""
     from mailwright.provisioning import workflows  # noqa: F401 - registers the workflows
     from mailwright.webhooks import delivery  # noqa: F401 - registers the webhook workflow
+    from mailwright.billing import workflows as billing_workflows  # registers the billing workflows
 
     settings = runtime.settings
     DBOS(
@@ -31,6 +32,7 @@ def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
     DBOS.register_queue(
         WEBHOOKS_QUEUE, partition_concurrency=1, polling_interval_sec=settings.queue_poll_seconds, on_conflict="always_update"
     )
+    billing_workflows.install_schedule(runtime)
 
 
 def shutdown() -> None:

@@ -63,3 +63,41 @@ class SubscriptionItem(BaseModel):
 
 class SubscriptionList(BaseModel):
     subscriptions: list[SubscriptionItem]
+
+
+class SubscriptionQuote(BaseModel):
+    subscription_id: str
+    due: str = Field(description="When the renewal will be charged (the period end)")
+    will_renew: bool = Field(description="False when auto-renew is off, it was cancelled, or it has no mailboxes")
+    quantity: int
+    price_per_mailbox: Price = Field(description="Today's catalog price per mailbox, which the renewal will charge")
+    total: Price
+
+
+class AutoRenewRequest(BaseModel):
+    auto_renew: bool
+
+
+class CancelRequest(BaseModel):
+    immediately: bool = Field(
+        False,
+        description="false (default): mailboxes work until the paid period ends, then they and the workspace are "
+        "deleted; true: deleted now. Nothing is refunded either way.",
+    )
+
+
+class DomainRenewal(BaseModel):
+    domain: str
+    status: RegistrationStatusName = Field(
+        description="Computed now: PENDING (being registered), ACTIVE, EXPIRED (past expiry, within the registrar's "
+        "grace; can still be renewed), RELEASED (removed or lapsed), FAILED"
+    )
+    expires: str | None
+    auto_renew: bool
+    renewal_price: Price | None = Field(description="One year's renewal at today's price")
+    renews_at: str | None = Field(description="When the wallet will be charged; null when it will not renew automatically")
+
+
+class Removed(BaseModel):
+    success: bool = True
+    subscription: SubscriptionItem | None = Field(description="The domain's subscription after the removal")

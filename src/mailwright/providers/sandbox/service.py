@@ -163,6 +163,31 @@ class SandboxRegistrar(_SandboxBase):
             self._log(session, "set_nameservers", domain, "ok")
 
 
+    def renewal_price(self, domain: str, currency: str) -> Money | None:
+        minor = YEARLY_PRICES.get(domain.rsplit(".", 1)[-1])
+        return None if minor is None else Money(minor, currency)
+
+    def renew(self, domain: str, years: int, expected_expires_at: dt.datetime, idempotency_key: str) -> Registration:
+        self._arrive("renew", domain, flaky_name=domain)
+        with self.db.write() as session:
+            row = session.get(SandboxDomain, domain)
+            if row is None:
+                self._log(session, "renew", domain, "terminal")
+                raise TerminalError(f"{domain} is not registered here")
+            if row.renew_key == idempotency_key:
+                self._log(session, "renew", domain, "existing")
+                return _registration(row)
+            if row.expires_at != expected_expires_at:
+                self._log(session, "renew", domain, "terminal")
+                raise TerminalError(
+                    f"{domain} expires at {clock.iso(row.expires_at)}, not at {clock.iso(expected_expires_at)} as expected"
+                )
+            row.expires_at = _add_years(row.expires_at, years)
+            row.renew_key = idempotency_key
+            self._log(session, "renew", domain, "ok")
+            return _registration(row)
+
+
 class SandboxDnsHost(_SandboxBase):
     def __init__(self, db: Database, latency_ms: int = 0, dns_port: int = 0) -> None:
         super().__init__(db, latency_ms)
@@ -346,6 +371,45 @@ class SandboxMailboxHost(_SandboxBase):
             if row is not None:
                 row.forward_to = forward_to
             self._log(session, "set_forwarding", domain, "ok")
+
+    def suspend_mailbox(self, email: str) -> None:
+        self._set_mailbox_status(email, "suspended")
+
+    def restore_mailbox(self, email: str) -> None:
+        self._set_mailbox_status(email, "active")
+
+    def _set_mailbox_status(self, email: str, status: str) -> None:
+        operation = "suspend_mailbox" if status == "suspended" else "restore_mailbox"
+        self._arrive(operation, email)
+        with self.db.write() as session:
+            row = session.get(SandboxMailbox, email)
+            if row is None:
+                self._log(session, operation, email, "terminal")
+                raise TerminalError(f"{email} does not exist at {self.provider}")
+            outcome = "existing" if row.status == status else "ok"
+            row.status = status
+            self._log(session, operation, email, outcome)
+
+    def delete_mailbox(self, email: str) -> None:
+        self._arrive("delete_mailbox", email)
+        with self.db.write() as session:
+            row = session.get(SandboxMailbox, email)
+            if row is not None:
+                session.delete(row)
+            self._log(session, "delete_mailbox", email, "existing" if row is None else "ok")
+
+    def delete_workspace(self, domain: str) -> None:
+        self._arrive("delete_workspace", domain)
+        with self.db.write() as session:
+            session.execute(
+                sa.delete(SandboxMailbox).where(
+                    SandboxMailbox.provider == self.provider, SandboxMailbox.email.like(f"%@{domain}")
+                )
+            )
+            key = session.get(SandboxHostKey, (domain, self.provider))
+            if key is not None:
+                session.delete(key)
+            self._log(session, "delete_workspace", domain, "ok")
 
     def _access(self, ref: str) -> MailboxAccess:
         smtp_host, smtp_port, imap_host, imap_port = _ACCESS[self.provider]
