@@ -121,7 +121,11 @@ def _story(runtime, api, account_id: str) -> None:
         "subscriptions_failed": [subs[alpha]["subscription_id"]], "subscriptions_ended": [subs[beta]["subscription_id"]],
     }
     assert story.new_entries() == []
-    assert sorted(story.billing_events()) == sorted([("subscription.renewal.failed", alpha), ("subscription.cancelled", beta)])
+    events = story.new_events()
+    failed = next(data for kind, data in events if kind == "subscription.renewal.failed")
+    assert failed["reason"] == "Insufficient funds: the renewal costs 18.00 USD and the balance is 0.00 USD"
+    assert (failed["suspended_at"], failed["next_attempt"]) == ("2031-03-22T12:00:00Z", "2031-03-16T12:00:00Z")
+    assert sorted((k, d["domain"]) for k, d in events) == sorted([("subscription.renewal.failed", alpha), ("subscription.cancelled", beta)])
     assert story.statuses() == {alpha: "PAST_DUE", beta: "EXPIRED", gamma: "ACTIVE"}
     wait_until(lambda: _sandbox_mailboxes(runtime, beta) == {})
 

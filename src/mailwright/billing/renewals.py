@@ -180,7 +180,7 @@ def _renewal_unpaid(
                 delete_at = grace_end + dt.timedelta(days=runtime.settings.subscription_suspension_days)
                 notify.subscription_event(
                     session, types.SUBSCRIPTION_SUSPENDED, sub, _domain_name(session, sub.domain_id),
-                    reason=str(error), deleted_at=iso(delete_at),
+                    reason=_reason(error), deleted_at=iso(delete_at),
                 )
                 report.subscriptions_suspended.append(sub_id)
             return
@@ -189,7 +189,7 @@ def _renewal_unpaid(
             sub = workspace.fresh_subscription(session, sub_id)
             notify.subscription_event(
                 session, types.SUBSCRIPTION_RENEWAL_FAILED, sub, _domain_name(session, sub.domain_id),
-                reason=str(error), suspended_at=iso(grace_end), next_attempt=iso(at + retry),
+                reason=_reason(error), suspended_at=iso(grace_end), next_attempt=iso(at + retry),
             )
             report.subscriptions_failed.append(sub_id)
 
@@ -313,7 +313,7 @@ def _domain_unpaid(
             release_at = expected + dt.timedelta(days=runtime.settings.domain_grace_days)
             notify.domain_event(
                 session, types.DOMAIN_RENEWAL_FAILED, domain,
-                reason=str(error), next_attempt=iso(at + retry), released_at=iso(release_at),
+                reason=_reason(error), next_attempt=iso(at + retry), released_at=iso(release_at),
             )
             report.domains_failed.append(domain_id)
 
@@ -363,6 +363,15 @@ def _notice(runtime: Runtime, report: RunReport, kind: str, row_id: str, ends_at
         report.notices.append(key)
     except IntegrityError:
         return  # sent concurrently
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, InsufficientFunds):
+        return (
+            f"Insufficient funds: the renewal costs {error.required.decimal} {error.required.currency} "
+            f"and the balance is {error.balance.decimal} {error.balance.currency}"
+        )
+    return str(error.args[0] if error.args else error)
 
 
 def _domain_name(session: sa.orm.Session, domain_id: str) -> str:

@@ -18,7 +18,13 @@ from mailwright.owners.models import DomainOwner
 from mailwright.owners.service import CONTACT_FIELDS
 from mailwright.runtime import Runtime
 
-MAILBOX_STATUS = {MailboxStatus.ORDERED: "ORDERED", MailboxStatus.LIVE: "PAID", MailboxStatus.FAILED: "FAILED"}
+MAILBOX_STATUS = {
+    MailboxStatus.ORDERED: "ORDERED",
+    MailboxStatus.LIVE: "PAID",
+    MailboxStatus.FAILED: "FAILED",
+    MailboxStatus.SUSPENDED: "SUSPENDED",
+    MailboxStatus.DELETED: "DELETED",
+}
 PICTURES_PATH = "/media/profile-pictures"
 
 

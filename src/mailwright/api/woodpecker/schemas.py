@@ -144,7 +144,7 @@ class DomainDetail(DomainItem):
     domain_redirect_url: str | None
     max_mailboxes: int
     all_mailboxes_are_ready: bool
-    status: Literal["ordered", "registered", "dns_configured", "ready", "failed"] = Field(
+    status: Literal["ordered", "registered", "dns_configured", "ready", "failed", "released"] = Field(
         description="Mailwright extension: where provisioning stands"
     )
     failure_reason: str | None = Field(description="Mailwright extension: why the domain failed (it was refunded)")
@@ -180,8 +180,9 @@ class MailboxItem(BaseModel):
     last_name: str
     email: str
     provider: Provider
-    status: Literal["ORDERED", "PAID", "FAILED"] = Field(
-        description="ORDERED while being set up, PAID once live; FAILED (refunded) is a Mailwright extension"
+    status: Literal["ORDERED", "PAID", "FAILED", "SUSPENDED", "DELETED"] = Field(
+        description="ORDERED while being set up, PAID once live; Mailwright extensions: FAILED (refunded), "
+        "SUSPENDED (its subscription is unpaid past grace), DELETED (removed, or its subscription ended)"
     )
 
 
@@ -204,7 +205,7 @@ class MailboxDetail(BaseModel):
     email: str
     first_name: str
     last_name: str
-    status: Literal["ORDERED", "PAID", "FAILED"]
+    status: Literal["ORDERED", "PAID", "FAILED", "SUSPENDED", "DELETED"]
     failure_reason: str | None
 
 
