@@ -34,6 +34,7 @@ class Receiver:
     server: ThreadingHTTPServer
     requests: list[Received] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)  # path -> status codes to answer in turn
+    delays: dict[str, list[float]] = field(default_factory=dict)  # path -> seconds to wait before answering
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -45,6 +46,10 @@ class Receiver:
         with self.lock:
             self.script[path] = list(codes)
 
+    def stall(self, path: str, *seconds: float) -> None:
+        with self.lock:
+            self.delays[path] = list(seconds)
+
     def received(self, path: str | None = None) -> list[Received]:
         with self.lock:
             return [r for r in self.requests if path is None or r.path == path]
@@ -53,6 +58,11 @@ class Receiver:
         with self.lock:
             codes = self.script.get(path)
             return codes.pop(0) if codes else 200
+
+    def _next_delay(self, path: str) -> float:
+        with self.lock:
+            delays = self.delays.get(path)
+            return delays.pop(0) if delays else 0.0
 
 
 def start_receiver() -> Receiver:
@@ -63,6 +73,7 @@ def start_receiver() -> Receiver:
             receiver = holder["r"]
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             code = receiver._next_code(self.path)
+            time.sleep(receiver._next_delay(self.path))
             with receiver.lock:
                 receiver.requests.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic(), code)

@@ -177,3 +177,15 @@ def test_the_attempt_log_and_a_410_are_visible_through_the_api(runtime, account,
     assert deliveries[0]["last_error"] == "The endpoint answered 410 Gone; unsubscribed"
     assert all(a["attempted_at"] and a["duration_ms"] >= 0 for d in deliveries for a in d["attempts"])
     assert api.get(f"/rest/v1/webhooks/{hook['id']}").json()["status_reason"] == "The endpoint answered 410 Gone"
+
+
+def test_a_slow_endpoint_times_out_and_is_retried(runtime, account, receiver, monkeypatch):
+    monkeypatch.setattr(runtime.settings, "webhook_timeout_seconds", 0.5)
+    endpoint, _ = subscribe(runtime, account.id, receiver.url + "/slowpoke")
+    receiver.stall("/slowpoke", 3.0)
+    record(runtime, account.id)
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.DELIVERED])
+    with runtime.db.read() as session:
+        attempts = list(session.scalars(sa.select(WebhookAttempt).join(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookAttempt.id)))
+    assert [(a.status_code, (a.error or "").split(":")[0]) for a in attempts] == [(None, "ReadTimeout"), (200, "")]
+    assert 400 <= attempts[0].duration_ms < 3000

@@ -28,10 +28,6 @@ def _fresh(session: Session, model: Any, row_id: str) -> Any:
     return session.scalars(sa.select(model).where(model.id == row_id).execution_options(populate_existing=True)).one()
 
 
-def _user_id(row: Any) -> str | None:
-    return getattr(row, "user_id", None)  # set on rows that belong to a reseller's end customer
-
-
 def _price(minor: int, currency: str) -> dict[str, str]:
     return Money(minor, currency).as_price()
 
@@ -74,7 +70,7 @@ def mailbox_data(mailbox: Mailbox, domain: Domain) -> dict[str, Any]:
 def domain_ready(session: Session, domain_id: str) -> None:
     domain = _fresh(session, Domain, domain_id)
     if domain.order_id is not None:
-        record(session, account_id=domain.account_id, user_id=_user_id(domain), type=types.DOMAIN_ORDER_SUCCESS, data=domain_data(domain))
+        record(session, account_id=domain.account_id, user_id=domain.user_id, type=types.DOMAIN_ORDER_SUCCESS, data=domain_data(domain))
 
 
 def domain_failed(session: Session, domain_id: str) -> None:
@@ -85,7 +81,7 @@ def domain_failed(session: Session, domain_id: str) -> None:
         sa.select(Mailbox.email).where(Mailbox.domain_id == domain.id, Mailbox.order_id == domain.order_id).order_by(Mailbox.email)
     )
     data = domain_data(domain) | {"refunded": _price(domain.price_minor, domain.currency), "mailboxes": list(waiting)}
-    record(session, account_id=domain.account_id, user_id=_user_id(domain), type=types.DOMAIN_ORDER_FAILED, data=data)
+    record(session, account_id=domain.account_id, user_id=domain.user_id, type=types.DOMAIN_ORDER_FAILED, data=data)
 
 
 def mailbox_settled(session: Session, mailbox_id: str) -> None:
@@ -109,7 +105,7 @@ def mailbox_settled(session: Session, mailbox_id: str) -> None:
     failed = [m for m in batch if m.status == MailboxStatus.FAILED]
     for event_type, items in ((types.MAILBOX_ORDER_SUCCESS, live), (types.MAILBOX_ORDER_FAILED, failed)):
         if items:
-            record(session, account_id=domain.account_id, user_id=_user_id(mailbox), type=event_type, data=_batch_data(domain, mailbox.order_id, items))
+            record(session, account_id=domain.account_id, user_id=mailbox.user_id, type=event_type, data=_batch_data(domain, mailbox.order_id, items))
     for m in live:
         mailbox_created(session, m, domain)
 
@@ -151,7 +147,7 @@ def mailbox_created(session: Session, mailbox: Mailbox, domain: Domain) -> None:
     record(
         session,
         account_id=mailbox.account_id,
-        user_id=_user_id(mailbox),
+        user_id=mailbox.user_id,
         type=types.MAILBOX_CREATED,
         data=mailbox_data(mailbox, domain) | public,
         secret_data=secret,
@@ -162,7 +158,7 @@ def mailbox_updated(session: Session, mailbox: Mailbox, changed: list[str], **ex
     """A mailbox's settings changed (names, picture ...); `changed` names the fields."""
     domain = _fresh(session, Domain, mailbox.domain_id)
     data = mailbox_data(mailbox, domain) | {"changed": changed} | extra
-    record(session, account_id=mailbox.account_id, user_id=_user_id(mailbox), type=types.MAILBOX_UPDATED, data=data)
+    record(session, account_id=mailbox.account_id, user_id=mailbox.user_id, type=types.MAILBOX_UPDATED, data=data)
 
 
 def order_settled(session: Session, order_id: str) -> None:
@@ -182,4 +178,4 @@ def order_settled(session: Session, order_id: str) -> None:
         "domains": [{"domain_id": d.id, "domain": d.name, "status": d.status, "failure_reason": d.failure_reason} for d in domains],
         "mailboxes": [{"mailbox_id": m.id, "email": m.email, "status": m.status, "failure_reason": m.failure_reason} for m in boxes],
     }
-    record(session, account_id=order.account_id, user_id=_user_id(order), type=types.ORDER_COMPLETED, data=data)
+    record(session, account_id=order.account_id, user_id=order.user_id, type=types.ORDER_COMPLETED, data=data)
