@@ -1,0 +1,17 @@
+curl --request POST \
+--url "https://api.woodpecker.co/rest/v2/domains/order" \
+--header "x-api-key: {YOUR_API_KEY}" \
+--header "Content-Type: application/json" \
+--data '{
+"provider": "GOOGLE",
+"domains": [
+"piedpiper.com"
+],
+"mailboxes": [
+{
+"first_name": "Richard",
+"last_name": "Hendricks",
+"email": "richard@piedpiper.com"
+}
+]
+}'
