@@ -240,6 +240,18 @@ class Cli:
     def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([MAILWRIGHT_COMMAND, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
 
+    def many(self, *commands: list[str], timeout: float = 180) -> list[subprocess.CompletedProcess[str]]:
+        """Runs several commands side by side (independent ones only), in the order given."""
+        started = [
+            (command, subprocess.Popen([MAILWRIGHT_COMMAND, *command], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            for command in commands
+        ]
+        done = []
+        for command, process in started:
+            stdout, stderr = process.communicate(timeout=timeout)
+            done.append(subprocess.CompletedProcess([MAILWRIGHT_COMMAND, *command], process.returncode, stdout, stderr))
+        return done
+
     def json(self, *args: str) -> dict[str, Any]:
         """Runs with --json; it must succeed and print exactly one JSON object and nothing else."""
         done = self(*args, "--json")

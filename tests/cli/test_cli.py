@@ -102,8 +102,8 @@ def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
         (["wallet", "credit", customer.id, "12.345"], "'12.345' is not an amount like 500.00"),
         (["wallet", "credit", customer.id, "0"], "the amount must be positive"),
     ]
-    for args, message in cases:
-        done = cli(*args, "--json")
+    results = cli.many(*[[*args, "--json"] for args, _ in cases])
+    for (args, message), done in zip(cases, results):
         assert done.returncode != 0, args
         assert done.stdout == "", args
         assert done.stderr.strip() == f"Error: {message}", args
