@@ -25,7 +25,7 @@ from mailwright.providers.base import RecordSpec
 from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 from mailwright.providers.sandbox.models import SandboxCall, SandboxDnsRecord
 from mailwright.runtime import Runtime
-from tests.conftest import unique, wait_for_order
+from tests.conftest import unique, wait_for_order, wait_until
 
 
 def order(api: httpx.Client, domain: str, provider: str = "MAILDOSO") -> dict[str, Any]:
@@ -181,3 +181,13 @@ def test_a_taken_port_falls_back_to_a_free_one_and_big_answers_go_over_tcp() -> 
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_redirected_domain_points_its_apex_at_the_redirect_server(api_with_owner: httpx.Client, runtime: Runtime) -> None:
+    domain = unique("redir") + ".com"
+    order(api_with_owner, domain)
+    assert not ask(runtime, domain, "A").answer
+    response = api_with_owner.patch(f"/rest/v2/domains/{domain}/set_redirect_url", json={"domain_redirect_url": "https://piedpiper.com"})
+    assert response.status_code == 202, response.text
+    served = wait_until(lambda: ask(runtime, domain, "A").answer, timeout=60, interval=0.1)
+    assert [r.to_text() for r in served[0]] == ["192.0.2.80"]
