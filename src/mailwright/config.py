@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cached_property
 from typing import Literal
 from pathlib import Path
@@ -11,6 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAILBOX_PROVIDERS = ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT")
+_HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
 
 
 class Settings(BaseSettings):
@@ -114,6 +116,24 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: str = "json"
+
+    @field_validator("dmarc_rua")
+    @classmethod
+    def _valid_dmarc_rua(cls, value: str) -> str:
+        from mailwright.dns.checks import dmarc_problems
+        from mailwright.dns.records import dmarc_value
+
+        problems = dmarc_problems(dmarc_value(value))
+        if problems:  # otherwise every domain's zone would be rejected
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("tracking_cname_label", "tracking_cname_target")
+    @classmethod
+    def _valid_host_name(cls, value: str) -> str:
+        if value and not _HOST_NAME.match(value):
+            raise ValueError("must be a DNS host name like track or open.tracker.example")
+        return value
 
     @field_validator("max_mailboxes_by_provider")
     @classmethod

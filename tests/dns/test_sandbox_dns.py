@@ -191,3 +191,10 @@ def test_a_redirected_domain_points_its_apex_at_the_redirect_server(api_with_own
     assert response.status_code == 202, response.text
     served = wait_until(lambda: ask(runtime, domain, "A").answer, timeout=60, interval=0.1)
     assert [r.to_text() for r in served[0]] == ["192.0.2.80"]
+
+
+def test_the_dns_endpoint_is_documented(anon: httpx.Client) -> None:
+    operation = anon.get("/openapi.json").json()["paths"]["/rest/v2/domains/{domain_name}/dns"]["get"]
+    assert {"200", "401", "404"} <= set(operation["responses"])
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema.endswith("/DnsRecordsResponse")

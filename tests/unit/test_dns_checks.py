@@ -235,3 +235,18 @@ def test_other_txt_records_beside_spf_are_fine() -> None:
     zone = build_zone("x.com", [RecordSpec("TXT", "@", "v=spf1 -all"), RecordSpec("TXT", "@", "google-site-verification=abc")], [])
     assert checks.zone_problems(zone) == []
     assert to_rdata(RecordSpec("MX", "@", "mx.x.com", priority=5)).to_text() == "5 mx.x.com."
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_dns_settings_are_checked_at_start() -> None:
+    from pydantic import ValidationError
+
+    from mailwright.config import Settings
+
+    fine = Settings(dmarc_rua="a@b.com, mailto:c@d.org", tracking_cname_label="track", tracking_cname_target="open.tracker.example.")
+    assert fine.dmarc_rua == "a@b.com, mailto:c@d.org"
+    for bad in ({"dmarc_rua": "not an address"}, {"tracking_cname_target": "bad host"}, {"tracking_cname_label": "-x"}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            Settings(**bad)
