@@ -180,6 +180,8 @@ def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
         credit = Money(parse_minor(rt.settings.demo_credit), "USD")
         account, api_key = accounts.create_account(session, "Demo", "USD", credit=credit, is_demo=True)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if ":" in shown_host:  # an IPv6 address goes in brackets in a URL
+        shown_host = f"[{shown_host}]"
     print(
         f"\nCreated a demo account ({account.id}) with {credit.decimal} USD of sandbox credit.\n"
         f"Its API key, shown only this once: {api_key}\n"
