@@ -77,7 +77,12 @@ def _add_service_routes(app: FastAPI) -> None:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["Operations"], summary="The database is reachable and migrated")
+    @app.get(
+        "/readyz",
+        tags=["Operations"],
+        summary="The database is reachable and migrated",
+        responses={503: {"description": "Not ready: the database cannot be reached or migrations are pending"}},
+    )
     def readyz(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
@@ -89,7 +94,16 @@ def _add_service_routes(app: FastAPI) -> None:
             return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @app.get(PICTURES_PATH + "/{picture_id}", tags=["Media"], summary="A mailbox profile picture (unguessable URL)")
+    @app.get(
+        PICTURES_PATH + "/{picture_id}",
+        tags=["Media"],
+        summary="A mailbox profile picture (unguessable URL)",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "The picture"},
+            404: {"model": woodpecker_schemas.ProblemBody, "description": "No such picture"},
+        },
+    )
     def profile_picture(picture_id: str, request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         with runtime.db.read() as session:
@@ -112,5 +126,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(model_schema.pop("$defs", {}))
         components[model.__name__] = model_schema
+    _document_own_validation_errors(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _document_own_validation_errors(schema: dict[str, Any]) -> None:
+    """Parameter errors are answered in the face's 422 body, not FastAPI's default one."""
+    ours = {"$ref": "#/components/schemas/ValidationErrorBody"}
+    for operation in (op for ops in schema["paths"].values() for op in ops.values()):
+        unprocessable = operation.get("responses", {}).get("422", {})
+        content = unprocessable.get("content", {}).get("application/json", {})
+        if content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+            unprocessable["description"] = "Invalid fields"
+            content["schema"] = ours
+    for default in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(default, None)

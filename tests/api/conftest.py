@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from mailwright.accounts import service as accounts
+from mailwright.money import Money
+from mailwright.runtime import Runtime
 from tests.api.bodies import assert_accepted, mailbox, order_domains
-from tests.conftest import unique, wait_for_order
+from tests.conftest import OWNER, Customer, LiveServer, client_for, unique, wait_for_order
 
 
 @pytest.fixture
@@ -25,3 +29,26 @@ def buy(api_with_owner: httpx.Client) -> Callable[..., str]:
         return domain
 
     return order
+
+
+@dataclass
+class Shop:
+    """One account with an owner and a ready domain (`m0@` its mailbox), shared by a module's
+    tests that only read it or are refused before changing anything."""
+
+    api: httpx.Client
+    account: Customer
+    domain: str
+
+
+@pytest.fixture(scope="module")
+def shop(server: LiveServer, runtime: Runtime) -> Iterator[Shop]:
+    with runtime.db.write() as session:
+        account, key = accounts.create_account(session, "Shop", "USD", credit=Money(100_000, "USD"))
+    customer = Customer(account.id, key, "USD")
+    with client_for(server, customer) as api:
+        api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+        domain = f"{unique('shop')}.com"
+        order_id = assert_accepted(order_domains(api, [domain], [mailbox(f"m0@{domain}")]), "19.00")
+        assert wait_for_order(api, order_id)["status"] == "completed"
+        yield Shop(api, customer, domain)

@@ -9,8 +9,8 @@ from fastapi import Request
 
 from mailwright.accounts import service as accounts
 from mailwright.accounts.models import Account
-from mailwright.api.errors import BodyTooLarge, HttpProblem
-from mailwright.api.middleware import too_large_text
+from mailwright.api.errors import HttpProblem
+from mailwright.api.middleware import BodyTooLarge, too_large_text
 from mailwright.crypto import hash_api_key
 from mailwright.runtime import Runtime
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mailwright.api.middleware import REQUEST_ID_HEADER, BodyTooLarge, request_id_of
 from mailwright.errors import FieldIssue, InvalidFields, NotFound, RuleViolation, Unavailable
 from mailwright.providers.base import ProviderUnavailable
 from mailwright.validation import shown
@@ -35,10 +36,6 @@ class HttpProblem(Exception):
         self.status = status
         self.details = details
         self.headers = headers or {}
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class ErrorRenderer(Protocol):
@@ -121,7 +118,8 @@ def install_error_handlers(app: FastAPI, faces: Faces) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
-        return problem(request, 500, "Unexpected server error")
+        # Starlette answers an unhandled error outside every middleware, so the id goes on here.
+        return problem(request, 500, "Unexpected server error", {REQUEST_ID_HEADER: request_id_of(request.state) or ""})
 
 
 def _location(loc: tuple[object, ...]) -> str:

@@ -10,12 +10,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mailwright.api.errors import BodyTooLarge
 from mailwright.logs import request_id_var
 
 log = logging.getLogger("mailwright.access")
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+
+
+class BodyTooLarge(Exception):
+    """A body passed the size limit while being read (answered 413)."""
 
 
 class RequestContext:
@@ -51,7 +54,11 @@ class RequestContext:
                 scope["method"],
                 scope["path"],
                 status,
-                extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+                extra={
+                    "request_id": request_id,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
             )
             request_id_var.reset(token)
 

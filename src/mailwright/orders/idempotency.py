@@ -62,3 +62,24 @@ def remember(session: Session, account_id: str, key: str, endpoint: str, digest:
         )
     )
     session.flush()
+
+
+@dataclass(frozen=True)
+class KeyedRequest:
+    """One request to `endpoint` and its Idempotency-Key (None: not keyed, nothing to replay)."""
+
+    account_id: str
+    key: str | None
+    endpoint: str
+    digest: str
+
+    @classmethod
+    def of(cls, account_id: str, key: str | None, endpoint: str, body: Any) -> KeyedRequest:
+        return cls(account_id, validate_key(key), endpoint, request_hash(endpoint, body))
+
+    def replay(self, session: Session) -> StoredResponse | None:
+        return replay(session, self.account_id, self.key, self.endpoint, self.digest) if self.key else None
+
+    def remember(self, session: Session, status_code: int, body: Any) -> None:
+        if self.key:
+            remember(session, self.account_id, self.key, self.endpoint, self.digest, status_code, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pycountry
@@ -13,54 +14,71 @@ from mailwright.errors import FieldIssues
 from mailwright.owners.models import DomainOwner
 from mailwright.providers.base import Contact
 
-REQUIRED_TEXT = {
-    "first_name": 100,
-    "last_name": 100,
-    "address": 300,
-    "city": 100,
-    "state": 100,
-    "zip_code": 20,
-}
 _PHONE = re.compile(r"^\+[0-9][0-9 .()-]{5,24}$")
 _ZIP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
-CONTACT_FIELDS = ("email", "first_name", "last_name", "company_name", "address", "city", "state", "country", "zip_code", "phone")
+Check = Callable[[FieldIssues, str, Any], "str | None"]
+
+
+def _text(max_length: int, *, required: bool = True) -> Check:
+    return lambda issues, name, value: check.text(issues, name, value, max_length=max_length, required=required)
+
+
+def _email(issues: FieldIssues, name: str, value: Any) -> str | None:
+    return check.email_address(issues, name, value)
+
+
+def _country(issues: FieldIssues, name: str, value: Any) -> str | None:
+    code = check.text(issues, name, value, max_length=2)
+    if code is None:
+        return None
+    if pycountry.countries.get(alpha_2=code.upper()) is None:
+        issues.add(name, "Valid format is a two-letter ISO 3166-1 country code, e.g. US", value)
+        return None
+    return code.upper()
+
+
+def _zip_code(issues: FieldIssues, name: str, value: Any) -> str | None:
+    code = check.text(issues, name, value, max_length=20)
+    if code is not None and not _ZIP.match(code):
+        issues.add(name, "Must contain only letters, digits, spaces and hyphens", value)
+        return None
+    return code
+
+
+def _phone(issues: FieldIssues, name: str, value: Any) -> str | None:
+    phone = check.text(issues, name, value, max_length=32)
+    if phone is None:
+        return None
+    digits = sum(c.isdigit() for c in phone)
+    if not _PHONE.match(phone) or not 7 <= digits <= 15:
+        issues.add(name, "Valid format is +1.5555555555", value)
+        return None
+    return phone
+
+
+# One check per contact field, in the documented order (problems are reported in that order).
+_CHECKS: dict[str, Check] = {
+    "email": _email,
+    "first_name": _text(100),
+    "last_name": _text(100),
+    "company_name": _text(200, required=False),
+    "address": _text(300),
+    "city": _text(100),
+    "state": _text(100),
+    "country": _country,
+    "zip_code": _zip_code,
+    "phone": _phone,
+}
+CONTACT_FIELDS = tuple(_CHECKS)
 
 
 def validate_owner(body: dict[str, Any]) -> dict[str, Any]:
     """Every column of a DomainOwner from a request body, or InvalidFields naming all problems."""
     issues = FieldIssues()
-    clean: dict[str, Any] = {"email": check.email_address(issues, "email", body.get("email"))}
-    for name, limit in REQUIRED_TEXT.items():
-        clean[name] = check.text(issues, name, body.get(name), max_length=limit)
-    clean["company_name"] = check.text(issues, "company_name", body.get("company_name"), max_length=200, required=False)
-    clean["country"] = _country(issues, body.get("country"))
-    clean["phone"] = _phone(issues, body.get("phone"))
-    if clean["zip_code"] is not None and not _ZIP.match(clean["zip_code"]):
-        issues.add("zip_code", "Must contain only letters, digits, spaces and hyphens", body.get("zip_code"))
+    clean = {name: validate(issues, name, body.get(name)) for name, validate in _CHECKS.items()}
     clean.update(_configuration(issues, body.get("configuration")))
     issues.raise_if_any()
     return clean
-
-
-def _country(issues: FieldIssues, value: Any) -> str | None:
-    code = check.text(issues, "country", value, max_length=2)
-    if code is None:
-        return None
-    if pycountry.countries.get(alpha_2=code.upper()) is None:
-        issues.add("country", "Valid format is a two-letter ISO 3166-1 country code, e.g. US", value)
-        return None
-    return code.upper()
-
-
-def _phone(issues: FieldIssues, value: Any) -> str | None:
-    phone = check.text(issues, "phone", value, max_length=32)
-    if phone is None:
-        return None
-    digits = sum(c.isdigit() for c in phone)
-    if not _PHONE.match(phone) or not 7 <= digits <= 15:
-        issues.add("phone", "Valid format is +1.5555555555", value)
-        return None
-    return phone
 
 
 def _configuration(issues: FieldIssues, value: Any) -> dict[str, str | None]:

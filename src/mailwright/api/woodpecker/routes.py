@@ -38,6 +38,7 @@ from mailwright.orders import service as orders
 from mailwright.orders.requests import DomainOrderRequest, MailboxOrderRequest, OrderPlan, RequestedDomain, RequestedMailbox
 from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
+from mailwright.wallet import service as wallet
 
 API_KEY = APIKeyHeader(name="x-api-key", auto_error=False, description="Your Mailwright API key")
 MAX_AVAILABILITY_DOMAINS = 50
@@ -341,43 +342,42 @@ def _place(
     idempotency_key: str | None,
     plan: Callable[[Session], OrderPlan],
 ) -> Response:
-    """Plan (reads, may ask the registrar), then record + charge + enqueue in one transaction.
-
-    A unique-claim collision with a concurrent order means the other request won: the retry
-    then sees its claim (or its idempotency record) and answers accordingly."""
-    key = idempotency.validate_key(idempotency_key)
-    digest = idempotency.request_hash(endpoint, body)
-    if key:
-        with runtime.db.read() as session:
-            stored = idempotency.replay(session, account.id, key, endpoint, digest)
-        if stored:
-            return JSONResponse(stored.body, status_code=stored.status_code)
+    """Plan (reads, may ask the registrar), then record + charge + enqueue in one transaction."""
+    request = idempotency.KeyedRequest.of(account.id, idempotency_key, endpoint, body)
     try:
         with runtime.db.read() as session:
-            planned = plan(session)
-        for attempt in range(2):
-            try:
-                with runtime.db.write() as session:
-                    stored = idempotency.replay(session, account.id, key, endpoint, digest) if key else None
-                    if stored:
-                        return JSONResponse(stored.body, status_code=stored.status_code)
-                    answer = accepted_body(orders.place_order(session, runtime, planned))
-                    if key:
-                        idempotency.remember(session, account.id, key, endpoint, digest, 202, answer)
-                return JSONResponse(answer, status_code=202)
-            except IntegrityError:
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+            stored = request.replay(session)
+            planned = None if stored else plan(session)
     except RuleViolation:
-        # A concurrent request with the same key may have placed this very order since the first
-        # look: its domains then count as taken. Its response is the answer, not the refusal.
-        if key:
-            with runtime.db.read() as session:
-                stored = idempotency.replay(session, account.id, key, endpoint, digest)
-            if stored:
-                return JSONResponse(stored.body, status_code=stored.status_code)
-        raise
+        # A concurrent twin of this request may have placed the order since: answer as it did.
+        with runtime.db.read() as session:
+            stored = request.replay(session)
+        if stored is None:
+            raise
+    if stored:
+        return JSONResponse(stored.body, status_code=stored.status_code)
+    assert planned is not None
+    return _record(runtime, request, planned)
+
+
+def _record(runtime: Runtime, request: idempotency.KeyedRequest, planned: OrderPlan) -> Response:
+    """A unique-claim collision with a concurrent order means the other request won: the retry
+    then sees its claim (or its idempotency record) and answers accordingly."""
+    for attempt in range(2):
+        try:
+            with runtime.db.write() as session:
+                # One order at a time per account, so a concurrent twin sees this one's record.
+                wallet.lock_account(session, planned.account_id)
+                stored = request.replay(session)
+                if stored:
+                    return JSONResponse(stored.body, status_code=stored.status_code)
+                answer = accepted_body(orders.place_order(session, runtime, planned))
+                request.remember(session, 202, answer)
+            return JSONResponse(answer, status_code=202)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _provider_param(issues: FieldIssues, runtime: Runtime, provider: str | None) -> str | None:
