@@ -14,6 +14,7 @@ from mailwright.errors import FieldIssues
 REQUIRED = "Field is required"
 EMAIL_FORMAT = "Valid format is email@example.com"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PHONE = re.compile(r"^\+[0-9][0-9 .()-]{5,24}$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$", re.I)
 
 
@@ -62,5 +63,17 @@ def web_url(issues: FieldIssues, field: str, value: Any) -> str | None:
     parts = urlsplit(cleaned)
     if parts.scheme not in ("http", "https") or not parts.hostname or not _HOSTNAME.match(parts.hostname):
         issues.add(field, "Valid format is https://example.com", value)
+        return None
+    return cleaned
+
+
+def phone(issues: FieldIssues, field: str, value: Any) -> str | None:
+    """An international number: +, country code, 7 to 15 digits in all (+1.5555555555)."""
+    cleaned = text(issues, field, value, max_length=32)
+    if cleaned is None:
+        return None
+    digits = sum(c.isdigit() for c in cleaned)
+    if not _PHONE.match(cleaned) or not 7 <= digits <= 15:
+        issues.add(field, "Valid format is +1.5555555555", value)
         return None
     return cleaned

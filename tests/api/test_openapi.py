@@ -52,7 +52,7 @@ def test_every_endpoint_its_body_and_errors_are_documented(anon):
     for (method, path), (request, success, answer) in ENDPOINTS.items():
         operation = operations[method, path]
         assert operation.get("summary"), path
-        assert operation["security"] == [{"APIKeyHeader": []}], path
+        assert operation["security"] == [{"WoodpeckerApiKey": []}], path
         responses = {code: ref(r["content"]) for code, r in operation["responses"].items()}
         expected = ERRORS | {success: answer} | ({"404": "ProblemBody"} if path in WITH_PATH_ITEM else {})
         assert responses == expected, path
@@ -67,7 +67,7 @@ def test_every_endpoint_its_body_and_errors_are_documented(anon):
     assert components["OrderDomainsRequest"]["properties"]["provider"]["enum"] == ["MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT"]
     assert set(components["ValidationErrorBody"]["properties"]) == {"type", "message", "code", "request_id", "fields"}
     assert set(components["ProblemBody"]["properties"]) == {"title", "status", "details", "timestamp"}
-    assert schema["components"]["securitySchemes"]["APIKeyHeader"] == {
+    assert schema["components"]["securitySchemes"]["WoodpeckerApiKey"] == {
         "type": "apiKey",
         "in": "header",
         "name": "x-api-key",

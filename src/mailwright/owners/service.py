@@ -14,7 +14,6 @@ from mailwright.errors import FieldIssues
 from mailwright.owners.models import DomainOwner
 from mailwright.providers.base import Contact
 
-_PHONE = re.compile(r"^\+[0-9][0-9 .()-]{5,24}$")
 _ZIP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
 Check = Callable[[FieldIssues, str, Any], "str | None"]
 
@@ -45,17 +44,6 @@ def _zip_code(issues: FieldIssues, name: str, value: Any) -> str | None:
     return code
 
 
-def _phone(issues: FieldIssues, name: str, value: Any) -> str | None:
-    phone = check.text(issues, name, value, max_length=32)
-    if phone is None:
-        return None
-    digits = sum(c.isdigit() for c in phone)
-    if not _PHONE.match(phone) or not 7 <= digits <= 15:
-        issues.add(name, "Valid format is +1.5555555555", value)
-        return None
-    return phone
-
-
 # One check per contact field, in the documented order (problems are reported in that order).
 _CHECKS: dict[str, Check] = {
     "email": _email,
@@ -67,7 +55,7 @@ _CHECKS: dict[str, Check] = {
     "state": _text(100),
     "country": _country,
     "zip_code": _zip_code,
-    "phone": _phone,
+    "phone": check.phone,
 }
 CONTACT_FIELDS = tuple(_CHECKS)
 

@@ -13,7 +13,6 @@ from mailwright import validation as check
 from mailwright.domains.models import Domain
 from mailwright.errors import FieldIssue, FieldIssues, NotFound, RuleViolation
 from mailwright.mailboxes.models import Mailbox
-from mailwright.owners.service import _phone as owner_phone
 from mailwright.pagination import Page, PageRequest, fetch
 from mailwright.users.models import ResellerUser
 
@@ -43,7 +42,7 @@ def validate_user(body: dict[str, Any]) -> dict[str, Any]:
     }
     for field, limit in _OPTIONAL_TEXT.items():
         clean[FIELDS[field]] = check.text(issues, field, body.get(field), max_length=limit, required=False)
-    clean["phone"] = owner_phone(issues, body["phone"]) if body.get("phone") not in (None, "") else None
+    clean["phone"] = check.phone(issues, "phone", body["phone"]) if body.get("phone") not in (None, "") else None
     clean["country"] = geo.country_code(issues, "country", body.get("country"), required=False)
     clean["state"] = geo.state_of(issues, "state", body.get("state"), clean["country"], required=False)
     issues.raise_if_any()

@@ -40,7 +40,9 @@ from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
 
-API_KEY = APIKeyHeader(name="x-api-key", auto_error=False, description="Your Mailwright API key")
+API_KEY = APIKeyHeader(
+    name="x-api-key", scheme_name="WoodpeckerApiKey", auto_error=False, description="Your Mailwright API key"
+)
 MAX_AVAILABILITY_DOMAINS = 50
 
 ERRORS: dict[int | str, dict[str, Any]] = {
