@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import Customer, LiveServer, unique
+from mailwright.accounts import service as accounts
+from mailwright.accounts.models import Account
+from mailwright.money import Money
+from mailwright.orders import service as orders
+from mailwright.orders.requests import DomainOrderRequest, OrderOptions, RequestedDomain, RequestedMailbox
+from mailwright.runtime import Runtime
+from tests.conftest import OWNER, Customer, LiveServer, client_for, unique, wait_for_order
 
 BASE = "/api/v1/integration"
 
@@ -70,3 +77,65 @@ def field_errors(response: httpx.Response) -> dict[str, str]:
     assert body["status"] == response.status_code
     assert set(body["data"]) == {"code", "errors"}, body
     return {e["field"]: e["message"] for e in body["data"]["errors"]}
+
+
+# ------------------------------------------------------------------ provisioned data
+
+
+@dataclass
+class Holdings:
+    """A reseller with two users; the first holds `domains` (ready, with mailboxes), the second one domain."""
+
+    customer: Customer
+    user_id: str
+    other_user_id: str
+    domains: list[str]
+    other_domain: str
+    mailboxes: list[str]
+
+
+def order_for_user(runtime: Runtime, customer: Customer, user_id: str, domains: list[str], usernames: tuple[str, ...]) -> str:
+    """Places an order for the user through the core ordering path (the face's order endpoints
+    are tested on their own); returns the order id."""
+    request = DomainOrderRequest(
+        provider="GOOGLE",
+        domains=[RequestedDomain(d, f"domains[{i}]") for i, d in enumerate(domains)],
+        mailboxes=[
+            RequestedMailbox.at(f"mailboxes[{i}]", f"{name}@{d}", name.title(), "Doe")
+            for i, (d, name) in enumerate((d, n) for d in domains for n in usernames)
+        ],
+    )
+    with runtime.db.read() as session:
+        account = session.get(Account, customer.id)
+        plan = orders.plan_domain_order(
+            session, runtime.settings, runtime.providers, account, request, options=OrderOptions(user_id=user_id)
+        )
+    with runtime.db.write() as session:
+        return orders.place_order(session, runtime, plan).id
+
+
+@pytest.fixture(scope="module")
+def holdings(server: LiveServer, runtime: Runtime) -> Holdings:
+    with runtime.db.write() as session:
+        account, key = accounts.create_account(session, f"Reseller {unique()}", "USD", credit=Money(100_000, "USD"))
+    customer = Customer(account.id, key, "USD")
+    with client_for(server, customer) as woodpecker, reseller_client(server, customer) as client:
+        assert woodpecker.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
+        first, second = create_user(client)["userId"], create_user(client)["userId"]
+        domains = sorted(f"{unique('rs')}.com" for _ in range(3))
+        other = f"{unique('ro')}.com"
+        order_ids = [
+            order_for_user(runtime, customer, first, domains, ("john", "jane")),
+            order_for_user(runtime, customer, second, [other], ("max",)),
+        ]
+        for order_id in order_ids:
+            assert wait_for_order(woodpecker, order_id)["status"] == "completed"
+    mailboxes = [f"{n}@{d}" for d in domains for n in ("jane", "john")]
+    return Holdings(customer, first, second, domains, other, mailboxes)
+
+
+@pytest.fixture
+def held(server: LiveServer, holdings: Holdings) -> Iterator[httpx.Client]:
+    """A client of the reseller that owns `holdings`."""
+    with reseller_client(server, holdings.customer) as client:
+        yield client

@@ -11,6 +11,7 @@ from mailwright.domains.models import Domain, DomainStatus
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssue, NotFound, RuleViolation
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
+from mailwright.pagination import Page, PageRequest, fetch
 
 if TYPE_CHECKING:
     from mailwright.runtime import Runtime
@@ -20,6 +21,24 @@ SYNC_DOMAIN_SETTINGS_WORKFLOW = "sync_domain_settings"
 
 def list_domains(session: Session, account_id: str) -> list[Domain]:
     return list(session.scalars(sa.select(Domain).where(Domain.account_id == account_id).order_by(Domain.created_at, Domain.name)))
+
+
+def user_domains(session: Session, account_id: str, user_id: str, page: PageRequest) -> Page[Domain]:
+    """One page of a reseller user's domains, oldest first."""
+    statement = (
+        sa.select(Domain)
+        .where(Domain.account_id == account_id, Domain.user_id == user_id)
+        .order_by(Domain.created_at, Domain.name, Domain.id)
+    )
+    return fetch(session, statement, page)
+
+
+def get_user_domain(session: Session, account_id: str, user_id: str, domain_id: str) -> Domain:
+    """A domain of the reseller's user, by id; any other domain is not found."""
+    domain = session.get(Domain, domain_id)
+    if domain is None or domain.account_id != account_id or domain.user_id != user_id:
+        raise NotFound("domain")
+    return domain
 
 
 def get_domain(session: Session, account_id: str, name: str) -> Domain:
@@ -52,7 +71,10 @@ def mailbox_counts(session: Session, domain_ids: list[str]) -> dict[str, tuple[i
     return {domain_id: (int(total), int(live or 0)) for domain_id, total, live in rows}
 
 
-def set_redirect_url(session: Session, runtime: Runtime, domain: Domain, url: str | None, *, field: str) -> None:
+def set_redirect_url(
+    session: Session, runtime: Runtime, domain: Domain, url: str | None, *, field: str, masked: bool | None = None
+) -> None:
+    """`masked` None keeps the current masking."""
     if domain.status != DomainStatus.READY:
         raise RuleViolation(
             "domain_not_ready",
@@ -60,6 +82,8 @@ def set_redirect_url(session: Session, runtime: Runtime, domain: Domain, url: st
             [FieldIssue(field, "A redirect URL can be set once the domain is ready (is_ready is true)", url or "")],
         )
     domain.domain_redirect_url = url
+    if masked is not None:
+        domain.mask_forwarding = masked and url is not None
     _settings_changed(session, runtime, domain)
 
 

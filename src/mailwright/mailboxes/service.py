@@ -12,9 +12,10 @@ from mailwright import clock, totp
 from mailwright.domains.models import Domain
 from mailwright.domains.names import split_email
 from mailwright.events import orders as order_events
-from mailwright.errors import NotFound
+from mailwright.errors import NotFound, RuleViolation
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.mailboxes.pictures import CheckedPicture
+from mailwright.pagination import Page, PageRequest, fetch
 
 if TYPE_CHECKING:
     from mailwright.crypto import SecretBox
@@ -25,6 +26,40 @@ SYNC_MAILBOX_SETTINGS_WORKFLOW = "sync_mailbox_settings"
 
 def domain_mailboxes(session: Session, domain: Domain) -> list[Mailbox]:
     return list(session.scalars(sa.select(Mailbox).where(Mailbox.domain_id == domain.id).order_by(Mailbox.created_at, Mailbox.email)))
+
+
+def user_mailboxes(
+    session: Session, account_id: str, user_id: str, page: PageRequest, *, domain_id: str | None = None
+) -> Page[Mailbox]:
+    """One page of a reseller user's mailboxes (optionally of one domain), oldest first."""
+    statement = sa.select(Mailbox).where(Mailbox.account_id == account_id, Mailbox.user_id == user_id)
+    if domain_id is not None:
+        statement = statement.where(Mailbox.domain_id == domain_id)
+    return fetch(session, statement.order_by(Mailbox.created_at, Mailbox.email, Mailbox.id), page)
+
+
+def get_user_mailbox(session: Session, account_id: str, user_id: str, mailbox_id: str) -> Mailbox:
+    """A mailbox of the reseller's user, by id; any other mailbox is not found."""
+    mailbox = session.get(Mailbox, mailbox_id)
+    if mailbox is None or mailbox.account_id != account_id or mailbox.user_id != user_id:
+        raise NotFound("mailbox")
+    return mailbox
+
+
+def set_names(session: Session, runtime: Runtime, mailbox: Mailbox, first_name: str, last_name: str) -> list[str]:
+    """Rename the mailbox's person: announced (mailbox.updated) and pushed to the host.
+    Returns the fields that changed (none: nothing happens)."""
+    if mailbox.email_claim is None:
+        raise RuleViolation("mailbox_not_active", "The mailbox failed or was removed; it cannot be changed")
+    changed = [f for f, old, new in (("first_name", mailbox.first_name, first_name), ("last_name", mailbox.last_name, last_name)) if old != new]
+    if not changed:
+        return []
+    mailbox.first_name, mailbox.last_name = first_name, last_name
+    mailbox.settings_version += 1
+    session.flush()
+    order_events.mailbox_updated(session, mailbox, changed)
+    _sync(session, runtime, mailbox)
+    return changed
 
 
 def get_mailbox(session: Session, domain: Domain, email: str) -> Mailbox:
@@ -55,10 +90,14 @@ def set_profile_picture(session: Session, runtime: Runtime, mailbox: Mailbox, pi
     """A new picture for an existing mailbox: announced (mailbox.updated) and pushed to the host."""
     row = attach_picture(session, mailbox, picture)
     order_events.mailbox_updated(session, mailbox, ["profile_picture"], profile_picture_id=row.id)
+    _sync(session, runtime, mailbox)
+    return row
+
+
+def _sync(session: Session, runtime: Runtime, mailbox: Mailbox) -> None:
     runtime.enqueue(
         session, SYNC_MAILBOX_SETTINGS_WORKFLOW, f"mailbox-settings-{mailbox.id}-v{mailbox.settings_version}", mailbox.id
     )
-    return row
 
 
 def attach_picture(session: Session, mailbox: Mailbox, picture: CheckedPicture) -> ProfilePicture:

@@ -164,6 +164,10 @@ class MailboxHost(Protocol):
 
     def set_profile_picture(self, email: str, image: bytes, content_type: str) -> None: ...
 
+    def set_names(self, email: str, first_name: str, last_name: str) -> None:
+        """The display name of an existing mailbox (idempotent: sets, never appends)."""
+        ...
+
     def set_forwarding(self, domain: str, forward_to: str | None) -> None: ...
 
     # Billing. Each is idempotent: suspending a suspended mailbox or deleting a missing one succeeds.

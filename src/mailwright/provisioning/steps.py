@@ -253,20 +253,27 @@ def fetch_profile_picture(mailbox_id: str) -> dict[str, Any]:
 
 
 def apply_mailbox_settings(mailbox_id: str) -> dict[str, Any]:
-    """Push the mailbox's current profile picture to its host, if it changed since last time."""
+    """Push the mailbox's current names and profile picture to its host, if they changed since last
+    time (both are set, not appended, so pushing an unchanged one again is harmless)."""
     rt = current()
     with rt.db.read() as session:
         mailbox = session.get(Mailbox, mailbox_id)
         if mailbox is None or mailbox.provider_ref is None or mailbox.settings_applied_version >= mailbox.settings_version:
             return OK
         version, email, provider = mailbox.settings_version, mailbox.email, mailbox.provider
+        names = (mailbox.first_name, mailbox.last_name)
+        # A mailbox being created got its names at creation; a live one may have been renamed.
+        push_names = mailbox.live_at is not None
         picture = session.get(ProfilePicture, mailbox.profile_picture_id) if mailbox.profile_picture_id else None
         image = (picture.data, picture.content_type) if picture else None
+    host = rt.providers.mailbox_host(provider)
     try:
+        if push_names:
+            host.set_names(email, *names)
         if image is not None:
-            rt.providers.mailbox_host(provider).set_profile_picture(email, *image)
+            host.set_profile_picture(email, *image)
     except TerminalError as exc:
-        return _failed(f"{provider} refused the profile picture of {email}: {exc}")
+        return _failed(f"{provider} refused the settings of {email}: {exc}")
     with rt.db.write() as session:
         _mark_applied(session, Mailbox, mailbox_id, version)
     return OK

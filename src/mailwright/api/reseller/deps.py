@@ -14,7 +14,11 @@ from mailwright.accounts.models import Account
 from mailwright.api.deps import account_for_key, get_runtime, json_object
 from mailwright.api.errors import HttpProblem
 from mailwright.api.reseller.errors import FieldProblem
+from mailwright.domains import service as domains
+from mailwright.domains.models import Domain
 from mailwright.errors import FieldIssue, InvalidFields, NotFound
+from mailwright.mailboxes import service as mailboxes
+from mailwright.mailboxes.models import Mailbox
 from mailwright.pagination import MAX_LIMIT, PageRequest
 from mailwright.runtime import Runtime
 from mailwright.users import service as users
@@ -75,3 +79,32 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 BodyDep = Annotated[dict[str, Any], Depends(json_body)]
 PageDep = Annotated[PageRequest, Depends(page_params)]
 UserIdDep = Annotated[str | None, Depends(user_id_param)]
+
+
+def user_id_in(user_id: str | None, body: dict[str, Any]) -> Any:
+    """`userId` from the query, else from the JSON body (the family sends it either way)."""
+    return user_id or body.get("userId")
+
+
+def find_user_domain(session: Session, account: Account, user: ResellerUser, domain_id: Any, field: str = "domainId") -> Domain:
+    """The user's domain of that id, or 400/404 naming `field`."""
+    if not domain_id or not isinstance(domain_id, str):
+        raise InvalidFields([FieldIssue(field, check.REQUIRED if not domain_id else "Must be a string", check.shown(domain_id))])
+    try:
+        return domains.get_user_domain(session, account.id, user.id, domain_id)
+    except NotFound as exc:
+        raise FieldProblem(404, "Domain not found", [FieldIssue(field, "No such domain of this user")]) from exc
+
+
+def find_user_mailbox(session: Session, account: Account, user: ResellerUser, mailbox_id: Any, field: str = "mailboxId") -> Mailbox:
+    if not mailbox_id or not isinstance(mailbox_id, str):
+        raise InvalidFields([FieldIssue(field, check.REQUIRED if not mailbox_id else "Must be a string", check.shown(mailbox_id))])
+    try:
+        return mailboxes.get_user_mailbox(session, account.id, user.id, mailbox_id)
+    except NotFound as exc:
+        raise FieldProblem(404, "Mailbox not found", [FieldIssue(field, "No such mailbox of this user")]) from exc
+
+
+def public_base(request: Request) -> str:
+    """Where clients reach this service (for links such as profile pictures)."""
+    return (get_runtime(request).settings.public_url or str(request.base_url)).rstrip("/")

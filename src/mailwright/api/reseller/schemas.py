@@ -100,7 +100,134 @@ class Wallet(BaseModel):
     currency: str
 
 
-DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (UserRequest,)
+# ------------------------------------------------------------------ domains
+
+
+class ResellerDomain(BaseModel):
+    domainId: str
+    domainName: str
+    userId: str | None
+    status: str = Field(description="ORDERED, REGISTERED, DNS_CONFIGURED, READY, FAILED, RELEASED")
+    failureReason: str | None
+    serviceProvider: str
+    years: int
+    autoRenew: bool
+    expireOn: str | None
+    forwardTo: str | None
+    maskForwarding: bool
+    emailForwardTo: str | None
+    mailboxCount: int
+    createdAt: str
+
+
+class DomainList(BaseModel):
+    domains: list[ResellerDomain]
+    pagination: Pagination
+
+
+class Availability(BaseModel):
+    domain: str
+    available: bool
+    price: str | None = Field(description='Yearly price, e.g. "12.00"; null when not sold')
+    currency: str | None
+
+
+class SuggestDomainsRequest(BaseModel):
+    keyword: str = Field(description="A phrase or a name, e.g. 'pied piper' or piedpiper.io")
+
+
+class CheckDomainRequest(BaseModel):
+    domain: str
+
+
+class DomainForwardingRequest(BaseModel):
+    userId: str = Field(description="Also accepted as ?userId=")
+    domainId: str
+    forwardTo: str | None = Field(description="https URL; empty or null removes the forwarding")
+    maskForwarding: bool = False
+
+
+class EmailForwardingRequest(BaseModel):
+    userId: str = Field(description="Also accepted as ?userId=")
+    domainId: str
+    forwardTo: str | None = Field(description="An email address; empty or null removes the forwarding")
+
+
+# ------------------------------------------------------------------ mailboxes
+
+
+class ResellerMailbox(BaseModel):
+    mailboxId: str
+    email: str
+    username: str
+    firstName: str
+    lastName: str
+    domainId: str
+    domainName: str
+    userId: str | None
+    status: str = Field(description="ORDERED, LIVE, FAILED, SUSPENDED, DELETED")
+    failureReason: str | None
+    serviceProvider: str
+    profilePicture: str | None = Field(description="URL of the picture")
+    createdAt: str
+
+
+class MailboxDetail(ResellerMailbox):
+    password: str | None = Field(description="SMTP and IMAP password; null until the mailbox is live")
+    twoFactorCode: str | None = Field(description="Current one-time code of the mailbox's authenticator")
+    smtpHost: str | None
+    smtpPort: int | None
+    imapHost: str | None
+    imapPort: int | None
+
+
+class MailboxList(BaseModel):
+    mailboxes: list[ResellerMailbox]
+    pagination: Pagination
+
+
+class UpdateMailboxRequest(BaseModel):
+    """Fields left out stay as they are. The address (username) cannot be changed."""
+
+    userId: str = Field(description="Also accepted as ?userId=")
+    mailboxId: str
+    firstName: str | None = None
+    lastName: str | None = None
+    profilePicture: str | None = Field(None, description="base64 PNG or JPEG (a data: URL prefix is accepted), at most 5 MB")
+
+
+# ------------------------------------------------------------------ subscriptions
+
+
+class ResellerSubscription(BaseModel):
+    subscriptionId: str
+    subscriptionStatus: str = Field(description="ACTIVE, PAST_DUE, SUSPENDED, CANCELLED, EXPIRED")
+    totalMailboxQuantity: int
+    billingCycle: str = Field(description="MONTHLY")
+    pricePerMailbox: str = Field(description='e.g. "3.00"')
+    currency: str
+    periodStart: str
+    periodEnd: str
+    serviceProvider: str
+    autoRenew: bool
+    userId: str | None
+    domain: str
+    domainId: str
+
+
+class SubscriptionList(BaseModel):
+    subscriptions: list[ResellerSubscription]
+    pagination: Pagination
+
+
+DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
+    UserRequest,
+    SuggestDomainsRequest,
+    CheckDomainRequest,
+    DomainForwardingRequest,
+    EmailForwardingRequest,
+    UpdateMailboxRequest,
+)
 
 
 def body_of(model: type[BaseModel]) -> dict[str, Any]:

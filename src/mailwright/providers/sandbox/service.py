@@ -364,6 +364,15 @@ class SandboxMailboxHost(_SandboxBase):
             row.picture_sha256 = hashlib.sha256(image).hexdigest()
             self._log(session, "set_profile_picture", email, "ok")
 
+    def set_names(self, email: str, first_name: str, last_name: str) -> None:
+        self._arrive("set_names", email)
+        with self.db.write() as session:
+            row = session.get(SandboxMailbox, email)
+            if row is None:
+                raise TerminalError(f"{email} does not exist at {self.provider}")
+            row.first_name, row.last_name = first_name, last_name
+            self._log(session, "set_names", email, "ok")
+
     def set_forwarding(self, domain: str, forward_to: str | None) -> None:
         self._arrive("set_forwarding", domain)
         with self.db.write() as session:

@@ -1,0 +1,135 @@
+"""A user's mailboxes: list, one with its credentials, update (names, profile picture)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from mailwright import validation as check
+from mailwright.api.reseller.deps import (
+    AccountDep,
+    BodyDep,
+    PageDep,
+    RuntimeDep,
+    UserIdDep,
+    find_user,
+    find_user_domain,
+    find_user_mailbox,
+    public_base,
+    user_id_in,
+)
+from mailwright.api.reseller.envelope import pagination, respond
+from mailwright.api.reseller.presenters import mailbox_body, mailbox_credentials
+from mailwright.api.reseller.schemas import (
+    Envelope,
+    ErrorEnvelope,
+    MailboxDetail,
+    MailboxList,
+    ResellerMailbox,
+    UpdateMailboxRequest,
+    body_of,
+)
+from mailwright.billing import repository as billing_repository
+from mailwright.domains.models import Domain
+from mailwright.errors import FieldIssues
+from mailwright.mailboxes import service as mailboxes
+from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
+from mailwright.orders.service import NAME_MAX_LENGTH
+
+router = APIRouter(prefix="/mailboxes", tags=["Mailboxes (ColdMailReseller-style)"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorEnvelope, "description": "No such user, or no such mailbox or domain of the user (data.errors names which)"}
+}
+
+
+@router.get("", response_model=Envelope[MailboxList], responses=NOT_FOUND, summary="A user's mailboxes (?userId=, paginated)")
+def list_mailboxes(
+    request: Request,
+    account: AccountDep,
+    runtime: RuntimeDep,
+    user_id: UserIdDep,
+    page: PageDep,
+    domain_id: Annotated[str | None, Query(alias="domainId", description="Only this domain's mailboxes")] = None,
+) -> JSONResponse:
+    with runtime.db.read() as session:
+        user = find_user(session, account, user_id)
+        if domain_id:
+            find_user_domain(session, account, user, domain_id)
+        found = mailboxes.user_mailboxes(session, account.id, user.id, page, domain_id=domain_id or None)
+        names = billing_repository.domain_names(session, {m.domain_id for m in found.items})
+        base = public_base(request)
+        data = {
+            "mailboxes": [mailbox_body(m, names[m.domain_id], base) for m in found.items],
+            "pagination": pagination(found),
+        }
+    return respond(data, "Mailboxes fetched successfully")
+
+
+@router.get(
+    "/details",
+    response_model=Envelope[MailboxDetail],
+    responses=NOT_FOUND,
+    summary="One mailbox with its credentials (?userId=&mailboxId=)",
+)
+def get_mailbox(
+    request: Request,
+    account: AccountDep,
+    runtime: RuntimeDep,
+    user_id: UserIdDep,
+    mailbox_id: Annotated[str | None, Query(alias="mailboxId")] = None,
+) -> JSONResponse:
+    with runtime.db.read() as session:
+        user = find_user(session, account, user_id)
+        mailbox = find_user_mailbox(session, account, user, mailbox_id)
+        domain = session.get(Domain, mailbox.domain_id)
+        assert domain is not None
+        data = mailbox_body(mailbox, domain.name, public_base(request)) | mailbox_credentials(runtime, mailbox)
+    return respond(data, "Mailbox fetched successfully")
+
+
+@router.patch(
+    "",
+    response_model=Envelope[ResellerMailbox],
+    responses=NOT_FOUND | {422: {"model": ErrorEnvelope, "description": "The mailbox failed or was removed"}},
+    summary="Update a mailbox: first and last name, profile picture (base64 PNG or JPEG)",
+    openapi_extra=body_of(UpdateMailboxRequest),
+)
+def update_mailbox(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    issues = FieldIssues()
+    names = {
+        field: check.text(issues, field, body[field], max_length=NAME_MAX_LENGTH)
+        for field in ("firstName", "lastName")
+        if field in body
+    }
+    picture = _picture(issues, body.get("profilePicture")) if body.get("profilePicture") not in (None, "") else None
+    if "username" in body:
+        issues.add("username", "A mailbox's address cannot be changed; order a new mailbox instead", check.shown(body["username"]))
+    if not names and picture is None and not issues:
+        issues.add("body", "Send at least one of firstName, lastName, profilePicture")
+    with runtime.db.write() as session:
+        user = find_user(session, account, user_id_in(user_id, body))
+        mailbox = find_user_mailbox(session, account, user, body.get("mailboxId"))
+        issues.raise_if_any()
+        if names:
+            first = names.get("firstName") or mailbox.first_name
+            last = names.get("lastName") or mailbox.last_name
+            mailboxes.set_names(session, runtime, mailbox, first, last)
+        if picture is not None:
+            mailboxes.set_profile_picture(session, runtime, mailbox, picture)
+        domain = session.get(Domain, mailbox.domain_id)
+        assert domain is not None
+        data = mailbox_body(mailbox, domain.name, public_base(request))
+    return respond(data, "Mailbox updated successfully")
+
+
+def _picture(issues: FieldIssues, value: Any) -> Any:
+    if not isinstance(value, str):
+        issues.add("profilePicture", "Must be a base64-encoded PNG or JPEG image", check.shown(value))
+        return None
+    try:
+        return check_picture(decode_base64(value))
+    except PictureRejected as exc:
+        issues.add("profilePicture", str(exc), value[:64] + ("..." if len(value) > 64 else ""))
+        return None
