@@ -134,6 +134,10 @@ class DnsHost(Protocol):
         """Make the zone serve exactly these records for each (name, type) they mention."""
         ...
 
+    def remove_records(self, domain: str, name: str, type: str) -> None:
+        """Stop serving every record of this (name, type); nothing to remove is not an error."""
+        ...
+
     def set_web_redirect(self, domain: str, url: str | None, *, masked: bool = False) -> None:
         """Forward the domain's web site to `url` (None: stop); masked keeps the domain in the
         address bar. Callers pass `masked` only when true."""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mailwright import clock
 from mailwright.db.cas import transition
+from mailwright.dns import custom_records
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.records import DKIM_SELECTOR, sending_records
@@ -325,4 +326,26 @@ def finish_order(order_id: str) -> str:
             order_events.order_settled(session, order_id)
         order = session.get(Order, order_id)
         return order.status if order else final
+
+
+def push_dns_records(domain_id: str, pairs: list[list[str]]) -> dict[str, Any]:
+    """Make the DNS host serve, for each (name, type), exactly the records stored now (nothing
+    when none are left). Reads the current rows, so a late or repeated run converges too."""
+    rt = current()
+    with rt.db.read() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None or domain.status not in (DomainStatus.DNS_CONFIGURED, DomainStatus.READY):
+            return OK
+        name = domain.name
+        wanted = custom_records.rrsets(session, domain_id, [(n, t) for n, t in pairs])
+    host = rt.providers.dns_host
+    try:
+        for (record_name, record_type), specs in wanted.items():
+            if specs:
+                host.replace_records(name, specs)
+            else:
+                host.remove_records(name, record_name, record_type)
+    except TerminalError as exc:
+        return _failed(f"DNS records of {name} were refused: {exc}")
+    return OK
 

@@ -132,3 +132,12 @@ def sync_mailbox_settings(mailbox_id: str) -> None:
     outcome = run_checked(steps.apply_mailbox_settings, mailbox_id)
     if not outcome["ok"]:
         log.warning("mailbox settings not applied", extra={"mailbox_id": mailbox_id, "reason": outcome["reason"]})
+
+
+@DBOS.workflow(name="sync_dns_records")
+def sync_dns_records(domain_id: str, pairs: list[list[str]]) -> None:
+    """Pushes a customer's DNS record changes to the DNS host (enqueued by the API)."""
+    outcome = run_checked(steps.push_dns_records, domain_id, pairs)
+    if not outcome["ok"]:
+        log.warning("DNS records not applied", extra={"domain_id": domain_id, "reason": outcome["reason"]})
+

@@ -23,6 +23,7 @@ STATUS_BY_CODE = {
     "payment_failed": 402,
     "user_exists": 409,
     "user_has_services": 409,
+    "managed_record": 409,
 }
 
 

@@ -153,6 +153,37 @@ class EmailForwardingRequest(BaseModel):
     forwardTo: str | None = Field(description="An email address; empty or null removes the forwarding")
 
 
+class DnsRecordRequest(BaseModel):
+    userId: str = Field(description="Also accepted as ?userId=")
+    domainId: str
+    recordId: str | None = Field(None, description="PUT only: the record replaced")
+    type: str = Field(description="A, AAAA, CNAME, MX, TXT, SRV, CAA or NS")
+    name: str = Field("@", description="Relative (www, _dmarc, @ for the apex) or absolute inside the zone")
+    content: str = Field(description="An address, a host name, the TXT text (unquoted), SRV 'weight port target', CAA '0 issue \"ca.example\"'")
+    ttl: int = Field(3600, ge=60, le=86400)
+    priority: int | None = Field(None, ge=0, le=65535, description="MX and SRV only, required there")
+    force: bool = Field(False, description="Allow changing a record Mailwright manages for sending")
+
+
+class DeleteDnsRecordRequest(BaseModel):
+    userId: str | None = None
+    domainId: str | None = None
+    recordId: str | None = None
+    force: bool | None = None
+
+
+class DnsRecordBody(BaseModel):
+    recordId: str
+    type: str
+    name: str
+    fqdn: str
+    content: str
+    ttl: int
+    priority: int | None
+    managed: bool = Field(description="true for the records Mailwright publishes for sending")
+    purpose: str = Field(description="mx, spf, dkim, dmarc, extra (managed) or custom")
+
+
 # ------------------------------------------------------------------ mailboxes
 
 
@@ -227,6 +258,7 @@ DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     DomainForwardingRequest,
     EmailForwardingRequest,
     UpdateMailboxRequest,
+    DnsRecordRequest,
 )
 
 

@@ -271,6 +271,18 @@ class SandboxDnsHost(_SandboxBase):
                 )
             self._log(session, "replace_records", domain, "ok")
 
+    def remove_records(self, domain: str, name: str, type: str) -> None:
+        self._arrive("remove_records", domain)
+        with self.db.write() as session:
+            if session.get(SandboxZone, domain) is None:
+                raise TerminalError(f"no zone for {domain}")
+            session.execute(
+                sa.delete(SandboxDnsRecord).where(
+                    SandboxDnsRecord.zone == domain, SandboxDnsRecord.name == name, SandboxDnsRecord.type == type
+                )
+            )
+            self._log(session, "remove_records", domain, "ok")
+
     def set_web_redirect(self, domain: str, url: str | None, *, masked: bool = False) -> None:
         self._arrive("set_web_redirect", domain)
         with self.db.write() as session:

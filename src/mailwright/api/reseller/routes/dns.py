@@ -1,0 +1,119 @@
+"""DNS records of a user's domain: list, add, update, delete. Mailwright's sending records are
+listed too (managed: true) and only changed with force: true."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+
+from mailwright import validation as check
+from mailwright.api.reseller.deps import AccountDep, BodyDep, RuntimeDep, UserIdDep, find_user, find_user_domain, user_id_in
+from mailwright.api.reseller.errors import FieldProblem
+from mailwright.api.reseller.envelope import respond
+from mailwright.api.reseller.schemas import DeleteDnsRecordRequest, DnsRecordBody, DnsRecordRequest, Envelope, ErrorEnvelope, body_of
+from mailwright.dns import custom_records
+from mailwright.dns.models import DnsRecord
+from mailwright.domains.models import Domain
+from mailwright.errors import FieldIssue, InvalidFields, NotFound
+
+router = APIRouter(prefix="/domains/dns-records", tags=["DNS records (ColdMailReseller-style)"])
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorEnvelope, "description": "No such user, domain of the user, or record of the domain"},
+    409: {"model": ErrorEnvelope, "description": "A record Mailwright manages for sending (managed_record): send force: true"},
+    422: {"model": ErrorEnvelope, "description": "The domain's zone is not set up yet (domain_not_ready)"},
+}
+
+
+@router.get("", response_model=Envelope[list[DnsRecordBody]], responses=RESPONSES, summary="A domain's DNS records (?userId=&domainId=)")
+def list_records(
+    account: AccountDep,
+    runtime: RuntimeDep,
+    user_id: UserIdDep,
+    domain_id: Annotated[str | None, Query(alias="domainId")] = None,
+) -> JSONResponse:
+    with runtime.db.read() as session:
+        domain = find_user_domain(session, account, find_user(session, account, user_id), domain_id)
+        data = [_record(domain, r) for r in custom_records.list_records(session, domain)]
+    return respond(data, "DNS records fetched successfully")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Envelope[DnsRecordBody],
+    responses=RESPONSES,
+    summary="Add a DNS record",
+    openapi_extra=body_of(DnsRecordRequest),
+)
+def add_record(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    with runtime.db.write() as session:
+        domain = find_user_domain(session, account, find_user(session, account, user_id_in(user_id, body)), body.get("domainId"))
+        record, force = custom_records.validate(body, domain.name)
+        data = _record(domain, custom_records.add_record(session, runtime, domain, record, force=force))
+    return respond(data, "DNS record added successfully", 201)
+
+
+@router.put(
+    "",
+    response_model=Envelope[DnsRecordBody],
+    responses=RESPONSES,
+    summary="Replace a DNS record (recordId) as a whole",
+    openapi_extra=body_of(DnsRecordRequest),
+)
+def update_record(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    with runtime.db.write() as session:
+        domain = find_user_domain(session, account, find_user(session, account, user_id_in(user_id, body)), body.get("domainId"))
+        row = _find_record(session, domain, body.get("recordId"))
+        record, force = custom_records.validate(body, domain.name)
+        data = _record(domain, custom_records.update_record(session, runtime, domain, row, record, force=force))
+    return respond(data, "DNS record updated successfully")
+
+
+@router.delete(
+    "",
+    response_model=Envelope[None],
+    responses=RESPONSES,
+    summary="Delete a DNS record (body or query: userId, domainId, recordId, force)",
+)
+def delete_record(
+    account: AccountDep,
+    runtime: RuntimeDep,
+    user_id: UserIdDep,
+    domain_id: Annotated[str | None, Query(alias="domainId")] = None,
+    record_id: Annotated[str | None, Query(alias="recordId")] = None,
+    force: Annotated[bool, Query()] = False,
+    body: Annotated[DeleteDnsRecordRequest | None, Body(description="Instead of the query parameters")] = None,
+) -> JSONResponse:
+    given = body.model_dump(exclude_none=True) if body else {}
+    forced = given.get("force", force)
+    with runtime.db.write() as session:
+        user = find_user(session, account, user_id_in(user_id, given))
+        domain = find_user_domain(session, account, user, domain_id or given.get("domainId"))
+        row = _find_record(session, domain, record_id or given.get("recordId"))
+        custom_records.delete_record(session, runtime, domain, row, force=forced)
+    return respond(None, "DNS record deleted successfully")
+
+
+def _find_record(session: Any, domain: Domain, record_id: Any) -> DnsRecord:
+    if not record_id or not isinstance(record_id, str):
+        raise InvalidFields([FieldIssue("recordId", check.REQUIRED if not record_id else "Must be a string", check.shown(record_id))])
+    try:
+        return custom_records.get_record(session, domain, record_id)
+    except NotFound as exc:
+        raise FieldProblem(404, "DNS record not found", [FieldIssue("recordId", "No such record of this domain")]) from exc
+
+
+def _record(domain: Domain, row: DnsRecord) -> dict[str, Any]:
+    return {
+        "recordId": row.id,
+        "type": row.type,
+        "name": row.name,
+        "fqdn": domain.name if row.name == "@" else f"{row.name}.{domain.name}",
+        "content": row.value,
+        "ttl": row.ttl,
+        "priority": row.priority,
+        "managed": row.managed,
+        "purpose": row.purpose,
+    }
