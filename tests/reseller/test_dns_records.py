@@ -143,3 +143,12 @@ def test_records_of_other_domains_and_users_are_not_found(held, reseller, holdin
     assert reseller.get("/domains/dns-records", params=ids).status_code == 404
     missing = held.delete("/domains/dns-records", params={"userId": holdings.user_id, "domainId": ids["domainId"]})
     assert missing.status_code == 400 and field_errors(missing) == {"recordId": "Field is required"}
+
+
+def test_an_srv_record_is_served_by_the_sandbox_dns(held, holdings, runtime):
+    zone, ids = _target(holdings, runtime, 2)
+    body = {"type": "SRV", "name": "_sip._tcp", "content": "5 5060 sip.example.com", "priority": 10}
+    response = held.post("/domains/dns-records", json=ids | body)
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["content"] == "5 5060 sip.example.com."
+    wait_until(lambda: _served(runtime, zone, "_sip._tcp", "SRV") == ["5 5060 sip.example.com."])

@@ -44,6 +44,8 @@ def to_rdata(spec: RecordSpec) -> dns.rdata.Rdata:
         return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, rdtype, txt_strings(spec.value))
     if rdtype == dns.rdatatype.MX:
         return dns.rdata.from_text(dns.rdataclass.IN, rdtype, f"{spec.priority or 0} {absolute(spec.value)}")
+    if rdtype == dns.rdatatype.SRV:  # value "weight port target", priority apart as for MX
+        return dns.rdata.from_text(dns.rdataclass.IN, rdtype, f"{spec.priority or 0} {spec.value}")
     if rdtype in (dns.rdatatype.CNAME, dns.rdatatype.NS):
         return dns.rdata.from_text(dns.rdataclass.IN, rdtype, absolute(spec.value))
     return dns.rdata.from_text(dns.rdataclass.IN, rdtype, spec.value)

@@ -91,6 +91,12 @@ class Rfc2136DnsHost:
             update.replace(name, rdataset)
         self._send(update, domain)
 
+    def remove_records(self, domain: str, name: str, type: str) -> None:
+        """Deletes the whole (name, type) set; deleting what is not there is a no-op on the server."""
+        update = self._update(domain)
+        update.delete(owner_name(name, origin_of(domain)), type.upper())
+        self._send(update, domain)
+
     def set_web_redirect(self, domain: str, url: str | None, *, masked: bool = False) -> None:
         """Points the apex at the redirect web server, which maps the host to its URL (plain or
         masked) by itself: DNS only says where that server is."""
