@@ -41,6 +41,26 @@ def get_user_domain(session: Session, account_id: str, user_id: str, domain_id: 
     return domain
 
 
+def find_user_domain(session: Session, account_id: str, user_id: str, id_or_name: str) -> Domain | None:
+    """The user's domain by id, or by name (the live one if any, else the latest)."""
+    by_id = session.get(Domain, id_or_name)
+    if by_id is not None:
+        return by_id if by_id.account_id == account_id and by_id.user_id == user_id else None
+    name = normalize_domain(id_or_name) or id_or_name.strip().lower()
+    return session.scalar(
+        sa.select(Domain)
+        .where(Domain.account_id == account_id, Domain.user_id == user_id, Domain.name == name)
+        .order_by(Domain.name_claim.is_(None), Domain.created_at.desc())
+        .limit(1)
+    )
+
+
+def domains_by_id(session: Session, ids: list[str]) -> list[Domain]:
+    """In the order of `ids`."""
+    rows = {d.id: d for d in session.scalars(sa.select(Domain).where(Domain.id.in_(ids)))} if ids else {}
+    return [rows[i] for i in ids if i in rows]
+
+
 def get_domain(session: Session, account_id: str, name: str) -> Domain:
     """The account's domain of that name: the live one if any, else the most recent attempt."""
     normalized = normalize_domain(name) or name.lower()

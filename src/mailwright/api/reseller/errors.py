@@ -24,6 +24,7 @@ STATUS_BY_CODE = {
     "user_exists": 409,
     "user_has_services": 409,
     "managed_record": 409,
+    "renewal_conflict": 409,
 }
 
 

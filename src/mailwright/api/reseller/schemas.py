@@ -184,6 +184,26 @@ class DnsRecordBody(BaseModel):
     purpose: str = Field(description="mx, spf, dkim, dmarc, extra (managed) or custom")
 
 
+class DomainListRequest(BaseModel):
+    userId: str = Field(description="Also accepted as ?userId=")
+    domains: list[str] = Field(description="Domain names or domainIds of the user's domains")
+
+
+class DomainAutoRenewRequest(DomainListRequest):
+    autoRenew: bool
+
+
+class RenewalPrice(BaseModel):
+    domainName: str
+    domainId: str
+    years: int = Field(description="A renewal adds one year")
+    renewalPrice: str | None = Field(description='e.g. "14.50"; null when the registrar gives no price')
+    currency: str
+    expireOn: str | None
+    autoRenew: bool
+    registrationStatus: str = Field(description="PENDING, ACTIVE, EXPIRED (in grace, renewable), RELEASED, FAILED")
+
+
 # ------------------------------------------------------------------ mailboxes
 
 
@@ -227,6 +247,11 @@ class UpdateMailboxRequest(BaseModel):
     profilePicture: str | None = Field(None, description="base64 PNG or JPEG (a data: URL prefix is accepted), at most 5 MB")
 
 
+class RemoveMailboxRequest(BaseModel):
+    mailboxId: str | None = None
+    userId: str | None = Field(None, description="When given, the mailbox must be this user's")
+
+
 # ------------------------------------------------------------------ subscriptions
 
 
@@ -251,6 +276,32 @@ class SubscriptionList(BaseModel):
     pagination: Pagination
 
 
+class RenewSubscriptionsRequest(BaseModel):
+    subscriptionIds: list[str]
+
+
+class RenewedSubscription(BaseModel):
+    subscriptionId: str
+    periodEnd: str = Field(description="The new end of the paid period")
+
+
+class RenewalAction(BaseModel):
+    actionId: str = Field(description="Identifies this renewal request (in the server's logs)")
+    renewed: list[RenewedSubscription]
+
+
+class SubscriptionAutoRenewRequest(BaseModel):
+    subscriptionId: str
+    autoRenew: bool
+
+
+class CancelSubscriptionRequest(BaseModel):
+    """Exactly one of the two."""
+
+    subscriptionId: str | None = None
+    domain: str | None = None
+
+
 DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     UserRequest,
     SuggestDomainsRequest,
@@ -259,6 +310,11 @@ DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     EmailForwardingRequest,
     UpdateMailboxRequest,
     DnsRecordRequest,
+    DomainListRequest,
+    DomainAutoRenewRequest,
+    RenewSubscriptionsRequest,
+    SubscriptionAutoRenewRequest,
+    CancelSubscriptionRequest,
 )
 
 

@@ -19,23 +19,33 @@ from mailwright.api.reseller.deps import (
     user_id_in,
 )
 from mailwright.api.reseller.envelope import pagination, respond
+from mailwright.api.reseller.errors import FieldProblem
 from mailwright.api.reseller.presenters import domain_body
 from mailwright.api.reseller.schemas import (
     Availability,
     CheckDomainRequest,
+    DomainAutoRenewRequest,
     DomainForwardingRequest,
     DomainList,
+    DomainListRequest,
     EmailForwardingRequest,
     Envelope,
     ErrorEnvelope,
+    RenewalPrice,
     ResellerDomain,
     SuggestDomainsRequest,
     body_of,
 )
+from mailwright.billing import renewals
+from mailwright.billing import service as billing
 from mailwright.catalog import service as catalog
+from mailwright.clock import iso
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
-from mailwright.errors import FieldIssues
+from mailwright.errors import FieldIssue, FieldIssues, InvalidFields
+from mailwright.money import Money
+from mailwright.wallet import service as wallet
+from mailwright.wallet.service import InsufficientFunds
 from mailwright.orders.service import DOMAIN_FORMAT
 
 router = APIRouter(prefix="/domains", tags=["Domains (ColdMailReseller-style)"])
@@ -145,4 +155,115 @@ def _availability(answer: Any) -> dict[str, Any]:
         "available": answer.available,
         "price": price.decimal if price else None,
         "currency": price.currency if price else None,
+    }
+
+
+# ------------------------------------------------------------------ renewal and removal (billing rules)
+
+
+@router.post(
+    "/renewal-price",
+    response_model=Envelope[list[RenewalPrice]],
+    responses=NOT_FOUND,
+    summary="What renewing each of a user's domains for a year costs",
+    openapi_extra=body_of(DomainListRequest),
+)
+def renewal_price(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    with runtime.db.read() as session:
+        user = find_user(session, account, user_id_in(user_id, body))
+        found = _user_domains_named(session, account, user, body)
+        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in found]
+    return respond([_renewal(v) for v in views], "Renewal prices fetched successfully")
+
+
+@router.post(
+    "/renew",
+    response_model=Envelope[list[RenewalPrice]],
+    responses=NOT_FOUND | {402: {"model": ErrorEnvelope, "description": "The wallet cannot pay (insufficient_funds)"}},
+    summary="Renew each of a user's domains for one more year now, paid from the wallet",
+    openapi_extra=body_of(DomainListRequest),
+)
+def renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    with runtime.db.read() as session:
+        user = find_user(session, account, user_id_in(user_id, body))
+        found = _user_domains_named(session, account, user, body)
+        ids = [d.id for d in found]
+        prices = [billing.domain_renewal(runtime.settings, runtime.providers, d).renewal_price for d in found]
+        needed = sum((p for p in prices if p is not None), Money.zero(account.currency))
+        balance = wallet.balance(session, account)
+    if balance.minor < needed.minor:  # all or nothing: none is renewed
+        raise InsufficientFunds(balance, needed)
+    for domain_id in ids:
+        renewals.renew_domain_now(runtime, account.id, domain_id)
+    with runtime.db.read() as session:
+        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in domains.domains_by_id(session, ids)]
+    return respond([_renewal(v) for v in views], "Domains renewed successfully")
+
+
+@router.patch(
+    "/auto-renew",
+    response_model=Envelope[list[RenewalPrice]],
+    responses=NOT_FOUND,
+    summary="Enable or disable auto-renew of a user's domains",
+    openapi_extra=body_of(DomainAutoRenewRequest),
+)
+def set_auto_renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    value = body.get("autoRenew")
+    if not isinstance(value, bool):
+        raise InvalidFields([FieldIssue("autoRenew", check.REQUIRED if value is None else "Must be true or false", check.shown(value))])
+    with runtime.db.write() as session:
+        user = find_user(session, account, user_id_in(user_id, body))
+        found = _user_domains_named(session, account, user, body)
+        for i, domain in enumerate(found):
+            billing.set_domain_auto_renew(session, domain, value, field=f"domains[{i}]")
+        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in found]
+    message = "Auto-renew enabled successfully" if value else "Auto-renew disabled successfully"
+    return respond([_renewal(v) for v in views], message)
+
+
+@router.delete(
+    "",
+    response_model=Envelope[None],
+    responses=NOT_FOUND | {422: {"model": ErrorEnvelope, "description": "A domain is not ready (domain_not_removable)"}},
+    summary="Remove a user's domains: subscriptions end now, mailboxes and workspaces are deleted, nothing renews",
+    openapi_extra=body_of(DomainListRequest),
+)
+def remove_domains(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    with runtime.db.write() as session:
+        user = find_user(session, account, user_id_in(user_id, body))
+        for i, domain in enumerate(_user_domains_named(session, account, user, body)):
+            billing.remove_domain(session, runtime, domain, field=f"domains[{i}]")
+    return respond(None, "Domains removed successfully")
+
+
+def _user_domains_named(session: Any, account: Any, user: Any, body: dict[str, Any]) -> list[Any]:
+    """The user's domains listed in body.domains (names or domain ids), every unknown one named."""
+    issues = FieldIssues()
+    value = body.get("domains")
+    if not isinstance(value, list) or not value:
+        issues.add("domains", check.REQUIRED if value in (None, []) else "Must be an array of domain names or ids", check.shown(value))
+        issues.raise_if_any()
+    found, missing = [], []
+    for i, item in enumerate(value):
+        domain = domains.find_user_domain(session, account.id, user.id, item) if isinstance(item, str) else None
+        if domain is None:
+            missing.append(FieldIssue(f"domains[{i}]", "No such domain of this user", check.shown(item)))
+        elif domain not in found:
+            found.append(domain)
+    if missing:
+        raise FieldProblem(404, "Domain not found", missing)
+    return found
+
+
+def _renewal(view: Any) -> dict[str, Any]:
+    domain = view.domain
+    return {
+        "domainName": domain.name,
+        "domainId": domain.id,
+        "years": 1,
+        "renewalPrice": view.renewal_price.decimal if view.renewal_price else None,
+        "currency": view.renewal_price.currency if view.renewal_price else domain.currency,
+        "expireOn": iso(domain.expires_at),
+        "autoRenew": domain.auto_renew,
+        "registrationStatus": view.status,
     }

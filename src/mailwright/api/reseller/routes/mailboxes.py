@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from mailwright import validation as check
@@ -21,20 +21,24 @@ from mailwright.api.reseller.deps import (
     user_id_in,
 )
 from mailwright.api.reseller.envelope import pagination, respond
+from mailwright.api.reseller.errors import FieldProblem
 from mailwright.api.reseller.presenters import mailbox_body, mailbox_credentials
 from mailwright.api.reseller.schemas import (
     Envelope,
     ErrorEnvelope,
     MailboxDetail,
     MailboxList,
+    RemoveMailboxRequest,
     ResellerMailbox,
     UpdateMailboxRequest,
     body_of,
 )
 from mailwright.billing import repository as billing_repository
+from mailwright.billing import service as billing
 from mailwright.domains.models import Domain
-from mailwright.errors import FieldIssues
+from mailwright.errors import FieldIssue, FieldIssues, InvalidFields
 from mailwright.mailboxes import service as mailboxes
+from mailwright.mailboxes.models import Mailbox
 from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
 from mailwright.orders.service import NAME_MAX_LENGTH
 
@@ -133,3 +137,37 @@ def _picture(issues: FieldIssues, value: Any) -> Any:
     except PictureRejected as exc:
         issues.add("profilePicture", str(exc), value[:64] + ("..." if len(value) > 64 else ""))
         return None
+
+
+@router.delete(
+    "",
+    response_model=Envelope[None],
+    responses=NOT_FOUND
+    | {422: {"model": ErrorEnvelope, "description": "Not removable now (removal_too_close_to_renewal, mailbox_not_removable)"}},
+    summary="Remove a mailbox (body or query: mailboxId; userId optional)",
+    description="Deleted at the host now; its subscription bills one mailbox fewer from the next renewal. Refused "
+    "within 24 hours of the subscription's period end. Removing the last mailbox ends the subscription and deletes the workspace.",
+)
+def remove_mailbox(
+    account: AccountDep,
+    runtime: RuntimeDep,
+    user_id: UserIdDep,
+    mailbox_id: Annotated[str | None, Query(alias="mailboxId")] = None,
+    body: Annotated[RemoveMailboxRequest | None, Body(description="Instead of the query parameters")] = None,
+) -> JSONResponse:
+    given = body.model_dump(exclude_none=True) if body else {}
+    wanted_user = user_id_in(user_id, given)
+    with runtime.db.write() as session:
+        user_key = find_user(session, account, wanted_user).id if wanted_user else None
+        mailbox = _account_mailbox(session, account.id, user_key, mailbox_id or given.get("mailboxId"))
+        billing.remove_mailbox(session, runtime, mailbox, field="mailboxId")
+    return respond(None, "Mailbox removed successfully")
+
+
+def _account_mailbox(session: Any, account_id: str, user_id: str | None, mailbox_id: Any) -> Any:
+    if not mailbox_id or not isinstance(mailbox_id, str):
+        raise InvalidFields([FieldIssue("mailboxId", check.REQUIRED, check.shown(mailbox_id))])
+    mailbox = session.get(Mailbox, mailbox_id)
+    if mailbox is None or mailbox.account_id != account_id or (user_id is not None and mailbox.user_id != user_id):
+        raise FieldProblem(404, "Mailbox not found", [FieldIssue("mailboxId", "No such mailbox of yours")])
+    return mailbox
