@@ -7,6 +7,8 @@ import io
 
 from PIL import Image
 
+from mailwright.events import service as events
+
 from tests.conftest import unique, wait_for_order, wait_until
 from tests.events.receiver import verify
 
@@ -29,7 +31,7 @@ def received_until_completed(receiver, path):
     return [r.json for r in receiver.received(path)]
 
 
-def test_a_completed_order_sends_domain_then_mailbox_events_then_completion(api_with_owner, receiver):
+def test_a_completed_order_sends_domain_then_mailbox_events_then_completion(api_with_owner, receiver, runtime, account):
     api = api_with_owner
     hook = subscribe_all(api, receiver, "/all")
     domain = f"{unique('ev')}.com"
@@ -57,6 +59,12 @@ def test_a_completed_order_sends_domain_then_mailbox_events_then_completion(api_
     assert created_richard["imap_host"] == detail["imap_server"] and created_richard["imap_port"] == detail["imap_port"]
     assert created_richard["password"] == detail["smtp_password"] and created_richard["status"] == "live"
     assert created_jared["email"] == f"jared@{domain}"
+    # The stored events hold no password, in clear or otherwise outside their encrypted part.
+    with runtime.db.read() as session:
+        stored = events.events_of(session, account.id)
+    assert [e.type for e in stored] == [b["type"] for b in bodies]
+    assert not any(detail["smtp_password"] in e.data for e in stored)
+    assert [e.secret_data_enc is not None for e in stored] == [False, False, True, True, False]
     assert completed["status"] == "completed" and completed["order_id"] == order_id
     assert completed["refunded"]["amount"] == "0.00"
     # Every delivery is logged as delivered at the first attempt.
