@@ -24,8 +24,10 @@ from mailwright.accounts import service as accounts
 from mailwright.clock import iso
 from mailwright.config import Settings, load_settings
 from mailwright.db import migrate
-from mailwright.errors import NotFound
+from mailwright.api.woodpecker.presenters import order_status
+from mailwright.errors import NotFound, RuleViolation
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
+from mailwright.orders import service as orders
 from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
 
@@ -40,6 +42,7 @@ keys_app = typer.Typer(help="API keys (shown once, stored as hashes).", no_args_
 wallet_app = typer.Typer(help="Prepaid wallets.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 domains_app = typer.Typer(help="Domains and their DNS.", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders and their provisioning.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
@@ -49,10 +52,20 @@ billing_app = typer.Typer(help="Renewals, grace, suspension and expiry (see READ
 subscriptions_app = typer.Typer(help="Mailbox subscriptions (one per domain).", no_args_is_help=True)
 app.add_typer(billing_app, name="billing")
 app.add_typer(subscriptions_app, name="subscriptions")
+app.add_typer(orders_app, name="orders")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object and nothing else.")]
+ExecutorIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--executor-id",
+        envvar="MAILWRIGHT_EXECUTOR_ID",
+        help="This worker's id, unique among workers; keep it across restarts to resume its workflows at once "
+        "(default: hostname plus a random suffix; others take over after MAILWRIGHT_WORKER_DEAD_AFTER_SECONDS).",
+    ),
+]
 
 
 def main() -> None:
@@ -117,6 +130,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run `mailwright worker` elsewhere.")] = False,
+    executor_id: ExecutorIdOption = None,
 ) -> None:
     """Run the API and (unless --no-worker) the provisioning worker, migrating the database first."""
     import uvicorn
@@ -132,7 +146,7 @@ def serve(
     _create_demo_account(rt, host, port)
     _start_sandbox_dns(rt)
     if not no_worker:
-        worker.launch(rt)
+        worker.launch(rt, executor_id=executor_id or worker.new_executor_id())
     try:
         uvicorn.run(create_app(rt), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
     finally:
@@ -142,7 +156,7 @@ def serve(
 
 
 @app.command(name="worker")
-def run_worker() -> None:
+def run_worker(executor_id: ExecutorIdOption = None) -> None:
     """Run only the provisioning worker (several may run against one PostgreSQL database)."""
     from mailwright.provisioning import worker
 
@@ -154,8 +168,9 @@ def run_worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    worker.launch(rt)
-    typer.echo("Mailwright worker running; Ctrl-C to stop.", err=True)
+    executor_id = executor_id or worker.new_executor_id()
+    worker.launch(rt, executor_id=executor_id)
+    typer.echo(f"Mailwright worker {executor_id} running; Ctrl-C to stop.", err=True)
     stop.wait()
     worker.shutdown()
     rt.close()
@@ -474,6 +489,78 @@ def subscriptions_list(
             item["period_end"], "yes" if item["auto_renew"] else "no", f"{charge['amount']} {charge['currency']}" if charge else "",
         )
     emit(as_json, {"subscriptions": items}, table)
+
+
+# ------------------------------------------------------------------ orders
+
+
+def _order_payload(session: Any, order: Any) -> dict[str, Any]:
+    return order_status(session, order) | {"account_id": order.account_id, "retries": order.retries}
+
+
+def _order_table(payload: dict[str, Any]) -> Table:
+    table = Table("Item", "Status", "Reason", title=f"Order {payload['order_id']}: {payload['status']}")
+    for kind in ("domains", "mailboxes"):
+        for item in payload[kind]:
+            table.add_row(item["name"], item["status"], item["failure_reason"] or "")
+    return table
+
+
+@orders_app.command("show")
+def orders_show(order_id: str, as_json: JsonOption = False) -> None:
+    """An order with the status (and, when failed or waiting, the reason) of each item."""
+    with opened() as rt:
+        try:
+            with rt.db.read() as session:
+                payload = _order_payload(session, orders.find_order(session, order_id))
+        except NotFound:
+            fail(f"no order {order_id}")
+    emit(as_json, payload, _order_table(payload))
+
+
+@orders_app.command("list")
+def orders_list(
+    account: Annotated[str | None, typer.Option(help="Only this account's orders.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only orders in this status, e.g. needs_action.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent orders, newest first."""
+    with opened() as rt, rt.db.read() as session:
+        rows = orders.list_orders(session, account_id=account, status=status, limit=limit)
+    payload = {
+        "orders": [
+            {
+                "order_id": o.id,
+                "account_id": o.account_id,
+                "kind": o.kind,
+                "status": o.status,
+                "total": Money(o.total_minor, o.currency).decimal,
+                "currency": o.currency,
+                "created": iso(o.created_at),
+                "completed": iso(o.completed_at),
+            }
+            for o in rows
+        ]
+    }
+    table = Table("Order", "Account", "Kind", "Status", "Total", "Created")
+    for o in rows:
+        table.add_row(o.id, o.account_id, o.kind, o.status, f"{Money(o.total_minor, o.currency).decimal} {o.currency}", iso(o.created_at))
+    emit(as_json, payload, table)
+
+
+@orders_app.command("retry")
+def orders_retry(order_id: str, as_json: JsonOption = False) -> None:
+    """Resume an order waiting for action (needs_action) once the action is done."""
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                payload = _order_payload(session, orders.retry_order(session, rt, orders.find_order(session, order_id)))
+        except NotFound:
+            fail(f"no order {order_id}")
+        except RuleViolation as exc:
+            fail(exc.message)
+    emit(as_json, payload, f"Order {order_id} resumed (retry {payload['retries']}); follow it with `mailwright orders show {order_id}`.")
 
 
 if __name__ == "__main__":

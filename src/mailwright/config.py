@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     step_retry_seconds: float = Field(1.0, ge=0)
     # How long mailboxes ordered on a domain that is still being set up wait for it.
     domain_wait_max_seconds: int = Field(48 * 3600, ge=1)
+    # Per-provider queues: JSON object of queue role -> limits, roles being "orders",
+    # "registrar", "dns" and each mailbox provider (e.g. "GOOGLE"); limits are
+    # "concurrency" (calls in flight across all workers), "worker_concurrency" (per worker)
+    # and "limit"/"period" (at most `limit` calls started per `period` seconds), e.g.
+    # {"registrar": {"concurrency": 1, "limit": 1, "period": 10}}. See provisioning/queues.py.
+    queue_limits: str = "{}"
+    # Workers write a heartbeat this often; one silent for worker_dead_after_seconds is taken
+    # for dead and its unfinished workflows are handed to the living.
+    worker_heartbeat_seconds: float = Field(5.0, gt=0)
+    worker_dead_after_seconds: float = Field(60.0, gt=0)
     sandbox_latency_ms: int = Field(0, ge=0)
 
     # DNS for sending (see README "DNS for sending").
@@ -157,6 +167,14 @@ class Settings(BaseSettings):
     def notice_days(self) -> tuple[int, ...]:
         """Days before an ending at which to warn, largest first."""
         return tuple(sorted({int(d) for d in self.expiry_notice_days.split(",") if d.strip()}, reverse=True))
+
+    @field_validator("queue_limits")
+    @classmethod
+    def _valid_queue_limits(cls, value: str) -> str:
+        from mailwright.provisioning.queues import parse_queue_limits
+
+        parse_queue_limits(value)
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -9,6 +9,7 @@ from mailwright.events.models import Event
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
 from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
 from mailwright.owners.models import DomainOwner
+from mailwright.provisioning.models import WorkerBeat
 from mailwright.providers.sandbox.models import (
     SandboxAttempt,
     SandboxCall,
@@ -27,6 +28,6 @@ metadata = Base.metadata
 __all__ = [
     "Account", "ApiKey", "BillingNotice", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
     "Order", "OrderPicture", "ProfilePicture", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
-    "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "metadata",
+    "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

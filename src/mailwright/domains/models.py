@@ -18,6 +18,9 @@ class DomainStatus:
     READY = "ready"  # records verified; mailboxes may go live
     FAILED = "failed"  # refunded; see failure_reason
     RELEASED = "released"  # removed by the customer, or its registration lapsed; no longer managed
+    # Parked: a person must act (failure_reason says what); `mailwright orders retry` resumes
+    # it from resume_status. Not refunded.
+    NEEDS_ACTION = "needs_action"
     IN_PROGRESS = (ORDERED, REGISTERED, DNS_CONFIGURED)
 
 
@@ -37,6 +40,8 @@ class Domain(Base):
     provider: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=DomainStatus.ORDERED)
     failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # While parked (needs_action): the status provisioning resumes from on retry.
+    resume_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     is_custom_domain: Mapped[bool] = mapped_column(Boolean, default=False)
     price_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

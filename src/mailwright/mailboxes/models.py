@@ -16,6 +16,8 @@ class MailboxStatus:
     FAILED = "failed"  # refunded; see failure_reason
     SUSPENDED = "suspended"  # its subscription is unpaid past grace; suspended at the host
     DELETED = "deleted"  # removed, or its subscription ended; deleted at the host
+    # Parked: a person must act (failure_reason says what); `mailwright orders retry` resumes it.
+    NEEDS_ACTION = "needs_action"
 
 
 class Mailbox(Base):
@@ -36,6 +38,8 @@ class Mailbox(Base):
     provider: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=MailboxStatus.ORDERED)
     failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # While parked (needs_action): the status provisioning resumes from on retry.
+    resume_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     price_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # Encrypted at rest (Fernet); see mailwright.crypto.

@@ -20,6 +20,9 @@ class OrderStatus:
     COMPLETED = "completed"
     PARTIALLY_COMPLETED = "partially_completed"
     FAILED = "failed"
+    # Open, not final: some item waits for a person (see its failure_reason); the rest is
+    # settled. `mailwright orders retry` (or POST .../orders/{id}/retry) resumes it.
+    NEEDS_ACTION = "needs_action"
     FINAL = (COMPLETED, PARTIALLY_COMPLETED, FAILED)
 
 
@@ -43,6 +46,8 @@ class Order(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How many times an operator resumed the order after it needed action.
+    retries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OrderPicture(Base):

@@ -29,12 +29,12 @@ from mailwright.billing import service as subscriptions
 from mailwright.catalog import service as catalog
 from mailwright.config import Settings
 from mailwright.crypto import new_password
-from mailwright.domains.models import Domain
+from mailwright.db.cas import transition
+from mailwright.domains.models import Domain, DomainStatus
 from mailwright.domains.names import normalize_domain, split_email
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, RuleViolation
-from mailwright.db.cas import transition
 from mailwright.mailboxes import service as mailboxes
-from mailwright.mailboxes.models import Mailbox
+from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.mailboxes.pictures import CheckedPicture
 from mailwright.money import Money
 from mailwright.orders.models import Order, OrderPicture, OrderStatus
@@ -253,6 +253,49 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
     session.flush()
     subscriptions.record_order(session, order.id)
     runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}", order.id)
+
+
+def retry_order(session: Session, runtime: Runtime, order: Order) -> Order:
+    """Resume an order whose items wait for a person (status needs_action), once the person has
+    acted: each parked item goes back to where it stopped and provisioning runs again.
+    Raises RuleViolation when the order is not waiting."""
+    if not transition(session, Order, order.id, OrderStatus.NEEDS_ACTION, status=OrderStatus.PROCESSING, retries=order.retries + 1):
+        raise RuleViolation(
+            "order_not_retriable",
+            f"Only an order waiting for action (needs_action) can be retried; this one is {order.status}",
+        )
+    for model, parked_status, first_status in (
+        (Domain, DomainStatus.NEEDS_ACTION, DomainStatus.ORDERED),
+        (Mailbox, MailboxStatus.NEEDS_ACTION, MailboxStatus.ORDERED),
+    ):
+        parked = session.execute(
+            sa.select(model.id, model.resume_status).where(model.order_id == order.id, model.status == parked_status)
+        ).all()
+        for item_id, resume_status in parked:
+            transition(
+                session, model, item_id, parked_status, status=resume_status or first_status, resume_status=None, failure_reason=None
+            )
+    session.flush()
+    session.refresh(order)
+    runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}-retry-{order.retries}", order.id)
+    return order
+
+
+def find_order(session: Session, order_id: str) -> Order:
+    """Any account's order (operators)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order")
+    return order
+
+
+def list_orders(session: Session, *, account_id: str | None = None, status: str | None = None, limit: int = 50) -> list[Order]:
+    query = sa.select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    if account_id:
+        query = query.where(Order.account_id == account_id)
+    if status:
+        query = query.where(Order.status == status)
+    return list(session.scalars(query))
 
 
 def get_order(session: Session, account_id: str, order_id: str) -> Order:

@@ -2,13 +2,19 @@
 and the checkpoint), so each looks at the current state first, calls providers with idempotency
 keys derived from stable ids, and records its result with compare-and-set.
 
-Steps return plain dicts ({"ok": bool, "reason": str}) so the workflow branches on data;
-transient provider errors are raised and retried by the workflow engine."""
+Two kinds of steps:
+- provider steps (decorated with @provider_step) make one call to one provider and run on that
+  provider's queue (see workflows.attempt); they return an Outcome, never raise a provider error;
+- local steps only read or write our database and run inside the workflow itself.
+
+An Outcome is a plain dict, so the workflow branches on data and DBOS can checkpoint it:
+{"result": "ok" | "retry" | "failed" | "needs_action", "reason": str, ...}."""
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,6 +25,7 @@ from mailwright.dns import custom_records
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.records import DKIM_SELECTOR, sending_records
+from mailwright.dns.verify import verify_dns
 from mailwright.dns.zone import checked_zone
 from mailwright.domains.models import Domain, DomainStatus
 from mailwright.events import orders as order_events
@@ -27,44 +34,107 @@ from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.money import Money
 from mailwright.orders.models import Order, OrderStatus
-from mailwright.providers.base import Contact, TerminalError
+from mailwright.providers.base import Contact, NeedsActionError, RetriableError, TerminalError
+from mailwright.provisioning.queues import DNS, REGISTRAR
 from mailwright.runtime import current
 from mailwright.wallet import service as wallet
 
-OK: dict[str, Any] = {"ok": True}
+Outcome = dict[str, Any]
+OK, RETRY, FAILED, NEEDS_ACTION = "ok", "retry", "failed", "needs_action"
+# Role of steps that call the mailbox host of the item's own provider.
+MAILBOX_HOST = "mailbox_host"
+REASON_MAX = 500
 
 
-def _failed(reason: str) -> dict[str, Any]:
-    return {"ok": False, "reason": reason[:500]}
+def ok(**data: Any) -> Outcome:
+    return {"result": OK, **data}
+
+
+def failed(reason: str) -> Outcome:
+    return {"result": FAILED, "reason": reason[:REASON_MAX]}
+
+
+def retry(reason: str, retry_after: float | None = None) -> Outcome:
+    return {"result": RETRY, "reason": reason[:REASON_MAX], "retry_after": retry_after}
+
+
+def needs_action(reason: str) -> Outcome:
+    return {"result": NEEDS_ACTION, "reason": reason[:REASON_MAX]}
+
+
+PROVIDER_STEPS: dict[str, Callable[..., Outcome]] = {}
+
+
+def provider_step(role: str, refused: str) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Mark a step that calls the provider of `role` (registrar, dns or MAILBOX_HOST); its typed
+    provider errors become outcomes, `refused` prefixing the reason a person will read."""
+
+    def wrap(fn: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        @functools.wraps(fn)
+        def step(*args: Any) -> Outcome:
+            try:
+                return fn(*args)
+            except NeedsActionError as exc:
+                return needs_action(f"{refused}: {exc}")
+            except RetriableError as exc:
+                return retry(str(exc), exc.retry_after)
+            except TerminalError as exc:
+                return failed(f"{refused}: {exc}")
+
+        step.role = role  # type: ignore[attr-defined]
+        PROVIDER_STEPS[fn.__name__] = step
+        return step
+
+    return wrap
+
+
+# ------------------------------------------------------------------ planning
 
 
 def order_plan(order_id: str) -> dict[str, Any]:
-    """The order's new domains with their mailboxes, and its mailboxes on existing domains."""
+    """The order's unfinished new domains with their mailboxes, and its unfinished mailboxes on
+    domains the account already had."""
     with current().db.read() as session:
-        domain_ids = list(session.scalars(sa.select(Domain.id).where(Domain.order_id == order_id).order_by(Domain.name)))
+        domains = session.execute(
+            sa.select(Domain.id, Domain.provider).where(Domain.order_id == order_id).order_by(Domain.name)
+        ).all()
         rows = session.execute(
-            sa.select(Mailbox.id, Mailbox.domain_id).where(Mailbox.order_id == order_id).order_by(Mailbox.email)
+            sa.select(Mailbox.id, Mailbox.domain_id, Mailbox.provider)
+            .where(Mailbox.order_id == order_id, Mailbox.status == MailboxStatus.ORDERED)
+            .order_by(Mailbox.email)
         ).all()
     by_domain: dict[str, list[str]] = {}
-    for mailbox_id, domain_id in rows:
+    providers: dict[str, str] = {}
+    for mailbox_id, domain_id, provider in rows:
         by_domain.setdefault(domain_id, []).append(mailbox_id)
+        providers[domain_id] = provider
     return {
-        "domains": [{"id": d, "mailboxes": by_domain.pop(d, [])} for d in domain_ids],
-        "existing": [{"id": d, "mailboxes": m} for d, m in by_domain.items()],
+        "domains": [{"id": d, "provider": p, "mailboxes": by_domain.pop(d, [])} for d, p in domains],
+        "existing": [{"id": d, "provider": providers[d], "mailboxes": m} for d, m in by_domain.items()],
     }
 
 
-def register_domain(domain_id: str) -> dict[str, Any]:
-    rt = current()
-    with rt.db.read() as session:
+# ------------------------------------------------------------------ domain steps
+
+
+def _domain_in(domain_id: str, status: str) -> Domain | None:
+    """The domain if it is (still) in `status`; None means this step has nothing to do."""
+    with current().db.read() as session:
         domain = session.get(Domain, domain_id)
-        if domain is None or domain.status != DomainStatus.ORDERED:
-            return OK
-        name, years, contact = domain.name, domain.years, Contact(**json.loads(domain.owner_snapshot))
-    try:
-        registration = rt.providers.registrar.register(name, years, contact, idempotency_key=f"domain-{domain_id}")
-    except TerminalError as exc:
-        return _failed(f"Registration refused: {exc}")
+        return domain if domain is not None and domain.status == status else None
+
+
+@provider_step(REGISTRAR, "The registrar refused the registration")
+def register_domain(domain_id: str) -> Outcome:
+    rt = current()
+    domain = _domain_in(domain_id, DomainStatus.ORDERED)
+    if domain is None:
+        return ok()
+    contact = Contact(**json.loads(domain.owner_snapshot))
+    # The key makes a repeated call (crash before we recorded the answer) return the same registration.
+    registration = rt.providers.registrar.register(
+        domain.name, domain.years, contact, idempotency_key=f"domain-{domain_id}"
+    )
     with rt.db.write() as session:
         transition(
             session,
@@ -75,32 +145,43 @@ def register_domain(domain_id: str) -> dict[str, Any]:
             registered_at=clock.now(),
             expires_at=registration.expires_at,
         )
-    return OK
+    return ok()
 
 
-def configure_dns(domain_id: str) -> dict[str, Any]:
+@provider_step(DNS, "The DNS host refused to create the zone")
+def create_dns_zone(domain_id: str) -> Outcome:
+    domain = _domain_in(domain_id, DomainStatus.REGISTERED)
+    if domain is None:
+        return ok(nameservers=[])
+    return ok(nameservers=list(current().providers.dns_host.ensure_zone(domain.name)))
+
+
+@provider_step(REGISTRAR, "The registrar refused the nameservers")
+def delegate_nameservers(domain_id: str, nameservers: list[str]) -> Outcome:
+    domain = _domain_in(domain_id, DomainStatus.REGISTERED)
+    if domain is not None and nameservers:
+        current().providers.registrar.set_nameservers(domain.name, tuple(nameservers))
+    return ok()
+
+
+@provider_step(DNS, "The DNS records could not be published")
+def publish_dns_records(domain_id: str) -> Outcome:
     rt = current()
-    with rt.db.read() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None or domain.status != DomainStatus.REGISTERED:
-            return OK
-        name, provider = domain.name, domain.provider
-    try:
-        nameservers = rt.providers.dns_host.ensure_zone(name)
-        rt.providers.registrar.set_nameservers(name, nameservers)
-        setup = rt.providers.mailbox_host(provider).mail_setup(name)
-        own_dkim = None if setup.dkim is not None else dkim_txt_value(_domain_dkim_key(domain_id))
-        planned = sending_records(
-            setup,
-            own_dkim=own_dkim,
-            dmarc_rua=rt.settings.dmarc_rua,
-            tracking_label=rt.settings.tracking_cname_label,
-            tracking_target=rt.settings.tracking_cname_target,
-        )
-        checked_zone(name, [p.spec for p in planned], nameservers)  # ZoneRejected: nothing published
-        rt.providers.dns_host.replace_records(name, [p.spec for p in planned])
-    except TerminalError as exc:
-        return _failed(f"DNS for {name} could not be set up: {exc}")
+    domain = _domain_in(domain_id, DomainStatus.REGISTERED)
+    if domain is None:
+        return ok()
+    setup = rt.providers.mailbox_host(domain.provider).mail_setup(domain.name)
+    own_dkim = None if setup.dkim is not None else dkim_txt_value(_domain_dkim_key(domain_id))
+    planned = sending_records(
+        setup,
+        own_dkim=own_dkim,
+        dmarc_rua=rt.settings.dmarc_rua,
+        tracking_label=rt.settings.tracking_cname_label,
+        tracking_target=rt.settings.tracking_cname_target,
+    )
+    specs = [p.spec for p in planned]
+    checked_zone(domain.name, specs, rt.providers.dns_host.nameservers(domain.name))  # ZoneRejected: nothing published
+    rt.providers.dns_host.replace_records(domain.name, specs)
     with rt.db.write() as session:
         session.execute(sa.delete(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.managed.is_(True)))
         for p in planned:
@@ -116,7 +197,7 @@ def configure_dns(domain_id: str) -> dict[str, Any]:
                 )
             )
         transition(session, Domain, domain_id, DomainStatus.REGISTERED, status=DomainStatus.DNS_CONFIGURED)
-    return OK
+    return ok()
 
 
 def _domain_dkim_key(domain_id: str) -> str:
@@ -131,13 +212,37 @@ def _domain_dkim_key(domain_id: str) -> str:
         return rt.secrets.decrypt(domain.dkim_private_key_enc)
 
 
-def mark_domain_ready(domain_id: str) -> dict[str, Any]:
+def verify_dns_records(domain_id: str) -> Outcome:
+    """The records are served as expected (real DNS queries, bounded, with backoff: dns/verify.py);
+    otherwise the domain fails with a reason naming each wrong record."""
+    verdict = verify_dns(domain_id)
+    return ok() if verdict["ok"] else failed(verdict["reason"])
+
+
+def mark_domain_ready(domain_id: str) -> Outcome:
     with current().db.write() as session:
         if transition(
             session, Domain, domain_id, DomainStatus.DNS_CONFIGURED, status=DomainStatus.READY, ready_at=clock.now()
         ):
             order_events.domain_ready(session, domain_id)
-    return OK
+    return ok()
+
+
+@provider_step(DNS, "The domain's redirect or forwarding was refused")
+def apply_domain_settings(domain_id: str) -> Outcome:
+    """Push the domain's redirect URL and email forwarding to the providers, if they changed."""
+    rt = current()
+    domain = _domain_in(domain_id, DomainStatus.READY)
+    if domain is None or domain.settings_applied_version >= domain.settings_version:
+        return ok()
+    if domain.mask_forwarding and domain.domain_redirect_url:
+        rt.providers.dns_host.set_web_redirect(domain.name, domain.domain_redirect_url, masked=True)
+    else:
+        rt.providers.dns_host.set_web_redirect(domain.name, domain.domain_redirect_url)
+    rt.providers.mailbox_host(domain.provider).set_forwarding(domain.name, domain.email_forward_address)
+    with rt.db.write() as session:
+        _mark_applied(session, Domain, domain_id, domain.settings_version)
+    return ok()
 
 
 def domain_status(domain_id: str) -> str:
@@ -152,7 +257,7 @@ def fail_domain(domain_id: str, reason: str) -> None:
         domain = session.get(Domain, domain_id)
         assert domain is not None
         if transition(
-            session, Domain, domain_id, DomainStatus.IN_PROGRESS, status=DomainStatus.FAILED, failure_reason=reason, name_claim=None
+            session, Domain, domain_id, DomainStatus.IN_PROGRESS, status=DomainStatus.FAILED, failure_reason=reason[:REASON_MAX], name_claim=None
         ):
             wallet.refund(
                 session,
@@ -165,10 +270,108 @@ def fail_domain(domain_id: str, reason: str) -> None:
             )
             order_events.domain_failed(session, domain_id)
         waiting = session.scalars(
-            sa.select(Mailbox.id).where(Mailbox.domain_id == domain_id, Mailbox.status == MailboxStatus.ORDERED)
+            sa.select(Mailbox.id).where(
+                Mailbox.domain_id == domain_id, Mailbox.status.in_((MailboxStatus.ORDERED, MailboxStatus.NEEDS_ACTION))
+            )
         )
         for mailbox_id in list(waiting):
             _fail_mailbox(session, mailbox_id, f"Its domain could not be provisioned: {reason}")
+
+
+def park_domain(domain_id: str, reason: str) -> None:
+    """A person must act: keep the domain (and its money) where it is until the order is retried."""
+    with current().db.write() as session:
+        status = session.scalar(sa.select(Domain.status).where(Domain.id == domain_id))
+        if status in DomainStatus.IN_PROGRESS:
+            transition(
+                session, Domain, domain_id, status, status=DomainStatus.NEEDS_ACTION, resume_status=status, failure_reason=reason[:REASON_MAX]
+            )
+
+
+# ------------------------------------------------------------------ mailbox steps
+
+
+@provider_step(MAILBOX_HOST, "The mailbox host refused to create the mailbox")
+def create_mailbox(mailbox_id: str) -> Outcome:
+    rt = current()
+    with rt.db.read() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        # Created already (provider_ref recorded) or no longer waiting: nothing to do.
+        if mailbox is None or mailbox.status != MailboxStatus.ORDERED or mailbox.provider_ref is not None:
+            return ok()
+        email, first, last, provider = mailbox.email, mailbox.first_name, mailbox.last_name, mailbox.provider
+        password = rt.secrets.decrypt(mailbox.password_enc)
+    access = rt.providers.mailbox_host(provider).create_mailbox(
+        email, first, last, password, idempotency_key=f"mailbox-{mailbox_id}"
+    )
+    with rt.db.write() as session:
+        session.execute(
+            sa.update(Mailbox)
+            .where(Mailbox.id == mailbox_id, Mailbox.provider_ref.is_(None))
+            .values(
+                provider_ref=access.provider_ref,
+                smtp_host=access.smtp_host,
+                smtp_port=access.smtp_port,
+                imap_host=access.imap_host,
+                imap_port=access.imap_port,
+            )
+        )
+    return ok()
+
+
+def fetch_profile_picture(mailbox_id: str) -> Outcome:
+    """Fetch a picture ordered by URL (size-limited, with a timeout) and make it the mailbox's.
+    A picture that cannot be had is recorded on the mailbox; the mailbox itself goes on."""
+    rt = current()
+    with rt.db.read() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        if mailbox is None or not mailbox.profile_picture_source_url or mailbox.profile_picture_id is not None:
+            return ok()
+        url = mailbox.profile_picture_source_url
+    try:
+        picture = pictures.fetch_picture(url, timeout=rt.settings.picture_fetch_timeout_seconds)
+    except pictures.PictureRejected as exc:
+        with rt.db.write() as session:
+            session.execute(sa.update(Mailbox).where(Mailbox.id == mailbox_id).values(profile_picture_error=str(exc)[:300]))
+        return failed(f"Profile picture from {url}: {exc}")
+    with rt.db.write() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        if mailbox is not None and mailbox.profile_picture_id is None:
+            mailboxes.attach_picture(session, mailbox, picture)
+            mailbox.profile_picture_error = None
+    return ok()
+
+
+@provider_step(MAILBOX_HOST, "The mailbox host refused the mailbox's settings")
+def apply_mailbox_settings(mailbox_id: str) -> Outcome:
+    """Push the mailbox's current names and profile picture to its host, if they changed since last
+    time (both are set, not appended, so pushing an unchanged one again is harmless)."""
+    rt = current()
+    with rt.db.read() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        if mailbox is None or mailbox.provider_ref is None or mailbox.settings_applied_version >= mailbox.settings_version:
+            return ok()
+        version, email, provider = mailbox.settings_version, mailbox.email, mailbox.provider
+        names = (mailbox.first_name, mailbox.last_name)
+        # A mailbox being created got its names at creation; a live one may have been renamed.
+        push_names = mailbox.live_at is not None
+        picture = session.get(ProfilePicture, mailbox.profile_picture_id) if mailbox.profile_picture_id else None
+        image = (picture.data, picture.content_type) if picture else None
+    host = rt.providers.mailbox_host(provider)
+    if push_names:
+        host.set_names(email, *names)
+    if image is not None:
+        host.set_profile_picture(email, *image)
+    with rt.db.write() as session:
+        _mark_applied(session, Mailbox, mailbox_id, version)
+    return ok()
+
+
+def mark_mailbox_live(mailbox_id: str) -> Outcome:
+    with current().db.write() as session:
+        if transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now()):
+            order_events.mailbox_settled(session, mailbox_id)
+    return ok()
 
 
 def fail_mailbox(mailbox_id: str, reason: str) -> None:
@@ -180,7 +383,14 @@ def _fail_mailbox(session: Session, mailbox_id: str, reason: str) -> None:
     mailbox = session.get(Mailbox, mailbox_id)
     assert mailbox is not None
     if transition(
-        session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.FAILED, failure_reason=reason[:500], email_claim=None
+        session,
+        Mailbox,
+        mailbox_id,
+        (MailboxStatus.ORDERED, MailboxStatus.NEEDS_ACTION),
+        status=MailboxStatus.FAILED,
+        failure_reason=reason[:REASON_MAX],
+        resume_status=None,
+        email_claim=None,
     ):
         wallet.refund(
             session,
@@ -194,112 +404,37 @@ def _fail_mailbox(session: Session, mailbox_id: str, reason: str) -> None:
         order_events.mailbox_settled(session, mailbox_id)
 
 
-def create_mailbox(mailbox_id: str) -> dict[str, Any]:
-    rt = current()
-    with rt.db.read() as session:
-        mailbox = session.get(Mailbox, mailbox_id)
-        if mailbox is None or mailbox.status != MailboxStatus.ORDERED or mailbox.provider_ref is not None:
-            return OK
-        email, first, last, provider = mailbox.email, mailbox.first_name, mailbox.last_name, mailbox.provider
-        password = rt.secrets.decrypt(mailbox.password_enc)
-    try:
-        access = rt.providers.mailbox_host(provider).create_mailbox(
-            email, first, last, password, idempotency_key=f"mailbox-{mailbox_id}"
-        )
-    except TerminalError as exc:
-        return _failed(f"Mailbox creation refused: {exc}")
-    with rt.db.write() as session:
-        session.execute(
-            sa.update(Mailbox)
-            .where(Mailbox.id == mailbox_id, Mailbox.provider_ref.is_(None))
-            .values(
-                provider_ref=access.provider_ref,
-                smtp_host=access.smtp_host,
-                smtp_port=access.smtp_port,
-                imap_host=access.imap_host,
-                imap_port=access.imap_port,
-            )
-        )
-    return OK
-
-
-def mark_mailbox_live(mailbox_id: str) -> dict[str, Any]:
+def park_mailbox(mailbox_id: str, reason: str) -> None:
     with current().db.write() as session:
-        if transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now()):
-            order_events.mailbox_settled(session, mailbox_id)
-    return OK
+        transition(
+            session,
+            Mailbox,
+            mailbox_id,
+            MailboxStatus.ORDERED,
+            status=MailboxStatus.NEEDS_ACTION,
+            resume_status=MailboxStatus.ORDERED,
+            failure_reason=reason[:REASON_MAX],
+        )
 
 
-def fetch_profile_picture(mailbox_id: str) -> dict[str, Any]:
-    """Fetch a picture ordered by URL (size-limited, with a timeout) and make it the mailbox's.
-    A picture that cannot be had is recorded on the mailbox; the mailbox itself goes on."""
-    rt = current()
-    with rt.db.read() as session:
-        mailbox = session.get(Mailbox, mailbox_id)
-        if mailbox is None or not mailbox.profile_picture_source_url or mailbox.profile_picture_id is not None:
-            return OK
-        url = mailbox.profile_picture_source_url
-    try:
-        picture = pictures.fetch_picture(url, timeout=rt.settings.picture_fetch_timeout_seconds)
-    except pictures.PictureRejected as exc:
-        with rt.db.write() as session:
-            session.execute(sa.update(Mailbox).where(Mailbox.id == mailbox_id).values(profile_picture_error=str(exc)[:300]))
-        return _failed(f"Profile picture from {url}: {exc}")
-    with rt.db.write() as session:
-        mailbox = session.get(Mailbox, mailbox_id)
-        if mailbox is not None and mailbox.profile_picture_id is None:
-            mailboxes.attach_picture(session, mailbox, picture)
-            mailbox.profile_picture_error = None
-    return OK
-
-
-def apply_mailbox_settings(mailbox_id: str) -> dict[str, Any]:
-    """Push the mailbox's current names and profile picture to its host, if they changed since last
-    time (both are set, not appended, so pushing an unchanged one again is harmless)."""
-    rt = current()
-    with rt.db.read() as session:
-        mailbox = session.get(Mailbox, mailbox_id)
-        if mailbox is None or mailbox.provider_ref is None or mailbox.settings_applied_version >= mailbox.settings_version:
-            return OK
-        version, email, provider = mailbox.settings_version, mailbox.email, mailbox.provider
-        names = (mailbox.first_name, mailbox.last_name)
-        # A mailbox being created got its names at creation; a live one may have been renamed.
-        push_names = mailbox.live_at is not None
-        picture = session.get(ProfilePicture, mailbox.profile_picture_id) if mailbox.profile_picture_id else None
-        image = (picture.data, picture.content_type) if picture else None
-    host = rt.providers.mailbox_host(provider)
-    try:
-        if push_names:
-            host.set_names(email, *names)
-        if image is not None:
-            host.set_profile_picture(email, *image)
-    except TerminalError as exc:
-        return _failed(f"{provider} refused the settings of {email}: {exc}")
-    with rt.db.write() as session:
-        _mark_applied(session, Mailbox, mailbox_id, version)
-    return OK
-
-
-def apply_domain_settings(domain_id: str) -> dict[str, Any]:
-    """Push the domain's redirect URL and email forwarding to the providers, if they changed."""
+@provider_step(DNS, "The DNS host refused the records")
+def push_dns_records(domain_id: str, pairs: list[list[str]]) -> Outcome:
+    """Make the DNS host serve, for each (name, type), exactly the records stored now (nothing
+    when none are left). Reads the current rows, so a late or repeated run converges too."""
     rt = current()
     with rt.db.read() as session:
         domain = session.get(Domain, domain_id)
-        if domain is None or domain.status != DomainStatus.READY or domain.settings_applied_version >= domain.settings_version:
-            return OK
-        version, name, provider = domain.settings_version, domain.name, domain.provider
-        redirect, masked, forward = domain.domain_redirect_url, domain.mask_forwarding, domain.email_forward_address
-    try:
-        if masked and redirect:
-            rt.providers.dns_host.set_web_redirect(name, redirect, masked=True)
+        if domain is None or domain.status not in (DomainStatus.DNS_CONFIGURED, DomainStatus.READY):
+            return ok()
+        name = domain.name
+        wanted = custom_records.rrsets(session, domain_id, [(n, t) for n, t in pairs])
+    host = rt.providers.dns_host
+    for (record_name, record_type), specs in wanted.items():
+        if specs:
+            host.replace_records(name, specs)
         else:
-            rt.providers.dns_host.set_web_redirect(name, redirect)
-        rt.providers.mailbox_host(provider).set_forwarding(name, forward)
-    except TerminalError as exc:
-        return _failed(f"Settings of {name} were refused: {exc}")
-    with rt.db.write() as session:
-        _mark_applied(session, Domain, domain_id, version)
-    return OK
+            host.remove_records(name, record_name, record_type)
+    return ok()
 
 
 def _mark_applied(session: Session, model: Any, row_id: str, version: int) -> None:
@@ -310,42 +445,44 @@ def _mark_applied(session: Session, model: Any, row_id: str, version: int) -> No
     )
 
 
+# ------------------------------------------------------------------ the order
+
+
+FINAL_ITEM_STATUSES = (DomainStatus.READY, DomainStatus.FAILED, MailboxStatus.LIVE, MailboxStatus.FAILED)
+
+
 def finish_order(order_id: str) -> str:
-    """Settle the order's final status from its items."""
+    """Settle the order from its items: completed, partially_completed or failed; or, while an
+    item waits for a person (parked, or on a parked domain), needs_action."""
     with current().db.write() as session:
         statuses = list(session.scalars(sa.select(Domain.status).where(Domain.order_id == order_id)))
         statuses += list(session.scalars(sa.select(Mailbox.status).where(Mailbox.order_id == order_id)))
-        failed = sum(s == "failed" for s in statuses)
-        if failed == 0:
-            final = OrderStatus.COMPLETED
-        elif failed == len(statuses):
-            final = OrderStatus.FAILED
+        failed_count = sum(s in (DomainStatus.FAILED, MailboxStatus.FAILED) for s in statuses)
+        if any(s not in FINAL_ITEM_STATUSES for s in statuses):
+            transition(session, Order, order_id, OrderStatus.PROCESSING, status=OrderStatus.NEEDS_ACTION)
         else:
-            final = OrderStatus.PARTIALLY_COMPLETED
-        if transition(session, Order, order_id, OrderStatus.PROCESSING, status=final, completed_at=clock.now()):
-            order_events.order_settled(session, order_id)
-        order = session.get(Order, order_id)
-        return order.status if order else final
-
-
-def push_dns_records(domain_id: str, pairs: list[list[str]]) -> dict[str, Any]:
-    """Make the DNS host serve, for each (name, type), exactly the records stored now (nothing
-    when none are left). Reads the current rows, so a late or repeated run converges too."""
-    rt = current()
-    with rt.db.read() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None or domain.status not in (DomainStatus.DNS_CONFIGURED, DomainStatus.READY):
-            return OK
-        name = domain.name
-        wanted = custom_records.rrsets(session, domain_id, [(n, t) for n, t in pairs])
-    host = rt.providers.dns_host
-    try:
-        for (record_name, record_type), specs in wanted.items():
-            if specs:
-                host.replace_records(name, specs)
+            if failed_count == 0:
+                final = OrderStatus.COMPLETED
+            elif failed_count == len(statuses):
+                final = OrderStatus.FAILED
             else:
-                host.remove_records(name, record_name, record_type)
-    except TerminalError as exc:
-        return _failed(f"DNS records of {name} were refused: {exc}")
-    return OK
+                final = OrderStatus.PARTIALLY_COMPLETED
+            if transition(session, Order, order_id, OrderStatus.PROCESSING, status=final, completed_at=clock.now()):
+                order_events.order_settled(session, order_id)
+        order = session.get(Order, order_id)
+        assert order is not None
+        return order.status
 
+
+def domain_provider(domain_id: str) -> str:
+    with current().db.read() as session:
+        provider = session.scalar(sa.select(Domain.provider).where(Domain.id == domain_id))
+    assert provider is not None
+    return provider
+
+
+def mailbox_provider(mailbox_id: str) -> str:
+    with current().db.read() as session:
+        provider = session.scalar(sa.select(Mailbox.provider).where(Mailbox.id == mailbox_id))
+    assert provider is not None
+    return provider

@@ -1,11 +1,17 @@
 """Durable provisioning workflows (DBOS Transact). A workflow's progress is checkpointed after
-every step, so a process killed at any point resumes where it stopped on restart.
+every step, so a process killed at any point resumes where it stopped (see worker.py).
 
-provision_order
-  ├─ provision_domain (one child workflow per new domain, run side by side)
-  │     register → DNS zone and records → records verified as served → ready → domain settings → its mailboxes
+provision_order                                        (queue "provisioning")
+  ├─ provision_domain, one per new domain, side by side:
+  │     register → DNS zone → nameservers → DNS records → records verified as served → ready → settings
+  │     → for each mailbox: create → settings (profile picture) → live
   └─ provision_mailboxes (mailboxes on domains the account already had: wait until ready)
-  then settle the order's status: completed, partially_completed or failed.
+  then settle the order: completed, partially_completed, failed, or needs_action.
+
+Every provider call is a `provider_call` child workflow on that provider's queue, so the
+queue's concurrency and rate limits hold across all workers. Its outcome decides:
+ok → next step; retry → back off and call again, up to a bound; failed → fail the item
+(refunded); needs_action → park the item for a person (not refunded; `orders retry`).
 """
 
 from __future__ import annotations
@@ -17,75 +23,130 @@ from dbos import DBOS
 from dbos import error as dbos_errors
 from sqlalchemy.exc import OperationalError
 
-from mailwright.dns.verify import verify_dns
 from mailwright.domains.models import DomainStatus
-from mailwright.providers.base import RetriableError
 from mailwright.provisioning import steps
+from mailwright.provisioning.queues import queue_name
+from mailwright.provisioning.steps import FAILED, MAILBOX_HOST, NEEDS_ACTION, OK, RETRY, Outcome
 from mailwright.runtime import current
 
 log = logging.getLogger(__name__)
-
-
-def _transient(error: BaseException) -> bool:
-    return isinstance(error, (RetriableError, OperationalError))
+MAX_RETRY_PAUSE_SECONDS = 300.0
 
 
 def run(step: Callable[..., Any], *args: Any) -> Any:
-    """Run a step durably, retrying transient errors with exponential backoff up to a bound."""
+    """Run a local step durably; database hiccups (SQLite busy, a dropped connection) are retried."""
     settings = current().settings
     return DBOS.run_step(
         {
             "name": step.__name__,
             "retries_allowed": True,
-            "max_attempts": settings.step_max_attempts,
+            "max_attempts": max(settings.step_max_attempts, 3),
             "interval_seconds": settings.step_retry_seconds,
             "backoff_rate": 2.0,
-            "should_retry": _transient,
+            "should_retry": lambda error: isinstance(error, OperationalError),
         },
         step,
         *args,
     )
 
 
-def run_checked(step: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Like run(), but an item-level failure becomes a failed outcome instead of an exception:
-    retries that ran out, or an unexpected error (logged; the item is failed and refunded
-    rather than leaving its order unfinished)."""
+@DBOS.workflow(name="provider_call")
+def provider_call(step_name: str, *args: Any) -> Outcome:
+    """One provider step, run by whichever worker the provider's queue hands it to."""
+    step = steps.PROVIDER_STEPS[step_name]
     try:
         return run(step, *args)
     except dbos_errors.DBOSMaxStepRetriesExceeded as exc:
-        last = exc.errors[-1] if exc.errors else exc
-        return {"ok": False, "reason": f"Gave up after {exc.max_retries} attempts: {last}"[:500]}
+        return steps.retry(f"Database unavailable during {step_name}: {exc.errors[-1] if exc.errors else exc}")
     except dbos_errors.DBOSException:
         raise  # the engine's own signals (cancellation ...) are not ours to swallow
     except Exception as exc:
-        log.exception("step %s failed unexpectedly", step.__name__)
-        return {"ok": False, "reason": f"Internal error in {step.__name__}: {type(exc).__name__}"}
+        # A bug, not the provider: fail the item (refunded) rather than leave the order unfinished.
+        log.exception("step %s failed unexpectedly", step_name)
+        return steps.failed(f"Internal error in {step_name}: {type(exc).__name__}")
+
+
+def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "") -> Outcome:
+    """Call a provider step through its provider's queue; retry transient errors with
+    exponential backoff up to step_max_attempts. Never returns RETRY."""
+    settings = current().settings
+    role = provider if step.role == MAILBOX_HOST else step.role  # type: ignore[attr-defined]
+    queue = _queue(queue_name(role))
+    pause = settings.step_retry_seconds
+    for number in range(1, settings.step_max_attempts + 1):
+        handle = queue.enqueue(provider_call, step.__name__, *args)
+        outcome: Outcome = handle.get_result(polling_interval_sec=settings.queue_poll_seconds)
+        if outcome["result"] != RETRY:
+            return outcome
+        if number < settings.step_max_attempts:
+            DBOS.sleep(min(max(pause, outcome.get("retry_after") or 0.0), MAX_RETRY_PAUSE_SECONDS))
+            pause *= 2
+    return steps.failed(f"Gave up after {settings.step_max_attempts} attempts: {outcome['reason']}")
+
+
+_queues: dict[str, Any] = {}
+
+
+def _queue(name: str) -> Any:
+    if name not in _queues:
+        queue = DBOS.retrieve_queue(name)
+        if queue is None:
+            raise RuntimeError(f"queue {name} is not registered; start workers with provisioning.worker.launch")
+        _queues[name] = queue
+    return _queues[name]
+
+
+# ------------------------------------------------------------------ workflows
 
 
 @DBOS.workflow(name="provision_order")
 def provision_order(order_id: str) -> str:
     plan = run(steps.order_plan, order_id)
-    handles = [DBOS.start_workflow(provision_domain, d["id"], d["mailboxes"]) for d in plan["domains"]]
-    handles += [DBOS.start_workflow(provision_mailboxes, d["id"], d["mailboxes"]) for d in plan["existing"]]
+    handles = [DBOS.start_workflow(provision_domain, d["id"], d["provider"], d["mailboxes"]) for d in plan["domains"]]
+    handles += [
+        DBOS.start_workflow(provision_mailboxes, d["id"], d["provider"], d["mailboxes"]) for d in plan["existing"]
+    ]
     for handle in handles:
         handle.get_result()
     return run(steps.finish_order, order_id)
 
 
 @DBOS.workflow(name="provision_domain")
-def provision_domain(domain_id: str, mailbox_ids: list[str]) -> None:
-    for step in (steps.register_domain, steps.configure_dns, verify_dns, steps.mark_domain_ready):
-        outcome = run_checked(step, domain_id)
-        if not outcome["ok"]:
-            run(steps.fail_domain, domain_id, outcome["reason"])
+def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str]) -> None:
+    if not _domain_step(steps.register_domain, domain_id, provider=provider):
+        return
+    zone = attempt(steps.create_dns_zone, domain_id, provider=provider)
+    if not _settle_domain(zone, domain_id):
+        return
+    for step, args in (
+        (steps.delegate_nameservers, (domain_id, zone.get("nameservers", []))),
+        (steps.publish_dns_records, (domain_id,)),
+    ):
+        if not _domain_step(step, *args, provider=provider):
             return
-    run_checked(steps.apply_domain_settings, domain_id)
-    _create_mailboxes(mailbox_ids)
+    # Real DNS queries to the authoritative servers, not a provider call: runs here, not queued.
+    if not _settle_domain(run(steps.verify_dns_records, domain_id), domain_id):
+        return
+    run(steps.mark_domain_ready, domain_id)
+    _domain_settings(domain_id, provider)
+    _create_mailboxes(provider, mailbox_ids)
+
+
+def _domain_step(step: Callable[..., Outcome], *args: Any, provider: str) -> bool:
+    return _settle_domain(attempt(step, *args, provider=provider), args[0])
+
+
+def _settle_domain(outcome: Outcome, domain_id: str) -> bool:
+    """True to go on; otherwise the domain is failed (refunded, with its mailboxes) or parked."""
+    if outcome["result"] == FAILED:
+        run(steps.fail_domain, domain_id, outcome["reason"])
+    elif outcome["result"] == NEEDS_ACTION:
+        run(steps.park_domain, domain_id, outcome["reason"])
+    return outcome["result"] == OK
 
 
 @DBOS.workflow(name="provision_mailboxes")
-def provision_mailboxes(domain_id: str, mailbox_ids: list[str]) -> None:
+def provision_mailboxes(domain_id: str, provider: str, mailbox_ids: list[str]) -> None:
     """Mailboxes ordered on a domain the account already had, which may still be on its way."""
     delay, waited = 1.0, 0.0
     limit = current().settings.domain_wait_max_seconds
@@ -100,44 +161,65 @@ def provision_mailboxes(domain_id: str, mailbox_ids: list[str]) -> None:
         DBOS.sleep(delay)
         waited += delay
         delay = min(delay * 2, 60.0)
-    _create_mailboxes(mailbox_ids)
+    _create_mailboxes(provider, mailbox_ids)
 
 
-def _create_mailboxes(mailbox_ids: list[str]) -> None:
+def _create_mailboxes(provider: str, mailbox_ids: list[str]) -> None:
+    """One after the other: a failed or parked mailbox does not stop the rest, nor fail its domain."""
     for mailbox_id in mailbox_ids:
-        outcome = run_checked(steps.create_mailbox, mailbox_id)
-        if not outcome["ok"]:
+        outcome = attempt(steps.create_mailbox, mailbox_id, provider=provider)
+        if outcome["result"] == FAILED:
             run(steps.fail_mailbox, mailbox_id, outcome["reason"])
             continue
-        picture = run_checked(steps.fetch_profile_picture, mailbox_id)
-        if not picture["ok"]:
-            log.warning("profile picture not fetched", extra={"mailbox_id": mailbox_id, "reason": picture["reason"]})
-        settings = run_checked(steps.apply_mailbox_settings, mailbox_id)
-        if not settings["ok"]:
-            log.warning("mailbox settings not applied", extra={"mailbox_id": mailbox_id, "reason": settings["reason"]})
+        if outcome["result"] == NEEDS_ACTION:
+            run(steps.park_mailbox, mailbox_id, outcome["reason"])
+            continue
+        _fetch_picture(mailbox_id)
+        _mailbox_settings(mailbox_id, provider)
         run(steps.mark_mailbox_live, mailbox_id)
+
+
+def _domain_settings(domain_id: str, provider: str) -> None:
+    """Redirect and forwarding are extras: a refusal is logged, the domain stays usable."""
+    outcome = attempt(steps.apply_domain_settings, domain_id, provider=provider)
+    if outcome["result"] != OK:
+        log.warning("domain settings not applied", extra={"domain_id": domain_id, "reason": outcome["reason"]})
+
+
+def _fetch_picture(mailbox_id: str) -> None:
+    """A picture ordered by URL; one that cannot be fetched is noted on the mailbox, which goes on."""
+    try:
+        outcome = run(steps.fetch_profile_picture, mailbox_id)
+    except dbos_errors.DBOSException:
+        raise
+    except Exception as exc:
+        log.exception("profile picture fetch failed unexpectedly")
+        outcome = steps.failed(f"Internal error fetching the picture: {type(exc).__name__}")
+    if outcome["result"] != OK:
+        log.warning("profile picture not fetched", extra={"mailbox_id": mailbox_id, "reason": outcome["reason"]})
+
+
+def _mailbox_settings(mailbox_id: str, provider: str) -> None:
+    outcome = attempt(steps.apply_mailbox_settings, mailbox_id, provider=provider)
+    if outcome["result"] != OK:
+        log.warning("mailbox settings not applied", extra={"mailbox_id": mailbox_id, "reason": outcome["reason"]})
 
 
 @DBOS.workflow(name="sync_domain_settings")
 def sync_domain_settings(domain_id: str) -> None:
     """Applies a changed redirect URL or forwarding address (enqueued by the API)."""
-    outcome = run_checked(steps.apply_domain_settings, domain_id)
-    if not outcome["ok"]:
-        log.warning("domain settings not applied", extra={"domain_id": domain_id, "reason": outcome["reason"]})
+    _domain_settings(domain_id, run(steps.domain_provider, domain_id))
 
 
 @DBOS.workflow(name="sync_mailbox_settings")
 def sync_mailbox_settings(mailbox_id: str) -> None:
     """Applies a changed profile picture (enqueued by the API)."""
-    outcome = run_checked(steps.apply_mailbox_settings, mailbox_id)
-    if not outcome["ok"]:
-        log.warning("mailbox settings not applied", extra={"mailbox_id": mailbox_id, "reason": outcome["reason"]})
+    _mailbox_settings(mailbox_id, run(steps.mailbox_provider, mailbox_id))
 
 
 @DBOS.workflow(name="sync_dns_records")
 def sync_dns_records(domain_id: str, pairs: list[list[str]]) -> None:
     """Pushes a customer's DNS record changes to the DNS host (enqueued by the API)."""
-    outcome = run_checked(steps.push_dns_records, domain_id, pairs)
-    if not outcome["ok"]:
+    outcome = attempt(steps.push_dns_records, domain_id, pairs)
+    if outcome["result"] != OK:
         log.warning("DNS records not applied", extra={"domain_id": domain_id, "reason": outcome["reason"]})
-

@@ -18,8 +18,10 @@ from mailwright.owners.models import DomainOwner
 from mailwright.owners.service import CONTACT_FIELDS
 from mailwright.runtime import Runtime
 
+# The family knows ORDERED and PAID; a parked mailbox (needs_action) is still ORDERED there.
 MAILBOX_STATUS = {
     MailboxStatus.ORDERED: "ORDERED",
+    MailboxStatus.NEEDS_ACTION: "ORDERED",
     MailboxStatus.LIVE: "PAID",
     MailboxStatus.FAILED: "FAILED",
     MailboxStatus.SUSPENDED: "SUSPENDED",

@@ -209,6 +209,21 @@ def get_order(order_id: str, account: AccountDep, runtime: RuntimeDep) -> dict[s
         return order_status(session, orders.get_order(session, account.id, order_id))
 
 
+@router.post(
+    "/orders/{order_id}/retry",
+    status_code=202,
+    response_model=schemas.OrderStatusResponse,
+    responses=NOT_FOUND,
+    summary="Resume an order whose items need action (Mailwright extension)",
+    description="Once the action an item's failure_reason asks for is done, its parked items "
+    "(status needs_action) resume where they stopped. 422 order_not_retriable unless the order is needs_action.",
+)
+def retry_order(order_id: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.write() as session:
+        order = orders.retry_order(session, runtime, orders.get_order(session, account.id, order_id))
+        return order_status(session, order)
+
+
 @router.get("", response_model=schemas.DomainList, summary="List domains")
 def list_domains(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.db.read() as session:

@@ -108,15 +108,21 @@ class OrderAccepted(BaseModel):
 
 class OrderItemStatus(BaseModel):
     name: str
-    status: str
-    failure_reason: str | None
+    status: str = Field(
+        description="Domain: ordered, registered, dns_configured, ready, needs_action or failed; "
+        "mailbox: ordered, live, needs_action or failed"
+    )
+    failure_reason: str | None = Field(description="Why it failed or what a person must do (needs_action)")
 
 
 class OrderStatusResponse(BaseModel):
     order_id: str
     kind: Literal["domains", "mailboxes"]
     # created: placed through the ColdMailReseller-style face and not processed yet.
-    status: Literal["created", "processing", "completed", "partially_completed", "failed"]
+    status: Literal["created", "processing", "needs_action", "completed", "partially_completed", "failed"] = Field(
+        description="needs_action: some item waits for a person (see its failure_reason); "
+        "retry the order with POST /rest/v2/domains/orders/{order_id}/retry once done"
+    )
     total: Price
     created: str
     completed: str | None

@@ -20,7 +20,7 @@ class SandboxCall(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     operation: Mapped[str] = mapped_column(String(40), index=True)
     subject: Mapped[str] = mapped_column(String(254), index=True)
-    outcome: Mapped[str] = mapped_column(String(20))  # ok | retriable | terminal | existing
+    outcome: Mapped[str] = mapped_column(String(20))  # ok | retriable | terminal | existing | needs_action
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

@@ -11,6 +11,8 @@ Test values (documented in the README):
 - a domain or mailbox whose name starts with `flaky-` fails transiently twice, then succeeds;
 - a domain whose first label starts with `fail-dns` gets its zone, but the sandbox DNS server
   never serves its records, so DNS verification fails;
+- a domain whose first label, or a mailbox whose local part, starts with `action-` needs a
+  person the first time (NeedsActionError: the item is parked), and succeeds when retried;
 - MAILWRIGHT_SANDBOX_LATENCY_MS adds latency to every call.
 
 The DNS host answers real DNS queries (see dns_server.py) on 127.0.0.1, port
@@ -41,6 +43,7 @@ from mailwright.providers.base import (
     MailSetup,
     RecordSpec,
     Registration,
+    NeedsActionError,
     ProviderUnavailable,
     RetriableError,
     TerminalError,
@@ -63,6 +66,7 @@ FLAKY_FAILURES = 2
 # Where the sandbox "hosts" web redirects: the apex A record of a domain with a redirect URL.
 REDIRECT_ADDRESS = "192.0.2.80"  # TEST-NET-1, never routed
 UNSERVED_DNS_PREFIX = "fail-dns"
+NEEDS_ACTION_PREFIX = "action-"
 
 # Connection settings and DNS needs that mirror each real host.
 _ACCESS = {
@@ -79,22 +83,36 @@ class _SandboxBase:
         self.latency_ms = latency_ms
 
     def _arrive(self, operation: str, subject: str, flaky_name: str | None = None) -> None:
-        """Simulate the network, then the `flaky-` failures (counted across restarts)."""
+        """Simulate the network, then the `flaky-` and `action-` failures (counted across restarts)."""
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
-        if flaky_name is None or not flaky_name.startswith("flaky-"):
+        if flaky_name is None:
             return
+        if flaky_name.startswith("flaky-"):
+            if self._count_attempt(operation, subject, FLAKY_FAILURES, "retriable"):
+                raise RetriableError(f"sandbox: {operation} of {subject} timed out (flaky-)", retry_after=0.2)
+        elif flaky_name.startswith(NEEDS_ACTION_PREFIX):
+            if self._count_attempt(operation, subject, 1, "needs_action"):
+                raise NeedsActionError(f"sandbox: {operation} of {subject} awaits a manual verification (action-)")
+
+    def _count_attempt(self, operation: str, subject: str, failing_attempts: int, outcome: str) -> bool:
+        """Count this attempt; True (and logged as `outcome`) while within the first `failing_attempts`."""
         with self.db.write() as session:
             attempt = session.get(SandboxAttempt, (operation, subject))
             if attempt is None:
                 attempt = SandboxAttempt(operation=operation, subject=subject, count=0)
                 session.add(attempt)
             attempt.count += 1
-            failing = attempt.count <= FLAKY_FAILURES
+            failing = attempt.count <= failing_attempts
             if failing:
-                session.add(SandboxCall(operation=operation, subject=subject, outcome="retriable"))
-        if failing:
-            raise RetriableError(f"sandbox: {operation} of {subject} timed out (flaky-)", retry_after=0.2)
+                session.add(SandboxCall(operation=operation, subject=subject, outcome=outcome))
+        return failing
+
+    def _refusal(self, operation: str, subject: str, message: str) -> TerminalError:
+        """A terminal refusal, logged in its own transaction (the caller's would roll back with the raise)."""
+        with self.db.write() as session:
+            self._log(session, operation, subject, "terminal")
+        return TerminalError(message)
 
     @staticmethod
     def _log(session: sa.orm.Session, operation: str, subject: str, outcome: str) -> None:
@@ -129,29 +147,27 @@ class SandboxRegistrar(_SandboxBase):
 
     def register(self, domain: str, years: int, contact: Contact, idempotency_key: str) -> Registration:
         self._arrive("register", domain, flaky_name=domain)
+        if domain.startswith("fail-register") or domain.split(".")[0].startswith("taken"):
+            raise self._refusal("register", domain, f"The registry refused to register {domain} (sandbox: fail-register)")
         with self.db.write() as session:
             row = session.get(SandboxDomain, domain)
-            if row is not None:
-                if row.idempotency_key == idempotency_key:
-                    self._log(session, "register", domain, "existing")
-                    return _registration(row)
-                self._log(session, "register", domain, "terminal")
-                raise TerminalError(f"{domain} is already registered to someone else")
-            if domain.startswith("fail-register") or domain.split(".")[0].startswith("taken"):
-                self._log(session, "register", domain, "terminal")
-                raise TerminalError(f"The registry refused to register {domain} (sandbox: fail-register)")
-            now = clock.now()
-            row = SandboxDomain(
-                domain=domain,
-                registrar_ref="SBX-" + hashlib.sha256(domain.encode()).hexdigest()[:12].upper(),
-                idempotency_key=idempotency_key,
-                registered_at=now,
-                expires_at=_add_years(now, years),
-                nameservers="",
-            )
-            session.add(row)
-            self._log(session, "register", domain, "ok")
-            return _registration(row)
+            if row is None:
+                now = clock.now()
+                row = SandboxDomain(
+                    domain=domain,
+                    registrar_ref="SBX-" + hashlib.sha256(domain.encode()).hexdigest()[:12].upper(),
+                    idempotency_key=idempotency_key,
+                    registered_at=now,
+                    expires_at=_add_years(now, years),
+                    nameservers="",
+                )
+                session.add(row)
+                self._log(session, "register", domain, "ok")
+                return _registration(row)
+            if row.idempotency_key == idempotency_key:
+                self._log(session, "register", domain, "existing")
+                return _registration(row)
+        raise self._refusal("register", domain, f"{domain} is already registered to someone else")
 
     def set_nameservers(self, domain: str, nameservers: tuple[str, ...]) -> None:
         self._arrive("set_nameservers", domain)
@@ -342,30 +358,28 @@ class SandboxMailboxHost(_SandboxBase):
     ) -> MailboxAccess:
         local_part = email.split("@")[0]
         self._arrive("create_mailbox", email, flaky_name=local_part)
+        if local_part.startswith("fail-"):
+            raise self._refusal("create_mailbox", email, f"{self.provider} refused to create {email} (sandbox: fail-)")
         with self.db.write() as session:
             row = session.get(SandboxMailbox, email)
-            if row is not None:
-                if row.idempotency_key == idempotency_key:
-                    self._log(session, "create_mailbox", email, "existing")
-                    return self._access(row.provider_ref)
-                self._log(session, "create_mailbox", email, "terminal")
-                raise TerminalError(f"{email} already exists at {self.provider}")
-            if local_part.startswith("fail-"):
-                self._log(session, "create_mailbox", email, "terminal")
-                raise TerminalError(f"{self.provider} refused to create {email} (sandbox: fail-)")
-            ref = f"{self.provider[:3]}-" + hashlib.sha256(email.encode()).hexdigest()[:16]
-            session.add(
-                SandboxMailbox(
-                    email=email,
-                    provider=self.provider,
-                    provider_ref=ref,
-                    idempotency_key=idempotency_key,
-                    first_name=first_name,
-                    last_name=last_name,
+            if row is None:
+                ref = f"{self.provider[:3]}-" + hashlib.sha256(email.encode()).hexdigest()[:16]
+                session.add(
+                    SandboxMailbox(
+                        email=email,
+                        provider=self.provider,
+                        provider_ref=ref,
+                        idempotency_key=idempotency_key,
+                        first_name=first_name,
+                        last_name=last_name,
+                    )
                 )
-            )
-            self._log(session, "create_mailbox", email, "ok")
-            return self._access(ref)
+                self._log(session, "create_mailbox", email, "ok")
+                return self._access(ref)
+            if row.idempotency_key == idempotency_key:
+                self._log(session, "create_mailbox", email, "existing")
+                return self._access(row.provider_ref)
+        raise self._refusal("create_mailbox", email, f"{email} already exists at {self.provider}")
 
     def set_profile_picture(self, email: str, image: bytes, content_type: str) -> None:
         self._arrive("set_profile_picture", email)

@@ -1,0 +1,90 @@
+"""Per-provider workflow queues and their limits.
+
+Every call to a provider runs as a small workflow on that provider's queue, so the queue's
+limits (shared by all workers through the database) are the provider's limits: a burst of
+orders waits in the queue instead of breaking a registrar's "one call per 10 s".
+
+Roles: "orders" (the order workflows themselves), "registrar", "dns", and one per mailbox
+provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from mailwright.config import MAILBOX_PROVIDERS
+from mailwright.runtime import PROVISIONING_QUEUE
+
+ORDERS = "orders"
+REGISTRAR = "registrar"
+DNS = "dns"
+ROLES = (ORDERS, REGISTRAR, DNS, *MAILBOX_PROVIDERS)
+# The order workflows' queue keeps the name it always had; provider queues are prefixed.
+ORDERS_QUEUE = PROVISIONING_QUEUE
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    concurrency: int | None = None  # in flight across all workers
+    worker_concurrency: int | None = None  # in flight in one worker
+    limit: int | None = None  # at most `limit` starts ...
+    period: float | None = None  # ... per `period` seconds
+
+
+DEFAULTS = {ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: QueueLimits(concurrency=8)} | {
+    provider: QueueLimits(concurrency=8) for provider in MAILBOX_PROVIDERS
+}
+
+
+def queue_name(role: str) -> str:
+    return ORDERS_QUEUE if role == ORDERS else f"provider-{role}"
+
+
+def parse_queue_limits(text: str) -> dict[str, QueueLimits]:
+    """Every role's limits: the defaults, overridden per role by the JSON text. ValueError if invalid."""
+    try:
+        raw = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"queue limits must be JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError("queue limits must be a JSON object of role -> limits")
+    limits = dict(DEFAULTS)
+    for role, values in raw.items():
+        if role not in ROLES:
+            raise ValueError(f"unknown queue role {role!r}; roles are {', '.join(ROLES)}")
+        limits[role] = _limits(role, values)
+    return limits
+
+
+def _limits(role: str, values: Any) -> QueueLimits:
+    if not isinstance(values, dict) or set(values) - {"concurrency", "worker_concurrency", "limit", "period"}:
+        raise ValueError(f"limits of {role!r} must be an object with concurrency, worker_concurrency, limit, period")
+    for key in ("concurrency", "worker_concurrency", "limit"):
+        value = values.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ValueError(f"{role}.{key} must be a positive integer")
+    period = values.get("period")
+    if period is not None and (not isinstance(period, (int, float)) or isinstance(period, bool) or period <= 0):
+        raise ValueError(f"{role}.period must be a positive number of seconds")
+    if (values.get("limit") is None) != (period is None):
+        raise ValueError(f"{role}: limit and period go together")
+    concurrency, per_worker = values.get("concurrency"), values.get("worker_concurrency")
+    if concurrency is not None and per_worker is not None and per_worker > concurrency:
+        raise ValueError(f"{role}.worker_concurrency must not exceed its concurrency")
+    return QueueLimits(concurrency, per_worker, values.get("limit"), float(period) if period is not None else None)
+
+
+def register_all(settings: Any) -> None:
+    """Write every queue's configuration to the system database (after DBOS.launch)."""
+    from dbos import DBOS
+
+    for role, limits in parse_queue_limits(settings.queue_limits).items():
+        DBOS.register_queue(
+            queue_name(role),
+            global_concurrency=limits.concurrency,
+            worker_concurrency=limits.worker_concurrency,
+            limiter={"limit": limits.limit, "period": limits.period} if limits.limit and limits.period else None,
+            polling_interval_sec=settings.queue_poll_seconds,
+            on_conflict="always_update",
+        )
