@@ -118,7 +118,7 @@ def test_action_domain_parks_until_retried_then_completes(api_with_owner, accoun
     assert "needs_action" in again.text
 
 
-def test_action_mailbox_parks_alone_while_the_rest_goes_live(api_with_owner, account, runtime):
+def test_action_mailbox_parks_alone_and_the_operator_resumes_it(api_with_owner, account, runtime, cli):
     domain = f"{unique('pp')}.com"
     parked, fine = f"action-erlich@{domain}", f"monica@{domain}"
     order_id = order(api_with_owner, [domain], [parked, fine])
@@ -130,11 +130,22 @@ def test_action_mailbox_parks_alone_while_the_rest_goes_live(api_with_owner, acc
     assert by_name[fine]["status"] == "live"
     assert by_name[parked]["status"] == "needs_action"
 
-    assert api_with_owner.post(f"/rest/v2/domains/orders/{order_id}/retry").status_code == 202
+    waiting = cli.json("orders", "list", "--account", account.id, "--status", "needs_action")
+    assert [o["order_id"] for o in waiting["orders"]] == [order_id]
+    shown = cli.json("orders", "show", order_id)
+    assert shown["status"] == "needs_action" and shown["account_id"] == account.id
+    assert items(shown)[parked]["failure_reason"].startswith("The mailbox host refused to create the mailbox: sandbox:")
+
+    resumed = cli.json("orders", "retry", order_id)
+    assert resumed["status"] == "processing" and resumed["retries"] == 1
     body = settled(api_with_owner, order_id)
     assert body["status"] == "completed"
     assert sandbox_calls(runtime, "create_mailbox", parked) == ["needs_action", "ok"]
     assert sandbox_calls(runtime, "create_mailbox", fine) == ["ok"]
+    assert refunds(runtime, account.id) == []
+
+    again = cli("orders", "retry", order_id)
+    assert again.returncode == 1 and "needs_action" in again.stderr and "completed" in again.stderr
 
 
 def test_retry_of_an_unknown_order_is_404(api_with_owner):

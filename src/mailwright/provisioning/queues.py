@@ -10,6 +10,7 @@ provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,19 @@ def register_all(settings: Any) -> None:
             queue_name(role),
             global_concurrency=limits.concurrency,
             worker_concurrency=limits.worker_concurrency,
-            limiter={"limit": limits.limit, "period": limits.period} if limits.limit and limits.period else None,
+            limiter=_limiter(limits, settings.is_sqlite),
             polling_interval_sec=settings.queue_poll_seconds,
             on_conflict="always_update",
         )
+
+
+def _limiter(limits: QueueLimits, sqlite: bool) -> dict[str, Any] | None:
+    if limits.limit is None or limits.period is None:
+        return None
+    period = limits.period
+    if sqlite and sys.version_info < (3, 12):
+        # There DBOS stamps queue starts with SQLite's whole-second clock, so two starts one
+        # period apart by the stamps may be up to a second closer in fact: widen the window by
+        # that second so the provider never sees more than `limit` calls per `period`.
+        period += 1.0
+    return {"limit": limits.limit, "period": period}

@@ -81,11 +81,15 @@ class _SandboxBase:
     def __init__(self, db: Database, latency_ms: int = 0) -> None:
         self.db = db
         self.latency_ms = latency_ms
+        # When the current thread's call arrived: the log says when a call came in, not when
+        # its row could be written (SQLite may make a writer wait for the lock).
+        self._arrival = threading.local()
 
     def _arrive(self, operation: str, subject: str, flaky_name: str | None = None) -> None:
         """Simulate the network, then the `flaky-` and `action-` failures (counted across restarts)."""
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
+        self._arrival.at = clock.now()
         if flaky_name is None:
             return
         if flaky_name.startswith("flaky-"):
@@ -105,7 +109,7 @@ class _SandboxBase:
             attempt.count += 1
             failing = attempt.count <= failing_attempts
             if failing:
-                session.add(SandboxCall(operation=operation, subject=subject, outcome=outcome))
+                self._log(session, operation, subject, outcome)
         return failing
 
     def _refusal(self, operation: str, subject: str, message: str) -> TerminalError:
@@ -114,9 +118,9 @@ class _SandboxBase:
             self._log(session, operation, subject, "terminal")
         return TerminalError(message)
 
-    @staticmethod
-    def _log(session: sa.orm.Session, operation: str, subject: str, outcome: str) -> None:
-        session.add(SandboxCall(operation=operation, subject=subject, outcome=outcome))
+    def _log(self, session: sa.orm.Session, operation: str, subject: str, outcome: str) -> None:
+        at = getattr(self._arrival, "at", None) or clock.now()
+        session.add(SandboxCall(operation=operation, subject=subject, outcome=outcome, at=at))
 
 
 class SandboxRegistrar(_SandboxBase):
