@@ -102,6 +102,9 @@ def test_action_domain_parks_until_retried_then_completes(api_with_owner, accoun
     assert balance_minor(runtime, account.id) == START - 1300 - 600
     listed = api_with_owner.get(f"/rest/v2/domains/{domain}/mailboxes").json()["mailboxes"]
     assert [m["status"] for m in listed] == ["ORDERED"]
+    detail = api_with_owner.get(f"/rest/v2/domains/{domain}")
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["status"] == "needs_action" and detail.json()["is_ready"] is False
 
     response = api_with_owner.post(f"/rest/v2/domains/orders/{order_id}/retry")
     assert response.status_code == 202, response.text

@@ -119,7 +119,7 @@ class OrderStatusResponse(BaseModel):
     order_id: str
     kind: Literal["domains", "mailboxes"]
     # created: placed through the ColdMailReseller-style face and not processed yet.
-    status: Literal["created", "processing", "needs_action", "completed", "partially_completed", "failed"] = Field(
+    status: Literal["created", "expired", "processing", "needs_action", "completed", "partially_completed", "failed"] = Field(
         description="needs_action: some item waits for a person (see its failure_reason); "
         "retry the order with POST /rest/v2/domains/orders/{order_id}/retry once done"
     )
@@ -150,10 +150,13 @@ class DomainDetail(DomainItem):
     domain_redirect_url: str | None
     max_mailboxes: int
     all_mailboxes_are_ready: bool
-    status: Literal["ordered", "registered", "dns_configured", "ready", "failed", "released"] = Field(
-        description="Mailwright extension: where provisioning stands"
+    status: Literal["ordered", "registered", "dns_configured", "ready", "needs_action", "failed", "released"] = Field(
+        description="Mailwright extension: where provisioning stands; needs_action: parked until a person acts "
+        "(see failure_reason) and the order is retried"
     )
-    failure_reason: str | None = Field(description="Mailwright extension: why the domain failed (it was refunded)")
+    failure_reason: str | None = Field(
+        description="Mailwright extension: why the domain failed (it was refunded), or what a person must do (needs_action)"
+    )
 
 
 class DnsRecordItem(BaseModel):
