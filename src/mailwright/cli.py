@@ -146,7 +146,8 @@ def serve(
     _create_demo_account(rt, host, port)
     _start_sandbox_dns(rt)
     if not no_worker:
-        worker.launch(rt, executor_id=executor_id or worker.new_executor_id())
+        # One process on one machine by default: a stable id resumes its workflows at restart.
+        worker.launch(rt, executor_id=executor_id or worker.SERVE_EXECUTOR_ID)
     try:
         uvicorn.run(create_app(rt), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
     finally:
