@@ -63,7 +63,8 @@ ExecutorIdOption = Annotated[
         "--executor-id",
         envvar="MAILWRIGHT_EXECUTOR_ID",
         help="This worker's id, unique among workers; keep it across restarts to resume its workflows at once "
-        "(default: hostname plus a random suffix; others take over after MAILWRIGHT_WORKER_DEAD_AFTER_SECONDS).",
+        "(default: `worker` hostname plus a random suffix, `serve` local; after MAILWRIGHT_WORKER_DEAD_AFTER_SECONDS "
+        "of silence, other workers take over).",
     ),
 ]
 
