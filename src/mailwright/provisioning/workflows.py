@@ -24,6 +24,7 @@ from dbos import error as dbos_errors
 from sqlalchemy.exc import OperationalError
 
 from mailwright.domains.models import DomainStatus
+from mailwright.providers.base import RetriableError
 from mailwright.provisioning import steps
 from mailwright.provisioning.queues import queue_name
 from mailwright.provisioning.steps import FAILED, MAILBOX_HOST, NEEDS_ACTION, OK, RETRY, Outcome
@@ -33,17 +34,23 @@ log = logging.getLogger(__name__)
 MAX_RETRY_PAUSE_SECONDS = 300.0
 
 
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, (RetriableError, OperationalError))
+
+
 def run(step: Callable[..., Any], *args: Any) -> Any:
-    """Run a local step durably; database hiccups (SQLite busy, a dropped connection) are retried."""
+    """Run a step durably in the calling workflow; database hiccups (SQLite busy, a dropped
+    connection) and transient provider errors raised by steps that call providers directly
+    (billing's) are retried with exponential backoff up to a bound."""
     settings = current().settings
     return DBOS.run_step(
         {
             "name": step.__name__,
             "retries_allowed": True,
-            "max_attempts": max(settings.step_max_attempts, 3),
+            "max_attempts": settings.step_max_attempts,
             "interval_seconds": settings.step_retry_seconds,
             "backoff_rate": 2.0,
-            "should_retry": lambda error: isinstance(error, OperationalError),
+            "should_retry": _transient,
         },
         step,
         *args,
