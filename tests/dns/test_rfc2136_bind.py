@@ -160,3 +160,16 @@ def test_what_the_operator_must_fix_is_said_plainly(bind: Bind) -> None:
     with pytest.raises(NeedsActionError, match="refused the update"):
         bind.host(key_name="").replace_records(bind.zone, [RecordSpec("TXT", "probe", "x")])
     assert query(bind.host().query_servers(bind.zone), origin_of(f"probe.{bind.zone}"), dns.rdatatype.TXT, 5) == []
+
+
+def test_a_removed_record_set_is_no_longer_served(bind: Bind) -> None:
+    host = bind.host()
+    servers = host.query_servers(bind.zone)
+    srv = RecordSpec("SRV", "_sip._tcp", "5 5060 sip.example.com.", priority=10)
+    host.replace_records(bind.zone, [RecordSpec("A", "shop", "192.0.2.20"), srv])
+    served = query(servers, origin_of(f"_sip._tcp.{bind.zone}"), dns.rdatatype.SRV, 5)
+    assert [r.to_text() for r in served or []] == ["10 5 5060 sip.example.com."]
+    host.remove_records(bind.zone, "shop", "A")
+    host.remove_records(bind.zone, "shop", "A")  # removing what is gone is fine
+    assert query(servers, origin_of(f"shop.{bind.zone}"), dns.rdatatype.A, 5) == []
+    assert query(servers, origin_of(f"_sip._tcp.{bind.zone}"), dns.rdatatype.SRV, 5)  # other sets untouched
