@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from mailwright.billing import renewals
 from mailwright.domains.models import Domain
+from mailwright.events.models import Event
+from mailwright.users import service as users
 from mailwright.errors import NotFound
 from mailwright.providers.sandbox.models import SandboxDomain
 from mailwright.wallet.service import InsufficientFunds
@@ -37,6 +39,10 @@ def _setup(runtime, server, make_account, credit: str):
 def test_a_subscription_renewed_now_is_paid_a_month_ahead_and_refused_without_funds(runtime, server, make_account, moving_clock):
     account, api, story, domain, _ = _setup(runtime, server, make_account, credit="24.00")  # 12.00 + 4.00, then 8.00
     sub_id = story.subscriptions()[domain]["subscription_id"]
+    with runtime.db.write() as session:  # the domain belongs to one of the reseller's customers
+        user = users.create_user(session, account.id, {"email": f"{unique('u')}@example.com", "first_name": "Ed", "last_name": "Chen"})
+        user_id = user.id
+        session.execute(sa.update(Domain).where(Domain.name == domain).values(user_id=user_id))
     story.at(utc(2034, 6, 10, 12))
     assert renewals.renew_subscription_now(runtime, account.id, sub_id) == utc(2034, 8, 1, 12)
     assert renewals.renew_subscription_now(runtime, account.id, sub_id) == utc(2034, 9, 1, 12)
@@ -46,6 +52,9 @@ def test_a_subscription_renewed_now_is_paid_a_month_ahead_and_refused_without_fu
     assert story.new_entries() == [] and story.balance() == "0.00"
     assert story.subscriptions()[domain]["period_end"] == "2034-09-01T12:00:00Z"
     assert [k for k, _ in story.new_events()] == ["subscription.renewal.success"] * 2
+    with runtime.db.read() as session:
+        owners = set(session.scalars(sa.select(Event.user_id).where(Event.account_id == account.id, Event.type.like("subscription.%"))))
+    assert owners == {user_id}  # the events go to that customer
     api.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mailwright.billing.models import Subscription
@@ -40,13 +41,11 @@ def price(amount: Money) -> dict[str, str]:
 
 
 def subscription_event(session: Session, type_: str, sub: Subscription, domain_name: str, **extra: Any) -> None:
-    record(session, account_id=sub.account_id, type=type_, data=subscription_data(sub, domain_name, **extra), user_id=_user(sub))
+    # A subscription belongs to whoever its domain belongs to (a reseller's end customer, or none).
+    user_id = session.scalar(sa.select(Domain.user_id).where(Domain.id == sub.domain_id))
+    record(session, account_id=sub.account_id, type=type_, data=subscription_data(sub, domain_name, **extra), user_id=user_id)
 
 
 def domain_event(session: Session, type_: str, domain: Domain, **extra: Any) -> None:
-    record(session, account_id=domain.account_id, type=type_, data=domain_data(domain, **extra), user_id=_user(domain))
-
-
-def _user(row: Any) -> str | None:
-    return getattr(row, "user_id", None)  # rows of a reseller's end customer carry one
+    record(session, account_id=domain.account_id, type=type_, data=domain_data(domain, **extra), user_id=domain.user_id)
 
