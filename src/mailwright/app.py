@@ -15,6 +15,7 @@ from mailwright.api.middleware import BodyLimit, RequestContext
 from mailwright.api.ratelimit import RateLimiter
 from mailwright.api.reseller import errors as reseller_errors
 from mailwright.api.reseller import order_schemas as reseller_order_schemas
+from mailwright.api.reseller.routes import webhooks as reseller_webhooks
 from mailwright.api.reseller import schemas as reseller_schemas
 from mailwright.api.reseller.routes import router as reseller_router
 from mailwright.api.woodpecker import billing_schemas
@@ -43,6 +44,7 @@ DOCUMENTED_MODELS = (
     *reseller_order_schemas.DOCUMENTED_MODELS,
     billing_schemas.AutoRenewRequest,
     billing_schemas.CancelRequest,
+    reseller_webhooks.WebhookRequest,
 )
 
 

@@ -252,3 +252,38 @@ def test_order_mailboxes_on_an_existing_domain(shop):
     assert neither.status_code == 400 and "domainId" in field_errors(neither)
     unknown = shop.post("/orders/mailboxes", json={"domainId": "NOPE", "mailboxes": [{"username": "a", "firstName": "a", "lastName": "b"}]})
     assert unknown.status_code == 404 and field_errors(unknown) == {"domainId": "No such domain of yours"}
+
+
+def test_order_mailboxes_by_subscription_joins_a_running_one_or_reopens_an_ended_one(shop, runtime):
+    import sqlalchemy as sa
+
+    from mailwright.billing.models import EndReason, Subscription, SubscriptionRecord
+
+    name = f"{unique('sub')}.com"
+    order_id = create(shop, form([{"domain": name}], {name: [{"username": "a", "firstName": "A", "lastName": "B"}]}, confirm="true")).json()["data"]["orderId"]
+    assert wait_final(shop, order_id) == "COMPLETED"
+    domain_id = shop.get(f"/orders/{order_id}").json()["data"]["domains"][0]["domainId"]
+    with runtime.db.read() as session:
+        running = session.scalar(sa.select(Subscription.id).where(Subscription.domain_claim == domain_id))
+
+    def add(username: str) -> str:
+        response = shop.post(
+            "/orders/mailboxes",
+            json={"subscriptionId": running, "mailboxes": [{"username": username, "firstName": "A", "lastName": "B"}], "confirm": True},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["data"]["orderId"]
+
+    assert wait_final(shop, add("b")) == "COMPLETED"
+    with runtime.db.write() as session:  # the customer cancelled it (its own API lives elsewhere)
+        session.execute(
+            sa.update(Subscription)
+            .where(Subscription.id == running)
+            .values(status=SubscriptionRecord.ENDED, domain_claim=None, end_reason=EndReason.CANCELLED)
+        )
+    assert wait_final(shop, add("c")) == "COMPLETED"
+    with runtime.db.read() as session:
+        subs = list(session.scalars(sa.select(Subscription).where(Subscription.domain_id == domain_id).order_by(Subscription.created_at)))
+    assert [s.status for s in subs] == [SubscriptionRecord.ENDED, SubscriptionRecord.RUNNING]
+    unknown = shop.post("/orders/mailboxes", json={"subscriptionId": "NOPE", "mailboxes": [{"username": "d", "firstName": "A", "lastName": "B"}]})
+    assert unknown.status_code == 404 and field_errors(unknown) == {"subscriptionId": "No such subscription of yours"}

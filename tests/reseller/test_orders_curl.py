@@ -96,7 +96,7 @@ def test_the_documented_curl_sample_creates_an_order(served, tmp_path):
         headers = {"cmr-x-api-key": served.api_key}
         details = http.get(f"/api/v1/integration/orders/{order_id}", headers=headers).json()["data"]
         assert details["orderStatus"] == "CREATED"
-        assert details["autoRenew"] is False and details["google"] is None and details["microsoftOauthRoute"] is None
+        assert details["autoRenew"] is True and details["google"] is None and details["microsoftOauthRoute"] is None
         assert [m["email"] for m in details["mailboxes"]] == ["email1@domain.com", "email2@domain.com"]
 
         processed = http.post(f"/api/v1/integration/orders/{order_id}/process", headers=headers)

@@ -81,7 +81,8 @@ class MailboxOrderRequest:
 class OrderOptions:
     """What the order records for later (renewals, exports); checked by the face that took them."""
 
-    auto_renew: bool = False
+    # None: not given (a new subscription then renews automatically; a running one keeps its setting).
+    auto_renew: bool | None = None
     billing_cycle: str = "MONTHLY"
     # The reseller's end customer the order is for (None: the account itself); its domains and
     # mailboxes belong to that user too.

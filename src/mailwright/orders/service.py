@@ -167,7 +167,7 @@ def create_order(session: Session, plan: OrderPlan) -> Order:
         total_minor=plan.total_minor,
         currency=plan.currency,
         plan_json=plan.to_json(),
-        auto_renew=plan.options.auto_renew,
+        auto_renew=plan.options.auto_renew is not False,
         billing_cycle=plan.options.billing_cycle,
         export_settings=json.dumps(plan.options.export_settings) if plan.options.export_settings else None,
     )
@@ -251,7 +251,7 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
             p = pictures[m.email]
             mailboxes.attach_picture(session, mailbox, CheckedPicture(p.data, p.content_type, p.width, p.height))
     session.flush()
-    subscriptions.record_order(session, order.id)
+    subscriptions.record_order(session, order.id, auto_renew=plan.options.auto_renew)
     runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}", order.id)
 
 

@@ -31,9 +31,11 @@ def standard_body(event: EventView) -> dict[str, Any]:
     return {"id": event.id, "type": event.type, "timestamp": iso(event.created_at), "data": event.data}
 
 
-def reseller_body(event: EventView) -> dict[str, Any]:
-    """The ColdMailReseller-style envelope."""
-    return {"event": event.type, "eventId": event.id, "data": event.data}
+def reseller_body(event: EventView) -> dict[str, Any] | None:
+    """The ColdMailReseller-style envelope {event, eventId, data}, data in that family's names."""
+    from mailwright.api.reseller.webhook_bodies import render  # the face documents its own bodies
+
+    return render(event)
 
 
 FORMATS: dict[str, Renderer] = {STANDARD: standard_body, RESELLER: reseller_body}

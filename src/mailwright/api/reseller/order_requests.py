@@ -47,10 +47,10 @@ def not_given(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def flag(issues: FieldIssues, name: str, value: Any) -> bool:
-    """true/false (JSON or form text); empty or missing means false."""
+def flag(issues: FieldIssues, name: str, value: Any, *, default: bool | None = False) -> bool | None:
+    """true/false (JSON or form text); empty or missing means `default`."""
     if not_given(value):
-        return False
+        return default
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):

@@ -57,7 +57,7 @@ class CreateOrderMultipart(BaseModel):
 
 class OrderMailboxesRequest(BaseModel):
     domainId: str | None = Field(None, description="The domain to add mailboxes to (XOR subscriptionId)")
-    subscriptionId: str | None = Field(None, description="The subscription to add mailboxes to (XOR domainId)")
+    subscriptionId: str | None = Field(None, description="The subscription to add mailboxes to (XOR domainId); an ended one is reopened")
     mailboxes: list[OrderMailbox]
     autoRenew: bool | None = None
     confirm: bool | None = Field(None, description="true: process at once; insufficient funds fail the creation")

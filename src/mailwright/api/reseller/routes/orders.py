@@ -32,6 +32,7 @@ from mailwright.api.reseller.order_schemas import (
     OrderStatusBody,
 )
 from mailwright.api.reseller.schemas import Envelope, ErrorEnvelope
+from mailwright.billing.models import Subscription
 from mailwright.domains.models import Domain
 from mailwright.errors import FieldIssue, FieldIssues, NotFound
 from mailwright.orders import service as orders
@@ -129,7 +130,8 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
     responses=NOT_FOUND | REFUSED,
     summary="Order mailboxes on a domain you already have (JSON)",
     description=(
-        "`domainId` names the domain (a subscriptionId is accepted once subscriptions exist). "
+        "`subscriptionId` XOR `domainId` names the domain. On an active subscription the mailboxes join it; "
+        "on an ended (cancelled) one a new subscription is opened for its domain. "
         "`confirm=true` processes at once; insufficient funds then fail the order creation (402)."
     ),
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{OrderMailboxesRequest.__name__}"}}}}},
@@ -142,19 +144,22 @@ async def order_mailboxes(request: Request, account: AccountDep, runtime: Runtim
         issues.add("domainId", "Either domainId or subscriptionId is required", None)
     elif not parse.not_given(domain_id) and not parse.not_given(subscription_id):
         issues.add("subscriptionId", "Give either domainId or subscriptionId, not both", check.shown(subscription_id))
-    elif not parse.not_given(subscription_id):
-        issues.add("subscriptionId", "Subscriptions are not available yet; use domainId", check.shown(subscription_id))
-    elif not isinstance(domain_id, str):
-        issues.add("domainId", "Must be a string", check.shown(domain_id))
-        domain_id = None
+    for name, value in (("domainId", domain_id), ("subscriptionId", subscription_id)):
+        if not parse.not_given(value) and not isinstance(value, str):
+            issues.add(name, "Must be a string", check.shown(value))
+    if issues:
+        domain_id = subscription_id = None
     confirm = parse.flag(issues, "confirm", body.get("confirm"))
-    auto_renew = parse.flag(issues, "autoRenew", body.get("autoRenew"))
+    auto_renew = parse.flag(issues, "autoRenew", body.get("autoRenew"), default=None)
     raw = body.get("mailboxes")
     if raw is None:
         issues.add("mailboxes", check.REQUIRED, None)
 
     def plan(session: Session, user: ResellerUser | None) -> OrderPlan:
-        domain = _domain(session, account, user, domain_id) if isinstance(domain_id, str) and domain_id else None
+        if isinstance(subscription_id, str) and subscription_id:
+            domain = _subscription_domain(session, account, user, subscription_id)
+        else:
+            domain = _domain(session, account, user, domain_id) if isinstance(domain_id, str) and domain_id else None
         found = parse.mailbox_items(issues, "mailboxes", domain.name, raw, allow_url=True) if domain and raw is not None else []
         if domain and raw is not None and not found and not issues:
             issues.add("mailboxes", "Must contain at least one mailbox", "[]")
@@ -236,7 +241,7 @@ def _order_form(issues: FieldIssues, runtime: Runtime, values: dict[str, Any], *
     domains = parse.domains_list(issues, values.get("domains"), settings.max_domains_per_order)
     found = parse.mailboxes_map(issues, values.get("mailboxes"), domains, settings.max_mailboxes_per_order, allow_url=allow_url)
     options = OrderOptions(
-        auto_renew=parse.flag(issues, "autoRenew", values.get("autoRenew")),
+        auto_renew=parse.flag(issues, "autoRenew", values.get("autoRenew"), default=None),
         billing_cycle=parse.billing_cycle(issues, values.get("billingCycle")),
         export_settings=parse.export_settings(issues, values.get("microsoftOauthRoute"), values.get("google")),
     )
@@ -280,6 +285,15 @@ def _domain(session: Session, account: Account, user: ResellerUser | None, domai
     domain = session.get(Domain, domain_id)
     if domain is None or domain.account_id != account.id or domain.name_claim is None or (user and domain.user_id != user.id):
         raise FieldProblem(404, "Domain not found", [FieldIssue("domainId", "No such domain of yours")])
+    return domain
+
+
+def _subscription_domain(session: Session, account: Account, user: ResellerUser | None, subscription_id: str) -> Domain:
+    """The domain of one of the reseller's subscriptions, running or ended, while the domain is held."""
+    subscription = session.get(Subscription, subscription_id)
+    domain = session.get(Domain, subscription.domain_id) if subscription and subscription.account_id == account.id else None
+    if domain is None or domain.name_claim is None or (user and domain.user_id != user.id):
+        raise FieldProblem(404, "Subscription not found", [FieldIssue("subscriptionId", "No such subscription of yours")])
     return domain
 
 
