@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.api.reseller import order_requests as parse
-from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, find_user, json_body
+from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, find_user, json_body, user_id_in
 from mailwright.api.reseller.envelope import respond
 from mailwright.api.reseller.errors import FieldProblem
 from mailwright.api.reseller.order_presenters import order_details, order_status
@@ -103,6 +103,7 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
         ]
     elif content_type == "application/json":
         body = await json_body(request)
+        user_id = user_id_in(user_id, body)
         order_form = _order_form(issues, runtime, body, allow_url=True)
     else:
         raise FieldProblem(
@@ -138,6 +139,7 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
 )
 async def order_mailboxes(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
     body = await json_body(request)
+    user_id = user_id_in(user_id, body)
     issues = FieldIssues()
     domain_id, subscription_id = body.get("domainId"), body.get("subscriptionId")
     if parse.not_given(domain_id) and parse.not_given(subscription_id):
