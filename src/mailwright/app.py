@@ -44,7 +44,7 @@ DOCUMENTED_MODELS = (
     *reseller_order_schemas.DOCUMENTED_MODELS,
     billing_schemas.AutoRenewRequest,
     billing_schemas.CancelRequest,
-    reseller_webhooks.WebhookRequest,
+    reseller_webhooks.ResellerWebhookRequest,
 )
 
 

@@ -25,12 +25,12 @@ router = APIRouter(prefix="/webhooks", tags=["Webhooks (ColdMailReseller-style)"
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "No such webhook of yours"}}
 
 
-class WebhookRequest(BaseModel):
+class ResellerWebhookRequest(BaseModel):
     url: str = Field(description="Absolute http(s) URL that receives a POST per event")
     event: str = Field(f"{ALL_EVENTS}", description=f"One event type (domain.order.success, mailbox.created, ...) or {ALL_EVENTS}")
 
 
-class Webhook(BaseModel):
+class ResellerWebhook(BaseModel):
     webhookId: str
     url: str
     event: str
@@ -38,20 +38,20 @@ class Webhook(BaseModel):
     createdAt: str
 
 
-class WebhookCreated(Webhook):
+class ResellerWebhookCreated(ResellerWebhook):
     secret: str = Field(description="Signing secret (whsec_...), shown only in this response")
 
 
-class WebhookList(BaseModel):
-    webhooks: list[Webhook]
+class ResellerWebhookList(BaseModel):
+    webhooks: list[ResellerWebhook]
 
 
 @router.post(
     "",
     status_code=201,
-    response_model=Envelope[WebhookCreated],
+    response_model=Envelope[ResellerWebhookCreated],
     summary="Register a webhook URL for an event type (or * for all)",
-    openapi_extra=body_of(WebhookRequest),
+    openapi_extra=body_of(ResellerWebhookRequest),
 )
 def create_webhook(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
     event = body.get("event", ALL_EVENTS)
@@ -68,7 +68,7 @@ def create_webhook(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> J
     return respond(data, "Webhook created successfully", 201)
 
 
-@router.get("", response_model=Envelope[WebhookList], summary="List your webhooks")
+@router.get("", response_model=Envelope[ResellerWebhookList], summary="List your webhooks")
 def list_webhooks(account: AccountDep, runtime: RuntimeDep) -> JSONResponse:
     with runtime.db.read() as session:
         rows = [e for e in webhooks.all_endpoints_of(session, account.id) if e.format == RESELLER]
