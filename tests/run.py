@@ -21,8 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
-# pytest's closing line, e.g. "===== 12 passed, 1 skipped in 3.21s ====="
-SUMMARY = re.compile(r"^=+ .*\bin [\d.]+s\b.* =+$")
+# pytest's closing line, "===== 12 passed, 1 skipped in 3.21s =====" (or without the rules under -q)
+SUMMARY = re.compile(r"^=*\s*(\d+ [a-z]+(, )?)+ in [\d.]+s\b.*$|^=*\s*no tests ran in [\d.]+s\b.*$")
+COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)\b")
 NO_TESTS_COLLECTED = 5
 
 
@@ -66,6 +67,7 @@ def main(argv: list[str]) -> int:
     minutes = (time.monotonic() - started) / 60
     verdicts = ", ".join(f"{b} {_verdict(codes[b], ok[b])}" for b in backends)
     print(f"Test suite {'passed' if all(ok.values()) else 'FAILED'} in {minutes:.1f} min: {verdicts}")
+    print(_totals(runs))
     return 0 if all(ok.values()) else 1
 
 
@@ -87,6 +89,16 @@ def _relay(run: Run) -> None:
         sys.stdout.flush()
         if SUMMARY.match(line.strip()):
             run.summary = line.strip()
+
+
+def _totals(runs: list[Run]) -> str:
+    """One plain closing line over every backend, e.g. "total: 380 passed, 0 failed, 2 skipped"."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for run in runs:
+        for number, kind in COUNT.findall(run.summary):
+            counts["failed" if kind.startswith("error") else kind] += int(number)
+    line = f"total: {counts['passed']} passed, {counts['failed']} failed"
+    return line + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
 
 
 def _verdict(code: int, ok: bool) -> str:

@@ -32,7 +32,7 @@ class ErrorEnvelope(BaseModel):
     data: ErrorData
 
 
-class Pagination(BaseModel):
+class ResellerPagination(BaseModel):
     totalSearchedCount: int = Field(description="Items matching the filters, on all pages")
     currentPage: int
     nextPage: int | None = Field(description="null on the last page")
@@ -75,7 +75,7 @@ class User(BaseModel):
 
 class UserList(BaseModel):
     users: list[User]
-    pagination: Pagination
+    pagination: ResellerPagination
 
 
 # ------------------------------------------------------------------ geo and wallet
@@ -120,9 +120,9 @@ class ResellerDomain(BaseModel):
     createdAt: str
 
 
-class DomainList(BaseModel):
+class ResellerDomainList(BaseModel):
     domains: list[ResellerDomain]
-    pagination: Pagination
+    pagination: ResellerPagination
 
 
 class Availability(BaseModel):
@@ -223,7 +223,7 @@ class ResellerMailbox(BaseModel):
     createdAt: str
 
 
-class MailboxDetail(ResellerMailbox):
+class ResellerMailboxDetail(ResellerMailbox):
     password: str | None = Field(description="SMTP and IMAP password; null until the mailbox is live")
     twoFactorCode: str | None = Field(description="Current one-time code of the mailbox's authenticator")
     smtpHost: str | None
@@ -232,9 +232,9 @@ class MailboxDetail(ResellerMailbox):
     imapPort: int | None
 
 
-class MailboxList(BaseModel):
+class ResellerMailboxList(BaseModel):
     mailboxes: list[ResellerMailbox]
-    pagination: Pagination
+    pagination: ResellerPagination
 
 
 class UpdateMailboxRequest(BaseModel):
@@ -271,9 +271,9 @@ class ResellerSubscription(BaseModel):
     domainId: str
 
 
-class SubscriptionList(BaseModel):
+class ResellerSubscriptionList(BaseModel):
     subscriptions: list[ResellerSubscription]
-    pagination: Pagination
+    pagination: ResellerPagination
 
 
 class RenewSubscriptionsRequest(BaseModel):

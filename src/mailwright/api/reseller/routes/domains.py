@@ -26,7 +26,7 @@ from mailwright.api.reseller.schemas import (
     CheckDomainRequest,
     DomainAutoRenewRequest,
     DomainForwardingRequest,
-    DomainList,
+    ResellerDomainList,
     DomainListRequest,
     EmailForwardingRequest,
     Envelope,
@@ -55,7 +55,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 NOT_READY: dict[int | str, dict[str, Any]] = {422: {"model": ErrorEnvelope, "description": "The domain is not ready yet (domain_not_ready)"}}
 
 
-@router.get("", response_model=Envelope[DomainList], responses=NOT_FOUND, summary="A user's domains (?userId=, paginated)")
+@router.get("", response_model=Envelope[ResellerDomainList], responses=NOT_FOUND, summary="A user's domains (?userId=, paginated)")
 def list_domains(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, page: PageDep) -> JSONResponse:
     with runtime.db.read() as session:
         user = find_user(session, account, user_id)

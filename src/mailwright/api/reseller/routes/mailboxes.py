@@ -26,8 +26,8 @@ from mailwright.api.reseller.presenters import mailbox_body, mailbox_credentials
 from mailwright.api.reseller.schemas import (
     Envelope,
     ErrorEnvelope,
-    MailboxDetail,
-    MailboxList,
+    ResellerMailboxDetail,
+    ResellerMailboxList,
     RemoveMailboxRequest,
     ResellerMailbox,
     UpdateMailboxRequest,
@@ -48,7 +48,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", response_model=Envelope[MailboxList], responses=NOT_FOUND, summary="A user's mailboxes (?userId=, paginated)")
+@router.get("", response_model=Envelope[ResellerMailboxList], responses=NOT_FOUND, summary="A user's mailboxes (?userId=, paginated)")
 def list_mailboxes(
     request: Request,
     account: AccountDep,
@@ -73,7 +73,7 @@ def list_mailboxes(
 
 @router.get(
     "/details",
-    response_model=Envelope[MailboxDetail],
+    response_model=Envelope[ResellerMailboxDetail],
     responses=NOT_FOUND,
     summary="One mailbox with its credentials (?userId=&mailboxId=)",
 )

@@ -22,7 +22,7 @@ from mailwright.api.reseller.schemas import (
     RenewSubscriptionsRequest,
     ResellerSubscription,
     SubscriptionAutoRenewRequest,
-    SubscriptionList,
+    ResellerSubscriptionList,
     body_of,
 )
 from mailwright.billing import renewals
@@ -46,7 +46,7 @@ router = APIRouter(prefix="/subscriptions", tags=["Subscriptions (ColdMailResell
 
 @router.get(
     "",
-    response_model=Envelope[SubscriptionList],
+    response_model=Envelope[ResellerSubscriptionList],
     responses={404: {"model": ErrorEnvelope, "description": "No such user (when userId is given)"}},
     summary="All subscriptions, newest first, optionally of one user, status or domain (paginated)",
 )
