@@ -113,10 +113,27 @@ def runtime(database_factory: Callable[[str], str], tmp_path_factory: pytest.Tem
     migrate.upgrade(rt.db)
     runtime_module.install(rt)
     worker.launch(rt)
+    _engine_ran.append(True)
     yield rt
     worker.shutdown()
     runtime_module.install(None)
     rt.close()
+
+
+# Once the workflow engine ran in this process, it must end without joining the engine's
+# executor threads (see worker.exit_process): after pytest has reported, exit with its status.
+_engine_ran: list[bool] = []
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _engine_ran and _exit_status:
+        worker.exit_process(_exit_status[-1])
 
 
 # ------------------------------------------------------------------ HTTP

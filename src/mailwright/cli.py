@@ -155,6 +155,8 @@ def serve(
         if not no_worker:
             worker.shutdown()
         rt.close()
+    if not no_worker:
+        worker.exit_process(0)
 
 
 @app.command(name="worker")
@@ -176,6 +178,7 @@ def run_worker(executor_id: ExecutorIdOption = None) -> None:
     stop.wait()
     worker.shutdown()
     rt.close()
+    worker.exit_process(0)
 
 
 def _start_sandbox_dns(rt: Runtime) -> None:

@@ -12,8 +12,10 @@ import datetime as dt
 import logging
 import os
 import socket
+import sys
 import threading
 import uuid
+from typing import NoReturn
 
 import sqlalchemy as sa
 from dbos import DBOS
@@ -74,6 +76,18 @@ def shutdown() -> None:
         _monitor.stop()
         _monitor = None
     DBOS.destroy(workflow_completion_timeout_sec=5)
+
+
+def exit_process(code: int = 0) -> NoReturn:
+    """End a process whose workflow engine was shut down, without joining its executor threads.
+
+    A workflow still in flight waits for its queued children in an executor thread that keeps
+    polling for a result nothing will produce any more; joining it would keep the process alive
+    forever. Nothing is lost: the workflow is durable and resumes at the next launch."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 class _Monitor(threading.Thread):
