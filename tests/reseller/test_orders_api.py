@@ -33,7 +33,7 @@ def form(domains: list[dict[str, Any]], mailboxes: dict[str, Any] | None = None,
 
 
 def create(client: httpx.Client, data: dict[str, str], files: Any = None, user_id: str = "") -> httpx.Response:
-    # A placeholder part forces multipart even without pictures, as the documented request is.
+    # An extra empty part forces multipart even without pictures, as the documented request is.
     return client.post(f"/orders?userId={user_id}", data=data, files=files or {"_": ("", b"")})
 
 
