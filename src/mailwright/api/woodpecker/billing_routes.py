@@ -151,7 +151,7 @@ def remove_mailbox(domain_name: str, mailbox_email: str, account: AccountDep, ru
         domain = domains.get_domain(session, account.id, domain_name)
         mailbox = mailboxes.get_mailbox(session, domain, mailbox_email)
         sub = billing.remove_mailbox(session, runtime, mailbox, field="mailbox_email")
-    return {"success": True, "subscription": subscription_item(_view(runtime, account.id, sub.id)) if sub else None}
+    return _removed(runtime, account.id, sub)
 
 
 @router.delete(
@@ -167,7 +167,7 @@ def remove_domain(domain_name: str, account: AccountDep, runtime: RuntimeDep) ->
         domain = domains.get_domain(session, account.id, domain_name)
         sub = billing.subscription_for_domain(session, domain.id)
         billing.remove_domain(session, runtime, domain, field="domain_name")
-    return {"success": True, "subscription": subscription_item(_view(runtime, account.id, sub.id)) if sub else None}
+    return _removed(runtime, account.id, sub)
 
 
 def subscription_item(view: SubscriptionView) -> dict[str, Any]:
@@ -229,3 +229,8 @@ def _flag(body: dict[str, Any], name: str, *, required: bool) -> bool:
         issues.add(name, "Must be true or false", check.shown(value))
     issues.raise_if_any()
     return bool(value)
+
+
+def _removed(runtime: Runtime, account_id: str, sub: Any) -> dict[str, Any]:
+    """The answer to a removal: the subscription as it now stands, if the item had one."""
+    return {"success": True, "subscription": subscription_item(_view(runtime, account_id, sub.id)) if sub else None}
