@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from mailwright.billing import renewals
+from mailwright.billing import renew_now
 from mailwright.domains.models import Domain
 from mailwright.events.models import Event
 from mailwright.users import service as users
@@ -44,11 +44,11 @@ def test_a_subscription_renewed_now_is_paid_a_month_ahead_and_refused_without_fu
         user_id = user.id
         session.execute(sa.update(Domain).where(Domain.name == domain).values(user_id=user_id))
     story.at(utc(2034, 6, 10, 12))
-    assert renewals.renew_subscription_now(runtime, account.id, sub_id) == utc(2034, 8, 1, 12)
-    assert renewals.renew_subscription_now(runtime, account.id, sub_id) == utc(2034, 9, 1, 12)
+    assert renew_now.renew_subscription_now(runtime, account.id, sub_id) == utc(2034, 8, 1, 12)
+    assert renew_now.renew_subscription_now(runtime, account.id, sub_id) == utc(2034, 9, 1, 12)
     assert [a for a, _ in story.new_entries()] == ["-4.00", "-4.00"]
     with pytest.raises(InsufficientFunds):
-        renewals.renew_subscription_now(runtime, account.id, sub_id)
+        renew_now.renew_subscription_now(runtime, account.id, sub_id)
     assert story.new_entries() == [] and story.balance() == "0.00"
     assert story.subscriptions()[domain]["period_end"] == "2034-09-01T12:00:00Z"
     assert [k for k, _ in story.new_events()] == ["subscription.renewal.success"] * 2
@@ -64,7 +64,7 @@ def test_a_renewal_the_registrar_refuses_is_undone_and_refunded_once(runtime, se
     with runtime.db.write() as session:
         session.get(SandboxDomain, domain).expires_at = utc(2036, 6, 1, 12)
     story.at(utc(2034, 6, 2, 12))
-    assert renewals.renew_domain_now(runtime, account.id, domain_id) == utc(2036, 6, 1, 12)
+    assert renew_now.renew_domain_now(runtime, account.id, domain_id) == utc(2036, 6, 1, 12)
     wait_until(lambda: story.balance() == "24.00", timeout=60)  # 40.00 - 16.00, - 12.00 + 12.00
     assert story.new_entries() == [
         ("-12.00", f"Domain {domain}: renewal for 1 year, expiry 2035-06-01T12:00:00Z to 2036-06-01T12:00:00Z"),
@@ -76,5 +76,5 @@ def test_a_renewal_the_registrar_refuses_is_undone_and_refunded_once(runtime, se
     assert [k for k, _ in events] == ["domain.renewal.success", "domain.renewal.failed"]
     assert events[1][1]["refunded"] is True and "not at 2035-06-01T12:00:00Z as expected" in events[1][1]["reason"]
     with pytest.raises(NotFound):
-        renewals.renew_domain_now(runtime, make_account().id, domain_id)  # another account's domain
+        renew_now.renew_domain_now(runtime, make_account().id, domain_id)  # another account's domain
     api.close()

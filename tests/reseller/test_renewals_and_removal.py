@@ -76,7 +76,11 @@ def test_renew_subscriptions_returns_an_action_id(held, holdings):
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert len(data["actionId"]) == 28
-    assert data["renewed"] == [{"subscriptionId": sub["subscriptionId"], "periodEnd": data["renewed"][0]["periodEnd"]}]
+    assert data["renewed"] == [{
+        "subscriptionId": sub["subscriptionId"], "periodEnd": data["renewed"][0]["periodEnd"],
+        "domain": holdings.domains[1], "amount": data["totalCharged"],
+    }]
+    assert data["userId"] == holdings.user_id and data["currency"] == "USD"
     assert _when(data["renewed"][0]["periodEnd"]) == add_months(_when(sub["periodEnd"]), 1)
     assert _subscription(held, holdings.domains[1])["periodEnd"] == data["renewed"][0]["periodEnd"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailwright import clock
@@ -77,3 +77,27 @@ class BillingNotice(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class RenewalKind:
+    SUBSCRIPTIONS = "subscriptions"
+    DOMAINS = "domains"
+
+
+class RenewalAction(Base):
+    """One renewal on request (a batch of subscriptions or of domains, paid all or nothing),
+    written in the transaction that charged and extended them; its id is the `actionId`."""
+
+    __tablename__ = "renewal_actions"
+
+    id: Mapped[str] = mapped_column(String(28), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The reseller's user whose items these were, when they all belong to one (kept after the
+    # user is deleted, so no foreign key).
+    user_id: Mapped[str | None] = mapped_column(String(28), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # JSON list of {"id", "name", "endsAt", "amountMinor"}: each item with its new period end or expiry.
+    items_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

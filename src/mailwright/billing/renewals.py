@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from mailwright import clock
 from mailwright.billing import lifecycle, notify, repository, workspace
@@ -35,7 +36,7 @@ from mailwright.billing.service import mailbox_price
 from mailwright.clock import iso
 from mailwright.db.cas import transition
 from mailwright.domains.models import Domain, DomainStatus
-from mailwright.errors import NotFound, RuleViolation
+from mailwright.errors import FieldIssue
 from mailwright.events import types
 from mailwright.mailboxes.models import MailboxStatus
 from mailwright.money import Money
@@ -128,42 +129,59 @@ def _process_subscription(runtime: Runtime, sub_id: str, at: dt.datetime, report
 def _renew_subscription(
     runtime: Runtime, sub_id: str, expected_end: dt.datetime, quantity: int, at: dt.datetime, restore: bool
 ) -> dt.datetime | None:
-    """Charge and extend one period; None if another run already did. Raises InsufficientFunds."""
+    """Charge and extend one period in its own transaction; None if another run already did.
+    Raises InsufficientFunds / PaymentFailed."""
     try:
         with runtime.db.write() as session:
-            sub = session.get(Subscription, sub_id)
-            assert sub is not None
-            unit = mailbox_price(runtime.providers, sub.provider, sub.currency)
-            # Paid in grace: the period continues from where it ended. Paid while suspended: a
-            # new period starts now, and the suspended days are not charged.
-            start, anchor = (at, at) if restore else (expected_end, sub.anchor_at)
-            end = lifecycle.add_months(at, 1) if restore else lifecycle.next_period_end(anchor, expected_end)
-            if not _cas(session, sub_id, expected_end, period_start=start, period_end=end, anchor_at=anchor,
-                        price_per_mailbox_minor=unit.minor, renewal_failed_at=None, suspended_at=None):
-                return None
-            sub = workspace.fresh_subscription(session, sub_id)
-            domain = session.get(Domain, sub.domain_id)
-            assert domain is not None
-            amount = unit * quantity
-            wallet.debit(
-                session,
-                sub.account_id,
-                amount,
-                f"Subscription {sub.id}: {quantity} {sub.provider} mailbox{'es' if quantity != 1 else ''} on "
-                f"{domain.name} x {unit.decimal} {unit.currency}, {iso(start)} to {iso(end)}",
-                domain_id=domain.id,
-                subscription_id=sub.id,
-                dedupe_key=f"renewal:subscription:{sub.id}:{iso(expected_end)}",
-            )
-            if restore and workspace.set_mailboxes(session, domain.id, MailboxStatus.SUSPENDED, MailboxStatus.LIVE):
-                workspace.request_sync(session, runtime, sub.id)
-            notify.subscription_event(
-                session, types.SUBSCRIPTION_RENEWAL_SUCCESS, sub, domain.name,
-                quantity=quantity, price_per_mailbox=notify.price(unit), amount=notify.price(amount), restored=restore,
-            )
-            return end
+            return charge_subscription_period(session, runtime, sub_id, expected_end, quantity, at, restore)
     except IntegrityError:
         return None  # the ledger already holds this period's charge: renewed concurrently
+
+
+def charge_subscription_period(
+    session: Session, runtime: Runtime, sub_id: str, expected_end: dt.datetime, quantity: int, at: dt.datetime, restore: bool
+) -> dt.datetime | None:
+    """Charge and extend one period in the caller's transaction. None if the period no longer ends
+    at `expected_end` (renewed or changed meanwhile). Raises InsufficientFunds / PaymentFailed; a
+    second charge of the same period fails on the ledger's dedupe key (IntegrityError)."""
+    sub = session.get(Subscription, sub_id)
+    assert sub is not None
+    # The account before the subscription, as every writer takes them: no lock-order deadlock.
+    wallet.lock_account(session, sub.account_id)
+    unit = mailbox_price(runtime.providers, sub.provider, sub.currency)
+    # Paid in grace: the period continues from where it ended. Paid while suspended: a new
+    # period starts now, and the suspended days are not charged.
+    start, anchor = (at, at) if restore else (expected_end, sub.anchor_at)
+    end = lifecycle.add_months(at, 1) if restore else lifecycle.next_period_end(anchor, expected_end)
+    if not _cas(session, sub_id, expected_end, period_start=start, period_end=end, anchor_at=anchor,
+                price_per_mailbox_minor=unit.minor, renewal_failed_at=None, suspended_at=None):
+        return None
+    sub = workspace.fresh_subscription(session, sub_id)
+    domain = session.get(Domain, sub.domain_id)
+    assert domain is not None
+    amount = unit * quantity
+    wallet.debit(
+        session,
+        sub.account_id,
+        amount,
+        f"Subscription {sub.id}: {quantity} {sub.provider} mailbox{'es' if quantity != 1 else ''} on "
+        f"{domain.name} x {unit.decimal} {unit.currency}, {iso(start)} to {iso(end)}",
+        domain_id=domain.id,
+        subscription_id=sub.id,
+        dedupe_key=f"renewal:subscription:{sub.id}:{iso(expected_end)}",
+    )
+    if restore and workspace.set_mailboxes(session, domain.id, MailboxStatus.SUSPENDED, MailboxStatus.LIVE):
+        workspace.request_sync(session, runtime, sub.id)
+    notify.subscription_event(
+        session, types.SUBSCRIPTION_RENEWAL_SUCCESS, sub, domain.name,
+        quantity=quantity, price_per_mailbox=notify.price(unit), amount=notify.price(amount), restored=restore,
+    )
+    return end
+
+
+def period_price(runtime: Runtime, sub: Subscription, quantity: int) -> Money:
+    """What one period of `quantity` mailboxes costs today (what charge_subscription_period takes)."""
+    return mailbox_price(runtime.providers, sub.provider, sub.currency) * quantity
 
 
 def _renewal_unpaid(
@@ -251,11 +269,14 @@ def quote_domain(runtime: Runtime, domain: Domain) -> Money | None:
 
 
 class RenewalPriceUnavailable(PaymentFailed):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, field: str | None = None) -> None:
         super().__init__(f"the registrar gives no renewal price for {name}")
+        if field:
+            self.fields = [FieldIssue(field, "The registrar gives no renewal price", name)]
 
 
 def _renew_domain(runtime: Runtime, domain_id: str, expected: dt.datetime) -> bool:
+    """Charge and extend one year in its own transaction; False if another run already did."""
     try:
         with runtime.db.write() as session:
             domain = session.get(Domain, domain_id)
@@ -263,33 +284,44 @@ def _renew_domain(runtime: Runtime, domain_id: str, expected: dt.datetime) -> bo
             price = quote_domain(runtime, domain)
             if price is None:
                 raise RenewalPriceUnavailable(domain.name)
-            new_expiry = lifecycle.add_years(expected, 1)
-            moved = session.execute(
-                sa.update(Domain)
-                .where(Domain.id == domain_id, Domain.expires_at == expected, Domain.status.in_(HELD))
-                .values(expires_at=new_expiry, renewal_failed_at=None)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if moved != 1:
-                return False
-            wallet.debit(
-                session,
-                domain.account_id,
-                price,
-                f"Domain {domain.name}: renewal for 1 year, expiry {iso(expected)} to {iso(new_expiry)}",
-                domain_id=domain_id,
-                dedupe_key=f"renewal:domain:{domain_id}:{iso(expected)}",
-            )
-            runtime.enqueue(
-                session, RENEW_REGISTRATION_WORKFLOW, f"billing-renew-{domain_id}-{iso(expected)}", domain_id, iso(expected)
-            )
-            domain = session.scalars(sa.select(Domain).where(Domain.id == domain_id).execution_options(populate_existing=True)).one()
-            notify.domain_event(
-                session, types.DOMAIN_RENEWAL_SUCCESS, domain, years=1, amount=notify.price(price), previous_expires_at=iso(expected)
-            )
-            return True
+            return charge_domain_year(session, runtime, domain_id, expected, price)
     except IntegrityError:
         return False
+
+
+def charge_domain_year(session: Session, runtime: Runtime, domain_id: str, expected: dt.datetime, price: Money) -> bool:
+    """Charge `price` and extend the registration one year in the caller's transaction, with the
+    registrar's renewal enqueued in it. False if the expiry is no longer `expected`. Raises
+    InsufficientFunds / PaymentFailed; a second charge of the same year fails on the ledger's
+    dedupe key (IntegrityError)."""
+    domain = session.get(Domain, domain_id)
+    assert domain is not None
+    wallet.lock_account(session, domain.account_id)  # the account first, as every writer
+    new_expiry = lifecycle.add_years(expected, 1)
+    moved = session.execute(
+        sa.update(Domain)
+        .where(Domain.id == domain_id, Domain.expires_at == expected, Domain.status.in_(HELD))
+        .values(expires_at=new_expiry, renewal_failed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        return False
+    wallet.debit(
+        session,
+        domain.account_id,
+        price,
+        f"Domain {domain.name}: renewal for 1 year, expiry {iso(expected)} to {iso(new_expiry)}",
+        domain_id=domain_id,
+        dedupe_key=f"renewal:domain:{domain_id}:{iso(expected)}",
+    )
+    runtime.enqueue(
+        session, RENEW_REGISTRATION_WORKFLOW, f"billing-renew-{domain_id}-{iso(expected)}", domain_id, iso(expected)
+    )
+    domain = session.scalars(sa.select(Domain).where(Domain.id == domain_id).execution_options(populate_existing=True)).one()
+    notify.domain_event(
+        session, types.DOMAIN_RENEWAL_SUCCESS, domain, years=1, amount=notify.price(price), previous_expires_at=iso(expected)
+    )
+    return True
 
 
 def _domain_unpaid(
@@ -376,41 +408,3 @@ def _reason(error: Exception) -> str:
 
 def _domain_name(session: sa.orm.Session, domain_id: str) -> str:
     return session.scalar(sa.select(Domain.name).where(Domain.id == domain_id)) or ""
-
-
-# ------------------------------------------------------------------ on request
-
-
-def renew_subscription_now(runtime: Runtime, account_id: str, subscription_id: str, at: dt.datetime | None = None) -> dt.datetime:
-    """Pay the next period now: ahead of the period end, or to end a past-due or suspended state.
-    Returns the new period end; raises InsufficientFunds / PaymentFailed / RuleViolation."""
-    at = at or clock.now()
-    with runtime.db.read() as session:
-        sub = session.get(Subscription, subscription_id)
-        if sub is None or sub.account_id != account_id:
-            raise NotFound("subscription")
-        if sub.status != SubscriptionRecord.RUNNING:
-            raise RuleViolation("subscription_ended", "The subscription has ended and cannot be renewed")
-        quantity = repository.billable_counts(session, [sub.domain_id]).get(sub.domain_id, 0)
-        expected_end, suspended = sub.period_end, sub.suspended_at is not None
-    if quantity == 0:
-        raise RuleViolation("subscription_empty", "The subscription has no mailboxes to renew")
-    restore = suspended or at >= expected_end + dt.timedelta(days=runtime.settings.subscription_grace_days)
-    end = _renew_subscription(runtime, subscription_id, expected_end, quantity, at, restore)
-    if end is None:
-        raise RuleViolation("renewal_conflict", "The subscription was renewed or changed meanwhile; check it and try again")
-    return end
-
-
-def renew_domain_now(runtime: Runtime, account_id: str, domain_id: str) -> dt.datetime:
-    """Renew the registration for one more year now. Returns the new expiry."""
-    with runtime.db.read() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None or domain.account_id != account_id:
-            raise NotFound("domain")
-        if domain.status not in HELD or domain.expires_at is None:
-            raise RuleViolation("domain_not_renewable", "Only a registered domain held by this account can be renewed")
-        expected = domain.expires_at
-    if not _renew_domain(runtime, domain_id, expected):
-        raise RuleViolation("renewal_conflict", "The domain was renewed or changed meanwhile; check it and try again")
-    return lifecycle.add_years(expected, 1)

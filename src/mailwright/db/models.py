@@ -1,7 +1,7 @@
 """Imports every model so the metadata (and Alembic) sees all tables."""
 
 from mailwright.accounts.models import Account, ApiKey
-from mailwright.billing.models import BillingNotice, Subscription
+from mailwright.billing.models import BillingNotice, RenewalAction, Subscription
 from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
@@ -27,7 +27,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Account", "ApiKey", "BillingNotice", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
-    "Order", "OrderPicture", "ProfilePicture", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
+    "Order", "OrderPicture", "ProfilePicture", "RenewalAction", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

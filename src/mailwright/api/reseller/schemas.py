@@ -204,6 +204,10 @@ class RenewalPrice(BaseModel):
     registrationStatus: str = Field(description="PENDING, ACTIVE, EXPIRED (in grace, renewable), RELEASED, FAILED")
 
 
+class RenewedDomainPrice(RenewalPrice):
+    actionId: str = Field(description="The recorded renewal, the same for every domain of the request (GET /domains/renew/{actionId})")
+
+
 # ------------------------------------------------------------------ mailboxes
 
 
@@ -283,11 +287,37 @@ class RenewSubscriptionsRequest(BaseModel):
 class RenewedSubscription(BaseModel):
     subscriptionId: str
     periodEnd: str = Field(description="The new end of the paid period")
+    domain: str = Field(description="The domain of the subscription's workspace")
+    amount: str = Field(description='What this subscription was charged, e.g. "8.00"')
 
 
 class RenewalAction(BaseModel):
-    actionId: str = Field(description="Identifies this renewal request (in the server's logs)")
+    """A recorded renewal of subscriptions: all of them were charged and extended together."""
+
+    actionId: str = Field(description="Look the renewal up again with GET /subscriptions/renew-subscriptions/{actionId}")
+    userId: str | None = Field(description="The user whose subscriptions these are; null when they belong to several")
+    createdAt: str
+    totalCharged: str = Field(description='The sum taken from the wallet, e.g. "16.00"')
+    currency: str
     renewed: list[RenewedSubscription]
+
+
+class RenewedDomain(BaseModel):
+    domainId: str
+    domainName: str
+    expireOn: str = Field(description="The new expiry of the registration")
+    amount: str = Field(description='What this domain was charged, e.g. "14.50"')
+
+
+class DomainRenewalAction(BaseModel):
+    """A recorded renewal of domains: all of them were charged and extended together."""
+
+    actionId: str = Field(description="Look the renewal up again with GET /domains/renew/{actionId}")
+    userId: str | None = Field(description="The user whose domains these are")
+    createdAt: str
+    totalCharged: str = Field(description='The sum taken from the wallet, e.g. "29.00"')
+    currency: str
+    renewed: list[RenewedDomain]
 
 
 class SubscriptionAutoRenewRequest(BaseModel):

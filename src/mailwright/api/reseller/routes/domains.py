@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from mailwright import validation as check
@@ -18,9 +18,10 @@ from mailwright.api.reseller.deps import (
     find_user_domain,
     user_id_in,
 )
-from mailwright.api.reseller.envelope import pagination, respond
+from mailwright.api.reseller.envelope import envelope, pagination, respond
 from mailwright.api.reseller.errors import FieldProblem
 from mailwright.api.reseller.presenters import domain_body
+from mailwright.api.reseller.renewals import IdempotencyKeyDep, action_body, find_action, renew_once
 from mailwright.api.reseller.schemas import (
     Availability,
     CheckDomainRequest,
@@ -28,24 +29,25 @@ from mailwright.api.reseller.schemas import (
     DomainForwardingRequest,
     ResellerDomainList,
     DomainListRequest,
+    DomainRenewalAction,
     EmailForwardingRequest,
     Envelope,
     ErrorEnvelope,
     RenewalPrice,
+    RenewedDomainPrice,
     ResellerDomain,
     SuggestDomainsRequest,
     body_of,
 )
-from mailwright.billing import renewals
+from mailwright.billing import renew_now
 from mailwright.billing import service as billing
+from mailwright.billing.models import RenewalKind
 from mailwright.catalog import service as catalog
 from mailwright.clock import iso
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields
-from mailwright.money import Money
-from mailwright.wallet import service as wallet
-from mailwright.wallet.service import InsufficientFunds
+from mailwright.orders import idempotency
 from mailwright.orders.service import DOMAIN_FORMAT
 
 router = APIRouter(prefix="/domains", tags=["Domains (ColdMailReseller-style)"])
@@ -178,26 +180,39 @@ def renewal_price(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, 
 
 @router.post(
     "/renew",
-    response_model=Envelope[list[RenewalPrice]],
-    responses=NOT_FOUND | {402: {"model": ErrorEnvelope, "description": "The wallet cannot pay (insufficient_funds)"}},
-    summary="Renew each of a user's domains for one more year now, paid from the wallet",
+    response_model=Envelope[list[RenewedDomainPrice]],
+    responses=NOT_FOUND | {
+        402: {"model": ErrorEnvelope, "description": "The wallet cannot pay for all of them (insufficient_funds), or the "
+              "registrar gives no price for one (payment_failed, domains[i] named): none is renewed"},
+        409: {"model": ErrorEnvelope, "description": "One was renewed or changed meanwhile (renewal_conflict): none is renewed"},
+        422: {"model": ErrorEnvelope, "description": "One is not a registered domain (domain_not_renewable, domains[i] named): none is renewed"},
+    },
+    summary="Renew each of a user's domains for one more year now, all or none, paid from the wallet",
     openapi_extra=body_of(DomainListRequest),
 )
-def renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
-    with runtime.db.read() as session:
+def renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep, idempotency_key: IdempotencyKeyDep = None) -> JSONResponse:
+    request = idempotency.KeyedRequest.of(account.id, idempotency_key, "reseller/domains/renew", {"userId": user_id, "body": body})
+
+    def renew_all(session: Any) -> dict[str, Any]:
         user = find_user(session, account, user_id_in(user_id, body))
         found = _user_domains_named(session, account, user, body)
-        ids = [d.id for d in found]
-        prices = [billing.domain_renewal(runtime.settings, runtime.providers, d).renewal_price for d in found]
-        needed = sum((p for p in prices if p is not None), Money.zero(account.currency))
-        balance = wallet.balance(session, account)
-    if balance.minor < needed.minor:  # all or nothing: none is renewed
-        raise InsufficientFunds(balance, needed)
-    for domain_id in ids:
-        renewals.renew_domain_now(runtime, account.id, domain_id)
+        action = renew_now.renew_domains(session, runtime, account.id, [(_field_of(body, d), d.id) for d in found])
+        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in domains.domains_by_id(session, [d.id for d in found])]
+        return envelope(200, "Domains renewed successfully", [_renewal(v) | {"actionId": action.id} for v in views])
+
+    return renew_once(runtime, request, renew_all)
+
+
+@router.get(
+    "/renew/{actionId}",
+    response_model=Envelope[DomainRenewalAction],
+    responses={404: {"model": ErrorEnvelope, "description": "No such renewal of domains of yours (actionId named)"}},
+    summary="A renewal of domains made earlier: what was charged and each new expiry",
+)
+def renewal_action(account: AccountDep, runtime: RuntimeDep, action_id: Annotated[str, Path(alias="actionId")]) -> JSONResponse:
     with runtime.db.read() as session:
-        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in domains.domains_by_id(session, ids)]
-    return respond([_renewal(v) for v in views], "Domains renewed successfully")
+        action = find_action(session, account.id, action_id, RenewalKind.DOMAINS)
+        return respond(action_body(action), "Renewal fetched successfully")
 
 
 @router.patch(
@@ -253,6 +268,14 @@ def _user_domains_named(session: Any, account: Any, user: Any, body: dict[str, A
     if missing:
         raise FieldProblem(404, "Domain not found", missing)
     return found
+
+
+def _field_of(body: dict[str, Any], domain: Any) -> str:
+    """`domains[i]`: where the request first named this domain (by id or by name)."""
+    for i, item in enumerate(body["domains"]):
+        if isinstance(item, str) and (item == domain.id or normalize_domain(item) == domain.name):
+            return f"domains[{i}]"
+    return "domains"
 
 
 def _renewal(view: Any) -> dict[str, Any]:

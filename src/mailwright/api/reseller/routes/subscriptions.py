@@ -6,14 +6,15 @@ import logging
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from mailwright import validation as check
 from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RuntimeDep, UserIdDep, find_user
-from mailwright.api.reseller.envelope import pagination, respond
+from mailwright.api.reseller.envelope import envelope, pagination, respond
 from mailwright.api.reseller.errors import FieldProblem
 from mailwright.api.reseller.presenters import subscription_body
+from mailwright.api.reseller.renewals import IdempotencyKeyDep, action_body, find_action, renew_once
 from mailwright.api.reseller.schemas import (
     CancelSubscriptionRequest,
     Envelope,
@@ -25,19 +26,15 @@ from mailwright.api.reseller.schemas import (
     ResellerSubscriptionList,
     body_of,
 )
-from mailwright.billing import renewals
+from mailwright.billing import renew_now
 from mailwright.billing import service as billing
 from mailwright.billing.lifecycle import SubscriptionStatus
-from mailwright.billing.models import Subscription
-from mailwright.clock import iso
+from mailwright.billing.models import RenewalKind, Subscription
 from mailwright.domains.models import Domain
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound
-from mailwright.ids import new_id
-from mailwright.money import Money
+from mailwright.orders import idempotency
 from mailwright.pagination import Page
-from mailwright.wallet import service as wallet
-from mailwright.wallet.service import InsufficientFunds
 
 log = logging.getLogger(__name__)
 
@@ -90,25 +87,36 @@ def _domain_owners(session: Any, account_id: str, user_id: str | None, domain: s
     responses={
         402: {"model": ErrorEnvelope, "description": "The wallet cannot pay for all of them (insufficient_funds): none is renewed"},
         404: {"model": ErrorEnvelope, "description": "No such subscription of yours (subscriptionIds[i] named)"},
+        409: {"model": ErrorEnvelope, "description": "One was renewed or changed meanwhile (renewal_conflict): none is renewed"},
+        422: {"model": ErrorEnvelope, "description": "One cannot be renewed (subscription_ended, subscription_empty; "
+              "subscriptionIds[i] named): none is renewed"},
     },
-    summary="Renew subscriptions now: each is charged its next period from the wallet",
+    summary="Renew subscriptions now, all or none: each is charged its next period from the wallet",
     openapi_extra=body_of(RenewSubscriptionsRequest),
 )
-def renew_subscriptions(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
-    ids = _subscription_ids(body)
+def renew_subscriptions(account: AccountDep, runtime: RuntimeDep, body: BodyDep, idempotency_key: IdempotencyKeyDep = None) -> JSONResponse:
+    items = _subscription_items(body)
+    request = idempotency.KeyedRequest.of(account.id, idempotency_key, "reseller/subscriptions/renew-subscriptions", body)
+
+    def renew(session: Any) -> dict[str, Any]:
+        _own_subscriptions(session, runtime, account.id, items)
+        action = renew_now.renew_subscriptions(session, runtime, account.id, items)
+        log.info("subscriptions renewed", extra={"action_id": action.id})
+        return envelope(200, "Subscriptions renewed successfully", action_body(action))
+
+    return renew_once(runtime, request, renew)
+
+
+@router.get(
+    "/renew-subscriptions/{actionId}",
+    response_model=Envelope[RenewalAction],
+    responses={404: {"model": ErrorEnvelope, "description": "No such renewal of subscriptions of yours (actionId named)"}},
+    summary="A renewal of subscriptions made earlier: what was charged and each new period end",
+)
+def renewal_action(account: AccountDep, runtime: RuntimeDep, action_id: Annotated[str, Path(alias="actionId")]) -> JSONResponse:
     with runtime.db.read() as session:
-        views = _own_subscriptions(session, runtime, account.id, ids)
-        needed = sum((_period_price(runtime, v) for v in views), Money.zero(account.currency))
-        balance = wallet.balance(session, account)
-    if balance.minor < needed.minor:
-        raise InsufficientFunds(balance, needed)
-    action_id = new_id()
-    results = []
-    for view in views:
-        period_end = renewals.renew_subscription_now(runtime, account.id, view.id)
-        results.append({"subscriptionId": view.id, "periodEnd": iso(period_end)})
-    log.info("subscriptions renewed", extra={"action_id": action_id, "subscriptions": ids})
-    return respond({"actionId": action_id, "renewed": results}, "Subscriptions renewed successfully")
+        action = find_action(session, account.id, action_id, RenewalKind.SUBSCRIPTIONS)
+        return respond(action_body(action), "Renewal fetched successfully")
 
 
 @router.patch(
@@ -127,7 +135,7 @@ def toggle_auto_renew(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -
     issues.raise_if_any()
     assert subscription_id is not None
     with runtime.db.write() as session:
-        _own_subscriptions(session, runtime, account.id, [subscription_id], field="subscriptionId")
+        _own_subscriptions(session, runtime, account.id, [("subscriptionId", subscription_id)])
         billing.set_subscription_auto_renew(session, account.id, subscription_id, bool(value))
     with runtime.db.read() as session:
         data = _one(session, runtime, account.id, subscription_id)
@@ -150,37 +158,36 @@ def cancel(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONRespo
         if domain:
             subscription_id = _running_for_domain(session, account.id, domain)
         else:
-            _own_subscriptions(session, runtime, account.id, [subscription_id], field="subscriptionId")
+            _own_subscriptions(session, runtime, account.id, [("subscriptionId", subscription_id)])
         billing.cancel_subscription(session, runtime, account.id, subscription_id, immediately=True)
     with runtime.db.read() as session:
         data = _one(session, runtime, account.id, subscription_id)
     return respond(data, "Subscription cancelled successfully")
 
 
-def _subscription_ids(body: dict[str, Any]) -> list[str]:
+def _subscription_items(body: dict[str, Any]) -> list[renew_now.Item]:
+    """(field, id) of each subscription asked for; a repeated id counts once, named where first given."""
     value = body.get("subscriptionIds")
     if not isinstance(value, list) or not value:
         raise InvalidFields([FieldIssue("subscriptionIds", check.REQUIRED if value in (None, []) else "Must be an array of subscription ids", check.shown(value))])
     bad = [FieldIssue(f"subscriptionIds[{i}]", "Must be a string", check.shown(v)) for i, v in enumerate(value) if not isinstance(v, str) or not v]
     if bad:
         raise InvalidFields(bad)
-    return list(dict.fromkeys(value))
+    first = {sub_id: i for i, sub_id in reversed(list(enumerate(value)))}
+    return [(f"subscriptionIds[{i}]", sub_id) for sub_id, i in sorted(first.items(), key=lambda pair: pair[1])]
 
 
-def _own_subscriptions(session: Any, runtime: Any, account_id: str, ids: list[str], field: str = "subscriptionIds") -> list[Any]:
+def _own_subscriptions(session: Any, runtime: Any, account_id: str, items: list[renew_now.Item]) -> list[Any]:
+    """The account's subscriptions of these (field, id) pairs; 404 naming every unknown one."""
     views, missing = [], []
-    for i, subscription_id in enumerate(ids):
+    for field, subscription_id in items:
         try:
             views.append(billing.get_subscription(session, runtime.settings, runtime.providers, account_id, subscription_id))
         except NotFound:
-            missing.append(FieldIssue(field if field == "subscriptionId" else f"{field}[{i}]", "No such subscription of yours"))
+            missing.append(FieldIssue(field, "No such subscription of yours"))
     if missing:
         raise FieldProblem(404, "Subscription not found", missing)
     return views
-
-
-def _period_price(runtime: Any, view: Any) -> Money:
-    return billing.mailbox_price(runtime.providers, view.subscription.provider, view.subscription.currency) * view.quantity
 
 
 def _running_for_domain(session: Any, account_id: str, domain: Any) -> str:
