@@ -155,6 +155,8 @@ def test_renew_domains_without_enough_funds_renews_none(client, estate, runtime)
 def test_a_batch_with_an_ended_subscription_renews_none(client, estate, runtime):
     ended = estate.domains[3]
     assert client.post("/subscriptions/cancel", json={"domain": ended}).status_code == 200
+    cancelled = client.get("/subscriptions", params={"userId": estate.user_id, "status": "CANCELLED"}).json()["data"]
+    assert [s["domain"] for s in cancelled["subscriptions"]] == [ended] and cancelled["pagination"]["totalSearchedCount"] == 1
     set_balance(runtime, estate.customer.id, 100_000)
     before = snapshot(runtime, estate)
     ids = [estate.subscription_ids[estate.domains[0]], estate.subscription_ids[ended]]

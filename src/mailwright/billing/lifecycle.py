@@ -6,6 +6,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import sqlalchemy as sa
+
 from mailwright.billing.models import EndReason, Subscription, SubscriptionRecord
 from mailwright.config import Settings
 from mailwright.domains.models import Domain, DomainStatus
@@ -62,6 +64,25 @@ def subscription_status(sub: Subscription, now: dt.datetime, settings: Settings)
     if sub.suspended_at is not None or now >= grace_end:
         return SubscriptionStatus.SUSPENDED
     return SubscriptionStatus.PAST_DUE
+
+
+def subscription_status_sql(now: dt.datetime, settings: Settings) -> sa.ColumnElement[str]:
+    """subscription_status above as one SQL expression over the same stored columns, branch for
+    branch (so listings filter and page in the database); tests check both agree on every branch
+    and at every boundary."""
+    grace = dt.timedelta(days=settings.subscription_grace_days)
+    deleted = grace + dt.timedelta(days=settings.subscription_suspension_days)
+    ended_as = sa.case(
+        (Subscription.end_reason.in_(EndReason.BY_CUSTOMER), SubscriptionStatus.CANCELLED), else_=SubscriptionStatus.EXPIRED
+    )
+    return sa.case(
+        (Subscription.status == SubscriptionRecord.ENDED, ended_as),
+        (Subscription.period_end > now, SubscriptionStatus.ACTIVE),
+        (sa.not_(Subscription.auto_renew), ended_as),
+        (Subscription.period_end <= now - deleted, SubscriptionStatus.EXPIRED),
+        (sa.or_(Subscription.suspended_at.is_not(None), Subscription.period_end <= now - grace), SubscriptionStatus.SUSPENDED),
+        else_=SubscriptionStatus.PAST_DUE,
+    )
 
 
 def registration_status(domain: Domain, now: dt.datetime, settings: Settings) -> str:

@@ -27,6 +27,23 @@ def subscriptions_of(session: Session, account_id: str, domain_ids: Collection[s
     return list(session.scalars(query.order_by(Subscription.created_at.desc(), Subscription.id.desc())))
 
 
+def subscriptions_query(account_id: str, *conditions: sa.ColumnElement[bool]) -> sa.Select[tuple[Subscription]]:
+    """The account's subscriptions matching `conditions` (on Subscription or its Domain), newest first."""
+    return (
+        sa.select(Subscription)
+        .join(Domain, Domain.id == Subscription.domain_id)
+        .where(Subscription.account_id == account_id, *conditions)
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+    )
+
+
+def domain_users(session: Session, domain_ids: Collection[str]) -> dict[str, str | None]:
+    """domain id -> the reseller's user holding it."""
+    if not domain_ids:
+        return {}
+    return dict(session.execute(sa.select(Domain.id, Domain.user_id).where(Domain.id.in_(list(domain_ids)))).all())
+
+
 def billable_counts(session: Session, domain_ids: Collection[str]) -> dict[str, int]:
     if not domain_ids:
         return {}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from mailwright import clock
+from mailwright import clock, pagination
 from mailwright.billing import lifecycle, repository, workspace
 from mailwright.billing.lifecycle import SubscriptionStatus
 from mailwright.billing.models import MONTHLY, EndReason, Subscription, SubscriptionRecord
@@ -27,6 +27,7 @@ from mailwright.domains.models import Domain, DomainStatus
 from mailwright.errors import FieldIssue, NotFound, RuleViolation
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.money import Money
+from mailwright.pagination import Page, PageRequest
 from mailwright.providers.registry import Providers
 
 if TYPE_CHECKING:
@@ -109,6 +110,32 @@ def list_subscriptions(
     """The account's subscriptions, newest first (`domain_ids` narrows them, e.g. to one user's)."""
     rows = repository.subscriptions_of(session, account_id, domain_ids)
     return _views(session, settings, providers, rows, at or clock.now())
+
+
+def subscriptions_page(
+    session: Session,
+    settings: Settings,
+    providers: Providers,
+    account_id: str,
+    page: PageRequest,
+    *,
+    user_id: str | None = None,
+    domain_name: str | None = None,
+    status: str | None = None,
+    at: dt.datetime | None = None,
+) -> Page[SubscriptionView]:
+    """One page of the account's subscriptions, newest first, filtered and counted in the database
+    (the status by lifecycle.subscription_status_sql, the same rules the views are shown with)."""
+    at = at or clock.now()
+    conditions = []
+    if user_id is not None:
+        conditions.append(Domain.user_id == user_id)
+    if domain_name is not None:
+        conditions.append(Domain.name == domain_name)
+    if status is not None:
+        conditions.append(lifecycle.subscription_status_sql(at, settings) == status)
+    found = pagination.fetch(session, repository.subscriptions_query(account_id, *conditions), page)
+    return Page(_views(session, settings, providers, found.items, at), found.total, page)
 
 
 def get_subscription(

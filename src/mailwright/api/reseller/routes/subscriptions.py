@@ -26,7 +26,7 @@ from mailwright.api.reseller.schemas import (
     ResellerSubscriptionList,
     body_of,
 )
-from mailwright.billing import renew_now
+from mailwright.billing import renew_now, repository
 from mailwright.billing import service as billing
 from mailwright.billing.lifecycle import SubscriptionStatus
 from mailwright.billing.models import RenewalKind, Subscription
@@ -34,7 +34,6 @@ from mailwright.domains.models import Domain
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound
 from mailwright.orders import idempotency
-from mailwright.pagination import Page
 
 log = logging.getLogger(__name__)
 
@@ -59,26 +58,18 @@ def list_subscriptions(
     if wanted_status and wanted_status not in SubscriptionStatus.ALL:
         raise InvalidFields([FieldIssue("status", "Valid values are " + ", ".join(SubscriptionStatus.ALL), status)])
     with runtime.db.read() as session:
-        owners = _domain_owners(session, account.id, user_id and find_user(session, account, user_id).id, domain)
-        views = billing.list_subscriptions(session, runtime.settings, runtime.providers, account.id, domain_ids=list(owners))
-        views = [v for v in views if wanted_status in (None, v.status)]
-    start = page.offset
-    found = Page(views[start : start + page.limit], len(views), page)
+        found = billing.subscriptions_page(
+            session, runtime.settings, runtime.providers, account.id, page,
+            user_id=user_id and find_user(session, account, user_id).id,
+            domain_name=(normalize_domain(domain) or domain.strip().lower()) if domain else None,
+            status=wanted_status,
+        )
+        owners = repository.domain_users(session, [v.subscription.domain_id for v in found.items])
     data = {
-        "subscriptions": [subscription_body(v, owners[v.subscription.domain_id]) for v in found.items],
+        "subscriptions": [subscription_body(v, owners.get(v.subscription.domain_id)) for v in found.items],
         "pagination": pagination(found),
     }
     return respond(data, "Subscriptions fetched successfully")
-
-
-def _domain_owners(session: Any, account_id: str, user_id: str | None, domain: str | None) -> dict[str, str | None]:
-    """domain id -> user id of the account's domains the listing may show."""
-    statement = sa.select(Domain.id, Domain.user_id).where(Domain.account_id == account_id)
-    if user_id:
-        statement = statement.where(Domain.user_id == user_id)
-    if domain:
-        statement = statement.where(Domain.name == (normalize_domain(domain) or domain.strip().lower()))
-    return dict(session.execute(statement).all())
 
 
 @router.post(
