@@ -167,7 +167,7 @@ def _check_affordable(session: Session, account: Account, dues: list[_Due]) -> N
     total = sum((d.amount for d in dues), Money.zero(account.currency))
     balance = wallet.balance(session, account)
     if balance.minor < total.minor:
-        raise InsufficientFunds(balance, total)
+        raise InsufficientFunds(balance, total, "the renewal")
 
 
 def _renewed(due: _Due, ends_at: dt.datetime | None) -> RenewedItem:

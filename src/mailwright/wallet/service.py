@@ -17,10 +17,10 @@ from mailwright.wallet.models import LedgerEntry
 
 
 class InsufficientFunds(RuleViolation):
-    def __init__(self, balance: Money, required: Money) -> None:
+    def __init__(self, balance: Money, required: Money, what: str = "the order") -> None:
         super().__init__(
             "insufficient_funds",
-            f"Insufficient funds: the order costs {required.decimal} {required.currency} "
+            f"Insufficient funds: {what} costs {required.decimal} {required.currency} "
             f"and the balance is {balance.decimal} {balance.currency}",
         )
         self.balance = balance
