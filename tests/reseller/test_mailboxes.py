@@ -7,6 +7,7 @@ import io
 
 from PIL import Image
 
+from mailwright.domains.names import LOCAL_PART_RULE
 from mailwright.mailboxes.models import Mailbox
 from mailwright.providers.sandbox.models import SandboxMailbox
 from tests.conftest import wait_until
@@ -109,17 +110,17 @@ def test_update_names_every_bad_field(held, holdings, runtime):
     mailbox_id = _ids(runtime, [email])[email]
     response = held.patch(
         "/mailboxes",
-        json={"userId": holdings.user_id, "mailboxId": mailbox_id, "firstName": "", "lastName": "x" * 61, "profilePicture": "bm90IGFuIGltYWdl", "username": "new"},
+        json={"userId": holdings.user_id, "mailboxId": mailbox_id, "firstName": "", "lastName": "x" * 61, "profilePicture": "bm90IGFuIGltYWdl", "username": "-new"},
     )
     assert response.status_code == 400
     assert field_errors(response) == {
+        "username": LOCAL_PART_RULE,
         "firstName": "Field is required",
         "lastName": "Must be at most 60 characters",
         "profilePicture": "Must be a valid PNG or JPEG image",
-        "username": "A mailbox's address cannot be changed; order a new mailbox instead",
     }
     nothing = held.patch("/mailboxes", json={"userId": holdings.user_id, "mailboxId": mailbox_id})
-    assert field_errors(nothing) == {"body": "Send at least one of firstName, lastName, profilePicture"}
+    assert field_errors(nothing) == {"body": "Send at least one of username, firstName, lastName, profilePicture"}
 
 
 def test_another_reseller_cannot_read_the_mailbox(reseller, holdings, runtime):

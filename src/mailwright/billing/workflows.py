@@ -17,7 +17,7 @@ from mailwright.domains.models import Domain
 from mailwright.events import types
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.money import Money
-from mailwright.providers.base import TerminalError
+from mailwright.providers.base import MailboxHost, TerminalError
 from mailwright.provisioning.workflows import run
 from mailwright.runtime import Runtime, current
 from mailwright.wallet import service as wallet
@@ -53,38 +53,44 @@ def install_schedule(runtime: Runtime) -> None:
 @DBOS.workflow(name=workspace.SYNC_WORKSPACE_WORKFLOW)
 def sync_workspace(subscription_id: str) -> None:
     plan = run(workspace_plan, subscription_id)
-    for email, status in plan["mailboxes"]:
-        run(apply_mailbox_state, plan["provider"], email, status)
+    for addresses, provider_ref, status in plan["mailboxes"]:
+        run(apply_mailbox_state, plan["provider"], addresses, provider_ref, status)
     if plan["ended"]:
         run(delete_workspace, plan["provider"], plan["domain"])
 
 
 def workspace_plan(subscription_id: str) -> dict[str, Any]:
-    """The host state the database records for the subscription's mailboxes (created ones only)."""
+    """The host state the database records for the subscription's mailboxes (created ones only),
+    each with the addresses it may have at the host: the host's, then its new one if a change of
+    address is still on its way there."""
     with current().db.read() as session:
         sub = session.get(Subscription, subscription_id)
         assert sub is not None
         domain = session.get(Domain, sub.domain_id)
         assert domain is not None
-        rows = session.execute(
-            sa.select(Mailbox.email, Mailbox.status)
+        mailboxes = session.scalars(
+            sa.select(Mailbox)
             .where(
                 Mailbox.domain_id == sub.domain_id,
                 Mailbox.provider_ref.is_not(None),
                 Mailbox.status.in_((MailboxStatus.LIVE, MailboxStatus.SUSPENDED, MailboxStatus.DELETED)),
             )
             .order_by(Mailbox.email)
-        ).all()
+        )
         return {
             "provider": sub.provider,
             "domain": domain.name,
             "ended": sub.status == SubscriptionRecord.ENDED,
-            "mailboxes": [[email, status] for email, status in rows],
+            "mailboxes": [[list(dict.fromkeys((m.address_at_host, m.email))), m.provider_ref, m.status] for m in mailboxes],
         }
 
 
-def apply_mailbox_state(provider: str, email: str, status: str) -> None:
+def apply_mailbox_state(provider: str, addresses: list[str], provider_ref: str, status: str) -> None:
     host = current().providers.mailbox_host(provider)
+    email = _address_at_host(host, addresses, provider_ref)
+    if email is None:
+        log.warning("mailbox %s not found at the host; nothing to %s", provider_ref, status)
+        return
     try:
         if status == MailboxStatus.SUSPENDED:
             host.suspend_mailbox(email)
@@ -94,6 +100,18 @@ def apply_mailbox_state(provider: str, email: str, status: str) -> None:
             host.delete_mailbox(email)
     except TerminalError as exc:  # e.g. already gone at the host: nothing left to change
         log.warning("mailbox host refused %s of %s: %s", status, email, exc)
+
+
+def _address_at_host(host: MailboxHost, addresses: list[str], provider_ref: str) -> str | None:
+    """The one address of an unrenamed mailbox; while a change of address may be landing at the
+    host, whichever of the two the host has for this very mailbox (None: neither)."""
+    if len(addresses) == 1:
+        return addresses[0]
+    for address in addresses:
+        found = host.find_mailbox(address)
+        if found is not None and found.provider_ref == provider_ref:
+            return address
+    return None
 
 
 def delete_workspace(provider: str, domain: str) -> None:

@@ -14,6 +14,10 @@ import tldextract
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 MAX_DOMAIN_LENGTH = 253
+LOCAL_PART_RULE = (
+    "Must be 1-64 letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit, "
+    "without two dots in a row"
+)
 
 
 @lru_cache(maxsize=1)
@@ -50,12 +54,22 @@ def split_email(raw: object) -> tuple[str, str] | None:
     Local parts are ASCII letters, digits, dots, hyphens and underscores: every host accepts those."""
     if not isinstance(raw, str) or raw.count("@") != 1:
         return None
-    local, _, domain_part = raw.strip().partition("@")
-    local = local.lower()
-    if not _LOCAL_PART.match(local) or ".." in local:
+    local_part, _, domain_part = raw.strip().partition("@")
+    local = normalize_local_part(local_part)
+    if local is None:
         return None
     domain = normalize_domain(domain_part)
     return None if domain is None else (local, domain)
+
+
+def normalize_local_part(raw: object) -> str | None:
+    """The part before @ in lowercase, or None when it breaks LOCAL_PART_RULE."""
+    if not isinstance(raw, str):
+        return None
+    local = raw.strip().lower()
+    if not _LOCAL_PART.match(local) or ".." in local:
+        return None
+    return local
 
 
 def to_unicode(domain: str) -> str:

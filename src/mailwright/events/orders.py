@@ -155,7 +155,8 @@ def mailbox_created(session: Session, mailbox: Mailbox, domain: Domain) -> None:
 
 
 def mailbox_updated(session: Session, mailbox: Mailbox, changed: list[str], **extra: Any) -> None:
-    """A mailbox's settings changed (names, picture ...); `changed` names the fields."""
+    """A mailbox's settings changed (names, picture, address ...); `changed` names the fields and
+    `extra` adds what the change needs told (e.g. previous_email on a change of address)."""
     domain = _fresh(session, Domain, mailbox.domain_id)
     data = mailbox_data(mailbox, domain) | {"changed": changed} | extra
     record(session, account_id=mailbox.account_id, user_id=mailbox.user_id, type=types.MAILBOX_UPDATED, data=data)

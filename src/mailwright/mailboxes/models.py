@@ -33,6 +33,9 @@ class Mailbox(Base):
     # Equal to `email` while the mailbox holds the address (see Domain.name_claim).
     email_claim: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
     local_part: Mapped[str] = mapped_column(String(64))
+    # The address the mailbox has at its host, set once created there. It differs from `email`
+    # while a change of address waits to be applied at the host (see apply_mailbox_settings).
+    host_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     provider: Mapped[str] = mapped_column(String(20))
@@ -59,6 +62,11 @@ class Mailbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     live_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def address_at_host(self) -> str:
+        """Where the host knows the mailbox now: the address the host has, else the one ordered."""
+        return self.host_email or self.email
 
 
 class ProfilePicture(Base):

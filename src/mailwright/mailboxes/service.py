@@ -1,4 +1,4 @@
-"""Reading mailboxes (with their credentials) and changing their profile pictures."""
+"""Reading mailboxes (with their credentials) and changing their names, address and profile pictures."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import secrets
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailwright import clock, totp
+from mailwright import validation as check
 from mailwright.domains.models import Domain
-from mailwright.domains.names import split_email
+from mailwright.domains.names import LOCAL_PART_RULE, normalize_local_part, split_email
 from mailwright.events import orders as order_events
-from mailwright.errors import NotFound, RuleViolation
+from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, RuleViolation
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.mailboxes.pictures import CheckedPicture
 from mailwright.pagination import Page, PageRequest, fetch
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from mailwright.runtime import Runtime
 
 SYNC_MAILBOX_SETTINGS_WORKFLOW = "sync_mailbox_settings"
+ADDRESS_TAKEN = "Mailbox already exists"
 
 
 def domain_mailboxes(session: Session, domain: Domain) -> list[Mailbox]:
@@ -60,6 +63,65 @@ def set_names(session: Session, runtime: Runtime, mailbox: Mailbox, first_name: 
     order_events.mailbox_updated(session, mailbox, changed)
     _sync(session, runtime, mailbox)
     return changed
+
+
+def check_local_part(issues: FieldIssues, field: str, value: object) -> str | None:
+    """The new part before @ of an address (the rule orders follow), or None with the issue noted."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        issues.add(field, check.REQUIRED, check.shown(value))
+        return None
+    local = normalize_local_part(value)
+    if local is None:
+        issues.add(field, LOCAL_PART_RULE, check.shown(value))
+    return local
+
+
+def change_address(session: Session, runtime: Runtime, mailbox: Mailbox, new_local_part: str, *, field: str = "username") -> bool:
+    """Move a live mailbox to `new_local_part`@its own domain: the new address is claimed now
+    (answered in the response), announced (mailbox.updated with the previous address) and applied
+    at the host by the settings workflow. The same address again changes nothing (False)."""
+    issues = FieldIssues()
+    local = check_local_part(issues, field, new_local_part)
+    issues.raise_if_any()
+    assert local is not None
+    _require_live(mailbox, field)
+    domain = session.get(Domain, mailbox.domain_id)
+    assert domain is not None
+    address, previous = f"{local}@{domain.name}", mailbox.email
+    if address == previous:
+        return False
+    _claim_address(session, mailbox, local, address, field)
+    order_events.mailbox_updated(session, mailbox, ["email"], previous_email=previous)
+    _sync(session, runtime, mailbox)
+    return True
+
+
+def _require_live(mailbox: Mailbox, field: str) -> None:
+    if mailbox.status != MailboxStatus.LIVE:
+        raise RuleViolation(
+            "mailbox_not_live",
+            "Only a live mailbox's address can be changed",
+            [FieldIssue(field, f"The mailbox is {mailbox.status}; only a live mailbox can change its address", mailbox.email)],
+        )
+
+
+def _claim_address(session: Session, mailbox: Mailbox, local: str, address: str, field: str) -> None:
+    """Compare-and-set on the live mailbox; the unique email_claim decides between concurrent
+    claims of one address (the savepoint keeps the caller's transaction usable when it refuses)."""
+    try:
+        with session.begin_nested():
+            moved = session.execute(
+                sa.update(Mailbox)
+                .where(Mailbox.id == mailbox.id, Mailbox.status == MailboxStatus.LIVE, Mailbox.email == mailbox.email)
+                .values(email=address, email_claim=address, local_part=local, settings_version=Mailbox.settings_version + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+    except IntegrityError:
+        raise InvalidFields([FieldIssue(field, ADDRESS_TAKEN, address)]) from None
+    session.refresh(mailbox)
+    if not moved:  # changed by a concurrent request since it was read
+        _require_live(mailbox, field)
+        raise RuleViolation("mailbox_changed", "The mailbox changed meanwhile; read it again", [FieldIssue(field, "Changed meanwhile", address)])
 
 
 def get_mailbox(session: Session, domain: Domain, email: str) -> Mailbox:

@@ -423,7 +423,7 @@ def _plan_mailboxes(
             issues.add(item.email_field, EMAIL_DOMAIN_UNKNOWN, item.email)
             continue
         if address in taken:
-            issues.add(item.email_field, "Mailbox already exists", item.email)
+            issues.add(item.email_field, mailboxes.ADDRESS_TAKEN, item.email)
             continue
         per_domain[domain] += 1
         if target.existing_mailboxes + per_domain[domain] > target.max_mailboxes:
@@ -470,7 +470,7 @@ def _check_claims(session: Session, plan: OrderPlan) -> None:
     emails = [m.email for m in plan.mailboxes]
     held = set(session.scalars(sa.select(Mailbox.email_claim).where(Mailbox.email_claim.in_(emails)))) if emails else set()
     if held:
-        raise InvalidFields([FieldIssue(m.field, "Mailbox already exists", m.email) for m in plan.mailboxes if m.email in held])
+        raise InvalidFields([FieldIssue(m.field, mailboxes.ADDRESS_TAKEN, m.email) for m in plan.mailboxes if m.email in held])
 
 
 def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[str, str]:

@@ -172,6 +172,14 @@ class MailboxHost(Protocol):
         """The display name of an existing mailbox (idempotent: sets, never appends)."""
         ...
 
+    def rename_mailbox(self, old_email: str, new_email: str) -> MailboxAccess:
+        """Give an existing mailbox a new address on a domain of the same workspace (Google Workspace:
+        the user's primaryEmail; Microsoft 365: its userPrincipalName). Password, one-time-code seed
+        and settings stay. Idempotent: `old_email` gone and `new_email` present means the rename
+        already happened. Refused (TerminalError) when neither exists, or when `new_email` belongs
+        to another mailbox."""
+        ...
+
     def set_forwarding(self, domain: str, forward_to: str | None) -> None: ...
 
     # Billing. Each is idempotent: suspending a suspended mailbox or deleting a missing one succeeds.

@@ -34,7 +34,7 @@ from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.money import Money
 from mailwright.orders.models import Order, OrderStatus
-from mailwright.providers.base import Contact, NeedsActionError, RetriableError, TerminalError
+from mailwright.providers.base import Contact, MailboxHost, NeedsActionError, RetriableError, TerminalError
 from mailwright.provisioning.queues import DNS, REGISTRAR
 from mailwright.runtime import current
 from mailwright.wallet import service as wallet
@@ -310,6 +310,7 @@ def create_mailbox(mailbox_id: str) -> Outcome:
             .where(Mailbox.id == mailbox_id, Mailbox.provider_ref.is_(None))
             .values(
                 provider_ref=access.provider_ref,
+                host_email=email,
                 smtp_host=access.smtp_host,
                 smtp_port=access.smtp_port,
                 imap_host=access.imap_host,
@@ -344,20 +345,30 @@ def fetch_profile_picture(mailbox_id: str) -> Outcome:
 
 @provider_step(MAILBOX_HOST, "The mailbox host refused the mailbox's settings")
 def apply_mailbox_settings(mailbox_id: str) -> Outcome:
-    """Push the mailbox's current names and profile picture to its host, if they changed since last
-    time (both are set, not appended, so pushing an unchanged one again is harmless)."""
+    """Push the mailbox's current address, names and profile picture to its host, if they changed
+    since last time. The address first, so names and picture go to the address the host has then
+    (each call sets, never appends, so repeating one after a crash is harmless)."""
     rt = current()
     with rt.db.read() as session:
         mailbox = session.get(Mailbox, mailbox_id)
-        if mailbox is None or mailbox.provider_ref is None or mailbox.settings_applied_version >= mailbox.settings_version:
+        if (
+            mailbox is None
+            or mailbox.provider_ref is None
+            or mailbox.status in (MailboxStatus.DELETED, MailboxStatus.FAILED)
+            or mailbox.settings_applied_version >= mailbox.settings_version
+        ):
             return ok()
-        version, email, provider = mailbox.settings_version, mailbox.email, mailbox.provider
+        version, email, at_host, provider = mailbox.settings_version, mailbox.email, mailbox.address_at_host, mailbox.provider
         names = (mailbox.first_name, mailbox.last_name)
         # A mailbox being created got its names at creation; a live one may have been renamed.
         push_names = mailbox.live_at is not None
         picture = session.get(ProfilePicture, mailbox.profile_picture_id) if mailbox.profile_picture_id else None
         image = (picture.data, picture.content_type) if picture else None
     host = rt.providers.mailbox_host(provider)
+    if at_host != email:
+        moved = _move_at_host(host, mailbox_id, at_host, email)
+        if moved is not None:
+            return moved
     if push_names:
         host.set_names(email, *names)
     if image is not None:
@@ -365,6 +376,28 @@ def apply_mailbox_settings(mailbox_id: str) -> Outcome:
     with rt.db.write() as session:
         _mark_applied(session, Mailbox, mailbox_id, version)
     return ok()
+
+
+def _move_at_host(host: MailboxHost, mailbox_id: str, at_host: str, email: str) -> Outcome | None:
+    """Rename the mailbox at its host, then record where it is now (a crash in between is
+    harmless: the rename is idempotent). None when done; an outcome to return otherwise."""
+    rt = current()
+    try:
+        access = host.rename_mailbox(at_host, email)
+    except TerminalError:
+        with rt.db.read() as session:
+            now_at_host = session.scalar(sa.select(Mailbox.host_email).where(Mailbox.id == mailbox_id))
+        if now_at_host not in (None, at_host):
+            # A concurrent run moved it first: try again from where the host has it now.
+            return retry(f"{at_host} was moved to {now_at_host} meanwhile")
+        raise
+    with rt.db.write() as session:
+        session.execute(
+            sa.update(Mailbox)
+            .where(Mailbox.id == mailbox_id, sa.func.coalesce(Mailbox.host_email, Mailbox.email) == at_host)
+            .values(host_email=email, provider_ref=access.provider_ref)
+        )
+    return None
 
 
 def mark_mailbox_live(mailbox_id: str) -> Outcome:

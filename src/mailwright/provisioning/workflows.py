@@ -220,7 +220,7 @@ def sync_domain_settings(domain_id: str) -> None:
 
 @DBOS.workflow(name="sync_mailbox_settings")
 def sync_mailbox_settings(mailbox_id: str) -> None:
-    """Applies a changed profile picture (enqueued by the API)."""
+    """Applies a changed address, names or profile picture (enqueued by the API)."""
     _mailbox_settings(mailbox_id, run(steps.mailbox_provider, mailbox_id))
 
 

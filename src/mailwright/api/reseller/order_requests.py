@@ -7,22 +7,20 @@ and an empty file part (no filename or no bytes) means "no picture"."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 
 from mailwright import validation as check
-from mailwright.domains.names import normalize_domain
+from mailwright.domains.names import LOCAL_PART_RULE, normalize_domain, normalize_local_part
 from mailwright.errors import FieldIssues
 from mailwright.mailboxes.pictures import MAX_BYTES, CheckedPicture, PictureRejected, check_picture
 from mailwright.orders.requests import OrderOptions, RequestedDomain, RequestedMailbox
 
 SERVICE_PROVIDERS = ("GOOGLE", "MICROSOFT")
 BILLING_CYCLES = ("MONTHLY",)
-_USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$", re.I)
-USERNAME_FORMAT = "Must be 1-64 letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit"
+USERNAME_FORMAT = LOCAL_PART_RULE
 NAME_MAX = 60
 
 
@@ -175,7 +173,7 @@ def mailbox_items(
         if not_given(username):
             issues.add(f"{at}.username", check.REQUIRED, check.shown(username))
             continue
-        if not isinstance(username, str) or not _USERNAME.match(username.strip()):
+        if normalize_local_part(username) is None:
             issues.add(f"{at}.username", USERNAME_FORMAT, check.shown(username))
             continue
         picture_url = item.get("profilePicture") if allow_url else None

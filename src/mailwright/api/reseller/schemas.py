@@ -7,6 +7,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from mailwright.domains.names import LOCAL_PART_RULE
+
 T = TypeVar("T")
 
 
@@ -242,10 +244,15 @@ class ResellerMailboxList(BaseModel):
 
 
 class UpdateMailboxRequest(BaseModel):
-    """Fields left out stay as they are. The address (username) cannot be changed."""
+    """Fields left out stay as they are; at least one of username, firstName, lastName, profilePicture."""
 
     userId: str = Field(description="Also accepted as ?userId=")
     mailboxId: str
+    username: str | None = Field(
+        None,
+        description="New part before @ on the mailbox's own domain (live mailboxes only; not another mailbox's "
+        f"address). {LOCAL_PART_RULE}",
+    )
     firstName: str | None = None
     lastName: str | None = None
     profilePicture: str | None = Field(None, description="base64 PNG or JPEG (a data: URL prefix is accepted), at most 5 MB")

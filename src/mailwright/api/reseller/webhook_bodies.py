@@ -116,6 +116,9 @@ def _mailbox(event: EventView) -> dict[str, Any]:
         }
     else:
         body["changed"] = [_camel_name(name) for name in d.get("changed", [])]
+        if d.get("previous_email"):  # a change of address: the mailbox was known by this one until now
+            body["previousEmail"] = d["previous_email"]
+            body["previousUsername"] = d["previous_email"].split("@")[0]
     return body
 
 

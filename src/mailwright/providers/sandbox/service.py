@@ -403,6 +403,22 @@ class SandboxMailboxHost(_SandboxBase):
             row.first_name, row.last_name = first_name, last_name
             self._log(session, "set_names", email, "ok")
 
+    def rename_mailbox(self, old_email: str, new_email: str) -> MailboxAccess:
+        self._arrive("rename_mailbox", old_email)
+        with self.db.write() as session:
+            old, new = session.get(SandboxMailbox, old_email), session.get(SandboxMailbox, new_email)
+            if new is not None and (old is None or old is new):
+                self._log(session, "rename_mailbox", old_email, "existing")
+                return self._access(new.provider_ref)
+            if old is not None and new is None:
+                # Same row: its provider_ref, names, picture and status stay.
+                session.execute(sa.update(SandboxMailbox).where(SandboxMailbox.email == old_email).values(email=new_email))
+                self._log(session, "rename_mailbox", old_email, "ok")
+                return self._access(old.provider_ref)
+        if old is None:
+            raise self._refusal("rename_mailbox", old_email, f"{old_email} does not exist at {self.provider}")
+        raise self._refusal("rename_mailbox", old_email, f"{new_email} already belongs to another mailbox at {self.provider}")
+
     def set_forwarding(self, domain: str, forward_to: str | None) -> None:
         self._arrive("set_forwarding", domain)
         with self.db.write() as session:

@@ -1,4 +1,4 @@
-"""A user's mailboxes: list, one with its credentials, update (names, profile picture)."""
+"""A user's mailboxes: list, one with its credentials, update (address, names, profile picture), remove."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from mailwright.api.reseller.schemas import (
 from mailwright.billing import repository as billing_repository
 from mailwright.billing import service as billing
 from mailwright.domains.models import Domain
+from mailwright.domains.names import LOCAL_PART_RULE
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox
@@ -93,29 +94,48 @@ def get_mailbox(
     return respond(data, "Mailbox fetched successfully")
 
 
+UPDATE_DESCRIPTION = (
+    "Fields left out stay as they are; the response shows the result at once, and the host gets it "
+    "shortly after (one `mailbox.updated` webhook per kind of change).\n\n"
+    "`username` moves a LIVE mailbox to `username@` its own domain, stored in lowercase; the rule of orders "
+    f"applies ({LOCAL_PART_RULE[0].lower() + LOCAL_PART_RULE[1:]}). The new address must not belong to another "
+    "mailbox. Password, two-factor seed, "
+    "names and picture stay; the `mailbox.updated` webhook carries `previousEmail`. Sending the current "
+    "username changes nothing.\n\n"
+    "Every malformed field is named in one 400 answer; then an address already taken answers 400 naming "
+    "`username`, and a mailbox not live (still being created, failed, suspended, removed) answers 422."
+)
+
+
 @router.patch(
     "",
     response_model=Envelope[ResellerMailbox],
-    responses=NOT_FOUND | {422: {"model": ErrorEnvelope, "description": "The mailbox failed or was removed"}},
-    summary="Update a mailbox: first and last name, profile picture (base64 PNG or JPEG)",
+    responses=NOT_FOUND
+    | {
+        400: {"model": ErrorEnvelope, "description": "Malformed fields (all named), or the new address is taken (username)"},
+        422: {"model": ErrorEnvelope, "description": "The mailbox is not live (mailbox_not_live, mailbox_not_active)"},
+    },
+    summary="Update a mailbox: username (its address), first and last name, profile picture (base64 PNG or JPEG)",
+    description=UPDATE_DESCRIPTION,
     openapi_extra=body_of(UpdateMailboxRequest),
 )
 def update_mailbox(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     issues = FieldIssues()
+    username = mailboxes.check_local_part(issues, "username", body["username"]) if "username" in body else None
     names = {
         field: check.text(issues, field, body[field], max_length=NAME_MAX_LENGTH)
         for field in ("firstName", "lastName")
         if field in body
     }
     picture = _picture(issues, body.get("profilePicture")) if body.get("profilePicture") not in (None, "") else None
-    if "username" in body:
-        issues.add("username", "A mailbox's address cannot be changed; order a new mailbox instead", check.shown(body["username"]))
-    if not names and picture is None and not issues:
-        issues.add("body", "Send at least one of firstName, lastName, profilePicture")
+    if username is None and not names and picture is None and not issues:
+        issues.add("body", "Send at least one of username, firstName, lastName, profilePicture")
     with runtime.db.write() as session:
         user = find_user(session, account, user_id_in(user_id, body))
         mailbox = find_user_mailbox(session, account, user, body.get("mailboxId"))
         issues.raise_if_any()
+        if username is not None:
+            mailboxes.change_address(session, runtime, mailbox, username)
         if names:
             first = names.get("firstName") or mailbox.first_name
             last = names.get("lastName") or mailbox.last_name
