@@ -3,6 +3,7 @@ moved at the host by the settings workflow; billing then reaches the mailbox at 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,11 +82,12 @@ def _patch(client: httpx.Client, estate: Estate, mailbox_id: str, **fields: Any)
 
 
 def _updates(runtime, mailbox_id: str) -> list[dict[str, Any]]:
-    import json
-
+    """The data of the mailbox.updated events recorded for the mailbox, oldest first."""
     with runtime.db.read() as session:
-        rows = session.scalars(sa.select(Event.data).where(Event.type == types.MAILBOX_UPDATED).order_by(Event.seq))
-        return [d for d in map(json.loads, rows) if d["mailbox_id"] == mailbox_id]
+        rows = session.scalars(
+            sa.select(Event.data).where(Event.type == types.MAILBOX_UPDATED, Event.data.contains(mailbox_id)).order_by(Event.seq)
+        )
+        return [d for d in map(json.loads, rows) if d.get("mailbox_id") == mailbox_id]
 
 
 def _moved_at_host(runtime, old: str, new: str) -> bool:
@@ -227,8 +229,31 @@ def test_only_a_live_mailbox_changes_its_address(client, estate, runtime):
     assert client.delete("/mailboxes", params={"mailboxId": removed.id}).status_code == 200
     refused = _patch(client, estate, removed.id, username="dora")
     assert refused.status_code == 422
-    assert field_errors(refused) == {"username": "The mailbox is deleted; only a live mailbox can change its address"}
+    assert field_errors(refused) == {"username": "The mailbox is removed; only a live mailbox can change its address"}
     assert _by_id(runtime, removed.id).email == removed.email and _updates(runtime, removed.id) == announced
+
+
+def test_a_mailbox_being_created_or_failed_keeps_its_address(client, estate, runtime):
+    domain = estate.domains[0]
+    domain_id = _mailbox(runtime, f"bob@{domain}").domain_id
+    boxes = [{"username": u, "firstName": "Fred", "lastName": "Ng"} for u in ("action-ada", "fail-fred")]
+    ordered = client.post("/orders/mailboxes", params={"userId": estate.user_id}, json={"domainId": domain_id, "mailboxes": boxes, "confirm": True})
+    assert ordered.status_code == 201, ordered.text
+    order_id = ordered.json()["data"]["orderId"]
+
+    def settled() -> dict[str, str] | None:
+        with runtime.db.read() as session:
+            rows = dict(session.execute(sa.select(Mailbox.local_part, Mailbox.status).where(Mailbox.order_id == order_id)).all())
+        return rows if rows == {"action-ada": MailboxStatus.NEEDS_ACTION, "fail-fred": MailboxStatus.FAILED} else None
+
+    wait_until(settled, timeout=60)
+    for local, state in (("action-ada", "still being created"), ("fail-fred", "failed")):
+        with runtime.db.read() as session:
+            mailbox_id = session.scalar(sa.select(Mailbox.id).where(Mailbox.order_id == order_id, Mailbox.local_part == local))
+        refused = _patch(client, estate, mailbox_id, username=f"{local}-new")
+        assert refused.status_code == 422 and refused.json()["data"]["code"] == "mailbox_not_live"
+        assert field_errors(refused) == {"username": f"The mailbox is {state}; only a live mailbox can change its address"}
+        assert _by_id(runtime, mailbox_id).email == f"{local}@{domain}"
 
 
 def session_mailboxes(runtime, domain_id: str) -> list[Mailbox]:
@@ -296,3 +321,12 @@ def test_the_rename_step_and_the_host_rename_can_run_again(client, estate, runti
     assert _at_host(runtime, new).status == "suspended"
     apply_mailbox_state("GOOGLE", [new, f"zed@{domain}"], mailbox.provider_ref, MailboxStatus.LIVE)
     assert _at_host(runtime, new).status == "active"
+
+
+def test_openapi_documents_the_username(anon):
+    schema = anon.get("/openapi.json").json()
+    patch = schema["paths"]["/api/v1/integration/mailboxes"]["patch"]
+    assert "username" in patch["summary"] and LOCAL_PART_RULE in patch["description"]
+    assert {"400", "404", "422"} <= set(patch["responses"])
+    username = schema["components"]["schemas"]["UpdateMailboxRequest"]["properties"]["username"]
+    assert LOCAL_PART_RULE in username["description"]

@@ -96,12 +96,23 @@ def change_address(session: Session, runtime: Runtime, mailbox: Mailbox, new_loc
     return True
 
 
+# How a mailbox that is not live is described to the caller.
+_NOT_LIVE = {
+    MailboxStatus.ORDERED: "still being created",
+    MailboxStatus.NEEDS_ACTION: "still being created",
+    MailboxStatus.FAILED: "failed",
+    MailboxStatus.SUSPENDED: "suspended",
+    MailboxStatus.DELETED: "removed",
+}
+
+
 def _require_live(mailbox: Mailbox, field: str) -> None:
     if mailbox.status != MailboxStatus.LIVE:
+        state = _NOT_LIVE.get(mailbox.status, mailbox.status)
         raise RuleViolation(
             "mailbox_not_live",
             "Only a live mailbox's address can be changed",
-            [FieldIssue(field, f"The mailbox is {mailbox.status}; only a live mailbox can change its address", mailbox.email)],
+            [FieldIssue(field, f"The mailbox is {state}; only a live mailbox can change its address", mailbox.email)],
         )
 
 

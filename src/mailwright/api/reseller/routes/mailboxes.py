@@ -97,10 +97,9 @@ def get_mailbox(
 UPDATE_DESCRIPTION = (
     "Fields left out stay as they are; the response shows the result at once, and the host gets it "
     "shortly after (one `mailbox.updated` webhook per kind of change).\n\n"
-    "`username` moves a LIVE mailbox to `username@` its own domain, stored in lowercase; the rule of orders "
-    f"applies ({LOCAL_PART_RULE[0].lower() + LOCAL_PART_RULE[1:]}). The new address must not belong to another "
-    "mailbox. Password, two-factor seed, "
-    "names and picture stay; the `mailbox.updated` webhook carries `previousEmail`. Sending the current "
+    "`username` moves a LIVE mailbox to `username@` its own domain, stored in lowercase, under the rule of "
+    f"orders: {LOCAL_PART_RULE}. The new address must not belong to another mailbox. Password, two-factor "
+    "seed, names and picture stay; the `mailbox.updated` webhook carries `previousEmail`. Sending the current "
     "username changes nothing.\n\n"
     "Every malformed field is named in one 400 answer; then an address already taken answers 400 naming "
     "`username`, and a mailbox not live (still being created, failed, suspended, removed) answers 422."
