@@ -156,6 +156,10 @@ def test_names_and_username_together(client, estate, runtime):
 
     assert wait_until(pushed).last_name == "Stone"
     assert [u["changed"] for u in _updates(runtime, mailbox.id)] == [["email"], ["first_name", "last_name"]]
+    # The order still lists the mailbox it ordered as bob@.
+    ordered = client.get(f"/orders/{mailbox.order_id}").json()["data"]["mailboxes"]
+    item = next(m for m in ordered if m["email"] == f"bob@{domain}")
+    assert (item["mailboxId"], item["status"]) == (mailbox.id, "LIVE")
 
 
 def test_an_address_of_another_mailbox_is_refused(client, estate, runtime):

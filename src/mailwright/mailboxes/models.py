@@ -33,6 +33,8 @@ class Mailbox(Base):
     # Equal to `email` while the mailbox holds the address (see Domain.name_claim).
     email_claim: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
     local_part: Mapped[str] = mapped_column(String(64))
+    # The address as ordered: the order's plan names its mailboxes by it, whatever `email` is now.
+    ordered_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # The address the mailbox has at its host, set once created there. It differs from `email`
     # while a change of address waits to be applied at the host (see apply_mailbox_settings).
     host_email: Mapped[str | None] = mapped_column(String(254), nullable=True)

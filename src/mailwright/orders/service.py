@@ -235,6 +235,7 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
             order_id=order.id,
             email=m.email,
             email_claim=m.email,
+            ordered_email=m.email,
             local_part=m.local_part,
             first_name=m.first_name,
             last_name=m.last_name,

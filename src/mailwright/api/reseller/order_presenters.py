@@ -28,7 +28,7 @@ def order_status(settings: Settings, order: Order) -> str:
 def order_details(session: Session, settings: Settings, order: Order) -> dict[str, Any]:
     plan = OrderPlan.from_json(order.plan_json) if order.plan_json else None
     domains = {d.name: d for d in session.scalars(sa.select(Domain).where(Domain.order_id == order.id))}
-    boxes = {m.email: m for m in session.scalars(sa.select(Mailbox).where(Mailbox.order_id == order.id))}
+    boxes = {m.ordered_email: m for m in session.scalars(sa.select(Mailbox).where(Mailbox.order_id == order.id))}
     exports = json.loads(order.export_settings) if order.export_settings else {}
     price = lambda minor: Money(minor, order.currency).decimal  # noqa: E731 - a local shorthand
     planned_domains = plan.domains if plan else []
