@@ -39,8 +39,13 @@ def test_renewal_price_names_every_unknown_domain(held, holdings):
     response = held.post(
         "/domains/renewal-price", json={"userId": holdings.user_id, "domains": [holdings.domains[0], holdings.other_domain, 7]}
     )
+    # A malformed entry and an unknown one in one answer: 400, naming both.
+    assert response.status_code == 400
+    assert field_errors(response) == {"domains[1]": "No such domain of this user", "domains[2]": "Must be a domain name or id"}
+    response = held.post("/domains/renewal-price", json={"userId": holdings.user_id, "domains": [holdings.other_domain, "nope.example"]})
     assert response.status_code == 404
-    assert field_errors(response) == {"domains[1]": "No such domain of this user", "domains[2]": "No such domain of this user"}
+    assert response.json()["message"] == "Domain not found"
+    assert field_errors(response) == {"domains[0]": "No such domain of this user", "domains[1]": "No such domain of this user"}
     assert field_errors(held.post("/domains/renewal-price", json={"userId": holdings.user_id})) == {"domains": "Field is required"}
 
 

@@ -48,10 +48,11 @@ class RecordInput:
     priority: int | None
 
 
-def validate(body: dict[str, Any], zone: str) -> tuple[RecordInput, bool]:
+def validate(body: dict[str, Any], zone: str | None, issues: FieldIssues | None = None) -> tuple[RecordInput, bool]:
     """The record described by a request body (type, name, content, ttl, priority) and its
-    `force` flag, or InvalidFields naming every problem."""
-    issues = FieldIssues()
+    `force` flag; otherwise every problem, with any the caller already holds in `issues`, is
+    raised. Without a zone (its domain was not found) the name is checked as a host name only."""
+    issues = issues if issues is not None else FieldIssues()
     rtype = _type(issues, body.get("type"))
     name = _name(issues, body.get("name"), zone)
     ttl = _integer(issues, "ttl", body.get("ttl", 3600), *TTL_RANGE)
@@ -211,7 +212,7 @@ def _type(issues: FieldIssues, value: Any) -> str | None:
     return text.upper()
 
 
-def _name(issues: FieldIssues, value: Any, zone: str) -> str | None:
+def _name(issues: FieldIssues, value: Any, zone: str | None) -> str | None:
     """Relative to the zone ("@", "www"); a name ending in the zone, or with a trailing dot, is absolute."""
     if value is None or value == "" or value == "@":
         return "@"
@@ -221,15 +222,15 @@ def _name(issues: FieldIssues, value: Any, zone: str) -> str | None:
     name = text.lower()
     absolute = name.endswith(".")
     name = name.rstrip(".")
-    if name == zone:
+    if zone is not None and name == zone:
         return "@"
-    if name.endswith("." + zone):
+    if zone is not None and name.endswith("." + zone):
         name = name[: -len(zone) - 1]
-    elif absolute or (name.count(".") and registrable_suffix(name) and registrable_suffix(name) != registrable_suffix(zone)):
+    elif zone is not None and (absolute or (name.count(".") and registrable_suffix(name) and registrable_suffix(name) != registrable_suffix(zone))):
         issues.add("name", f"Must be inside the zone {zone}", value)
         return None
     labels = name.split(".")
-    if not all(_LABEL.match(label) for label in labels) or "*" in labels[1:] or len(name) + len(zone) > 252:
+    if not all(_LABEL.match(label) for label in labels) or "*" in labels[1:] or len(name) + len(zone or "") > 252:
         issues.add("name", "Must be a host name such as www, mail or _dmarc, or @ for the apex", value)
         return None
     return name

@@ -32,9 +32,10 @@ FIELDS = {
 _OPTIONAL_TEXT = {"companyName": 200, "address": 300, "city": 100, "zipCode": 20}
 
 
-def validate_user(body: dict[str, Any]) -> dict[str, Any]:
-    """Every column of a user from a request body (camelCase fields), or InvalidFields naming all problems."""
-    issues = FieldIssues()
+def validate_user(body: dict[str, Any], issues: FieldIssues | None = None) -> dict[str, Any]:
+    """Every column of a user from a request body (camelCase fields); otherwise every problem, with
+    any the caller already holds in `issues`, is raised."""
+    issues = issues if issues is not None else FieldIssues()
     clean: dict[str, Any] = {
         "email": check.email_address(issues, "email", body.get("email")),
         "first_name": check.text(issues, "firstName", body.get("firstName"), max_length=100),

@@ -13,10 +13,10 @@ from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.api.deps import account_for_key, get_runtime, json_object
 from mailwright.api.errors import HttpProblem
-from mailwright.api.reseller.errors import FieldProblem
+from mailwright.api.reseller.errors import FieldProblem, RequestProblems
 from mailwright.domains import service as domains
 from mailwright.domains.models import Domain
-from mailwright.errors import FieldIssue, InvalidFields, NotFound
+from mailwright.errors import FieldIssue, FieldIssues, NotFound
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox
 from mailwright.pagination import MAX_LIMIT, PageRequest
@@ -57,21 +57,36 @@ def user_id_param(
     return user_id or None
 
 
-def required_user_id(user_id: str | None, field: str = "userId") -> str:
-    """The userId a call needs; its absence is reported against `field`."""
-    if not user_id:
-        raise InvalidFields([FieldIssue(field, check.REQUIRED, check.shown(user_id))])
-    if not isinstance(user_id, str):
-        raise InvalidFields([FieldIssue(field, "Must be a string", check.shown(user_id))])
-    return user_id
+def required_id(problems: FieldIssues, field: str, value: Any) -> str | None:
+    """An id the call needs; absent or not a string is reported against `field`."""
+    if not value:
+        problems.add(field, check.REQUIRED, check.shown(value))
+        return None
+    if not isinstance(value, str):
+        problems.add(field, "Must be a string", check.shown(value))
+        return None
+    return value
+
+
+def lookup_user(session: Session, account: Account, user_id: Any, problems: RequestProblems, field: str = "userId") -> ResellerUser | None:
+    """The reseller's user, or None with the problem noted; another reseller's user is not found either."""
+    wanted = required_id(problems, field, user_id)
+    if wanted is None:
+        return None
+    try:
+        return users.get_user(session, account.id, wanted)
+    except NotFound:
+        problems.missing("User not found", field, "No such user")
+        return None
 
 
 def find_user(session: Session, account: Account, user_id: Any, field: str = "userId") -> ResellerUser:
-    """The reseller's user, or 404 naming `field`; another reseller's user is not found either."""
-    try:
-        return users.get_user(session, account.id, required_user_id(user_id, field))
-    except NotFound as exc:
-        raise FieldProblem(404, "User not found", [FieldIssue(field, "No such user")]) from exc
+    """The reseller's user, or 400/404 naming `field`."""
+    problems = RequestProblems()
+    user = lookup_user(session, account, user_id, problems, field)
+    problems.raise_if_any()
+    assert user is not None
+    return user
 
 
 AccountDep = Annotated[Account, Depends(reseller_account)]
@@ -86,23 +101,49 @@ def user_id_in(user_id: str | None, body: dict[str, Any]) -> Any:
     return user_id or body.get("userId")
 
 
+def lookup_user_domain(
+    session: Session, account: Account, user: ResellerUser | None, domain_id: Any, problems: RequestProblems, field: str = "domainId"
+) -> Domain | None:
+    """The user's domain of that id, or None with the problem noted (no user: only the id's shape is checked)."""
+    wanted = required_id(problems, field, domain_id)
+    if wanted is None or user is None:
+        return None
+    try:
+        return domains.get_user_domain(session, account.id, user.id, wanted)
+    except NotFound:
+        problems.missing("Domain not found", field, "No such domain of this user")
+        return None
+
+
 def find_user_domain(session: Session, account: Account, user: ResellerUser, domain_id: Any, field: str = "domainId") -> Domain:
     """The user's domain of that id, or 400/404 naming `field`."""
-    if not domain_id or not isinstance(domain_id, str):
-        raise InvalidFields([FieldIssue(field, check.REQUIRED if not domain_id else "Must be a string", check.shown(domain_id))])
+    problems = RequestProblems()
+    domain = lookup_user_domain(session, account, user, domain_id, problems, field)
+    problems.raise_if_any()
+    assert domain is not None
+    return domain
+
+
+def lookup_user_mailbox(
+    session: Session, account: Account, user: ResellerUser | None, mailbox_id: Any, problems: RequestProblems, field: str = "mailboxId"
+) -> Mailbox | None:
+    wanted = required_id(problems, field, mailbox_id)
+    if wanted is None or user is None:
+        return None
     try:
-        return domains.get_user_domain(session, account.id, user.id, domain_id)
-    except NotFound as exc:
-        raise FieldProblem(404, "Domain not found", [FieldIssue(field, "No such domain of this user")]) from exc
+        return mailboxes.get_user_mailbox(session, account.id, user.id, wanted)
+    except NotFound:
+        problems.missing("Mailbox not found", field, "No such mailbox of this user")
+        return None
 
 
 def find_user_mailbox(session: Session, account: Account, user: ResellerUser, mailbox_id: Any, field: str = "mailboxId") -> Mailbox:
-    if not mailbox_id or not isinstance(mailbox_id, str):
-        raise InvalidFields([FieldIssue(field, check.REQUIRED if not mailbox_id else "Must be a string", check.shown(mailbox_id))])
-    try:
-        return mailboxes.get_user_mailbox(session, account.id, user.id, mailbox_id)
-    except NotFound as exc:
-        raise FieldProblem(404, "Mailbox not found", [FieldIssue(field, "No such mailbox of this user")]) from exc
+    """The user's mailbox of that id, or 400/404 naming `field`."""
+    problems = RequestProblems()
+    mailbox = lookup_user_mailbox(session, account, user, mailbox_id, problems, field)
+    problems.raise_if_any()
+    assert mailbox is not None
+    return mailbox
 
 
 def public_base(request: Request) -> str:

@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse, Response
 from mailwright.api.errors import Faces, HttpProblem
 from mailwright.api.reseller import PREFIX
 from mailwright.api.reseller.envelope import envelope, error_data
-from mailwright.errors import FieldIssue, RuleViolation
+from collections.abc import Callable
+from typing import Any
+
+from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, RuleViolation
 
 # Business codes whose HTTP status is not the default 422.
 STATUS_BY_CODE = {
@@ -34,6 +37,31 @@ class FieldProblem(HttpProblem):
     def __init__(self, status: int, message: str, fields: list[FieldIssue]) -> None:
         super().__init__(status, message)
         self.fields = fields
+
+
+class RequestProblems(FieldIssues):
+    """Everything wrong with one request, answered at once: shape and value checks and lookups
+    (an unknown userId, domainId ...) are all collected before anything is refused. The answer
+    is 404 when every problem is something that does not exist, otherwise 400 naming every
+    field, the unknown ones included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._not_found: list[tuple[FieldIssue, str]] = []
+
+    def missing(self, message: str, field: str, issue: str, value: Any = None) -> None:
+        """`field` names something that does not exist; `message` is the 404 answer's message."""
+        item = FieldIssue(field, issue, value)
+        self.items.append(item)
+        self._not_found.append((item, message))
+
+    def raise_if_any(self, order: Callable[[str], Any] | None = None) -> None:
+        if not self.items:
+            return
+        items = sorted(self.items, key=lambda i: order(i.field)) if order else list(self.items)
+        if len(self._not_found) == len(self.items):
+            raise FieldProblem(404, self._not_found[0][1], items)
+        raise InvalidFields(items)
 
 
 def code_for_status(status: int) -> str:

@@ -8,15 +8,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
-from mailwright import validation as check
-from mailwright.api.reseller.deps import AccountDep, BodyDep, RuntimeDep, UserIdDep, find_user, find_user_domain, user_id_in
-from mailwright.api.reseller.errors import FieldProblem
+from mailwright.api.reseller.deps import (
+    AccountDep,
+    BodyDep,
+    RuntimeDep,
+    UserIdDep,
+    lookup_user,
+    lookup_user_domain,
+    required_id,
+    user_id_in,
+)
+from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.envelope import respond
 from mailwright.api.reseller.schemas import DeleteDnsRecordRequest, DnsRecordBody, DnsRecordRequest, Envelope, ErrorEnvelope, body_of
 from mailwright.dns import custom_records
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
-from mailwright.errors import FieldIssue, InvalidFields, NotFound
+from mailwright.errors import NotFound
 
 router = APIRouter(prefix="/domains/dns-records", tags=["DNS records (ColdMailReseller-style)"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -34,7 +42,10 @@ def list_records(
     domain_id: Annotated[str | None, Query(alias="domainId")] = None,
 ) -> JSONResponse:
     with runtime.db.read() as session:
-        domain = find_user_domain(session, account, find_user(session, account, user_id), domain_id)
+        problems = RequestProblems()
+        domain = _domain(session, account, user_id, domain_id, problems)
+        problems.raise_if_any()
+        assert domain is not None
         data = [_record(domain, r) for r in custom_records.list_records(session, domain)]
     return respond(data, "DNS records fetched successfully")
 
@@ -49,8 +60,10 @@ def list_records(
 )
 def add_record(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.write() as session:
-        domain = find_user_domain(session, account, find_user(session, account, user_id_in(user_id, body)), body.get("domainId"))
-        record, force = custom_records.validate(body, domain.name)
+        problems = RequestProblems()
+        domain = _domain(session, account, user_id_in(user_id, body), body.get("domainId"), problems)
+        record, force = custom_records.validate(body, domain.name if domain else None, problems)
+        assert domain is not None
         data = _record(domain, custom_records.add_record(session, runtime, domain, record, force=force))
     return respond(data, "DNS record added successfully", 201)
 
@@ -64,9 +77,11 @@ def add_record(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, bod
 )
 def update_record(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.write() as session:
-        domain = find_user_domain(session, account, find_user(session, account, user_id_in(user_id, body)), body.get("domainId"))
-        row = _find_record(session, domain, body.get("recordId"))
-        record, force = custom_records.validate(body, domain.name)
+        problems = RequestProblems()
+        domain = _domain(session, account, user_id_in(user_id, body), body.get("domainId"), problems)
+        row = _find_record(session, domain, body.get("recordId"), problems)
+        record, force = custom_records.validate(body, domain.name if domain else None, problems)
+        assert domain is not None and row is not None
         data = _record(domain, custom_records.update_record(session, runtime, domain, row, record, force=force))
     return respond(data, "DNS record updated successfully")
 
@@ -89,20 +104,28 @@ def delete_record(
     given = body.model_dump(exclude_none=True) if body else {}
     forced = given.get("force", force)
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id_in(user_id, given))
-        domain = find_user_domain(session, account, user, domain_id or given.get("domainId"))
-        row = _find_record(session, domain, record_id or given.get("recordId"))
+        problems = RequestProblems()
+        domain = _domain(session, account, user_id_in(user_id, given), domain_id or given.get("domainId"), problems)
+        row = _find_record(session, domain, record_id or given.get("recordId"), problems)
+        problems.raise_if_any()
+        assert domain is not None and row is not None
         custom_records.delete_record(session, runtime, domain, row, force=forced)
     return respond(None, "DNS record deleted successfully")
 
 
-def _find_record(session: Any, domain: Domain, record_id: Any) -> DnsRecord:
-    if not record_id or not isinstance(record_id, str):
-        raise InvalidFields([FieldIssue("recordId", check.REQUIRED if not record_id else "Must be a string", check.shown(record_id))])
+def _domain(session: Any, account: Any, user_id: Any, domain_id: Any, problems: RequestProblems) -> Domain | None:
+    return lookup_user_domain(session, account, lookup_user(session, account, user_id, problems), domain_id, problems)
+
+
+def _find_record(session: Any, domain: Domain | None, record_id: Any, problems: RequestProblems) -> DnsRecord | None:
+    wanted = required_id(problems, "recordId", record_id)
+    if wanted is None or domain is None:
+        return None
     try:
-        return custom_records.get_record(session, domain, record_id)
-    except NotFound as exc:
-        raise FieldProblem(404, "DNS record not found", [FieldIssue("recordId", "No such record of this domain")]) from exc
+        return custom_records.get_record(session, domain, wanted)
+    except NotFound:
+        problems.missing("DNS record not found", "recordId", "No such record of this domain")
+        return None
 
 
 def _record(domain: Domain, row: DnsRecord) -> dict[str, Any]:

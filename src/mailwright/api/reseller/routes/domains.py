@@ -15,11 +15,12 @@ from mailwright.api.reseller.deps import (
     RuntimeDep,
     UserIdDep,
     find_user,
-    find_user_domain,
+    lookup_user,
+    lookup_user_domain,
     user_id_in,
 )
 from mailwright.api.reseller.envelope import envelope, pagination, respond
-from mailwright.api.reseller.errors import FieldProblem
+from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.presenters import domain_body
 from mailwright.api.reseller.renewals import IdempotencyKeyDep, action_body, find_action, renew_once
 from mailwright.api.reseller.schemas import (
@@ -46,7 +47,7 @@ from mailwright.catalog import service as catalog
 from mailwright.clock import iso
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
-from mailwright.errors import FieldIssue, FieldIssues, InvalidFields
+from mailwright.errors import FieldIssues
 from mailwright.orders import idempotency
 from mailwright.orders.service import DOMAIN_FORMAT
 
@@ -115,17 +116,15 @@ def check_domain(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSO
     openapi_extra=body_of(DomainForwardingRequest),
 )
 def add_domain_forwarding(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
-    issues = FieldIssues()
-    url = None if body.get("forwardTo") in (None, "") else check.web_url(issues, "forwardTo", body["forwardTo"])
+    problems = RequestProblems()
+    url = None if body.get("forwardTo") in (None, "") else check.web_url(problems, "forwardTo", body["forwardTo"])
     masked = body.get("maskForwarding", False)
     if masked is None:
         masked = False
     if not isinstance(masked, bool):
-        issues.add("maskForwarding", "Must be true or false", check.shown(masked))
+        problems.add("maskForwarding", "Must be true or false", check.shown(masked))
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id_in(user_id, body))
-        domain = find_user_domain(session, account, user, body.get("domainId"))
-        issues.raise_if_any()
+        domain = _user_domain(session, account, user_id_in(user_id, body), body.get("domainId"), problems)
         domains.set_redirect_url(session, runtime, domain, url, field="forwardTo", masked=bool(masked))
         data = domain_body(domain, domains.mailbox_counts(session, [domain.id]).get(domain.id, (0, 0))[0])
     return respond(data, "Domain forwarding saved successfully")
@@ -139,15 +138,21 @@ def add_domain_forwarding(account: AccountDep, runtime: RuntimeDep, user_id: Use
     openapi_extra=body_of(EmailForwardingRequest),
 )
 def add_email_forwarding(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
-    issues = FieldIssues()
-    address = None if body.get("forwardTo") in (None, "") else check.email_address(issues, "forwardTo", body["forwardTo"])
+    problems = RequestProblems()
+    address = None if body.get("forwardTo") in (None, "") else check.email_address(problems, "forwardTo", body["forwardTo"])
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id_in(user_id, body))
-        domain = find_user_domain(session, account, user, body.get("domainId"))
-        issues.raise_if_any()
+        domain = _user_domain(session, account, user_id_in(user_id, body), body.get("domainId"), problems)
         domains.set_email_forwarding(session, runtime, domain, address)
         data = domain_body(domain, domains.mailbox_counts(session, [domain.id]).get(domain.id, (0, 0))[0])
     return respond(data, "Email forwarding saved successfully")
+
+
+def _user_domain(session: Any, account: Any, user_id: Any, domain_id: Any, problems: RequestProblems) -> Any:
+    """The user's domain the request names, once every problem with the request is answered."""
+    user = lookup_user(session, account, user_id, problems)
+    domain = lookup_user_domain(session, account, user, domain_id, problems)
+    problems.raise_if_any()
+    return domain
 
 
 def _availability(answer: Any) -> dict[str, Any]:
@@ -172,8 +177,7 @@ def _availability(answer: Any) -> dict[str, Any]:
 )
 def renewal_price(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.read() as session:
-        user = find_user(session, account, user_id_in(user_id, body))
-        found = _user_domains_named(session, account, user, body)
+        found = _requested_domains(session, account, user_id_in(user_id, body), body, RequestProblems())
         views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in found]
     return respond([_renewal(v) for v in views], "Renewal prices fetched successfully")
 
@@ -194,8 +198,7 @@ def renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: Bo
     request = idempotency.KeyedRequest.of(account.id, idempotency_key, "reseller/domains/renew", {"userId": user_id, "body": body})
 
     def renew_all(session: Any) -> dict[str, Any]:
-        user = find_user(session, account, user_id_in(user_id, body))
-        found = _user_domains_named(session, account, user, body)
+        found = _requested_domains(session, account, user_id_in(user_id, body), body, RequestProblems())
         action = renew_now.renew_domains(session, runtime, account.id, [(_field_of(body, d), d.id) for d in found])
         views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in domains.domains_by_id(session, [d.id for d in found])]
         return envelope(200, "Domains renewed successfully", [_renewal(v) | {"actionId": action.id} for v in views])
@@ -223,14 +226,14 @@ def renewal_action(account: AccountDep, runtime: RuntimeDep, action_id: Annotate
     openapi_extra=body_of(DomainAutoRenewRequest),
 )
 def set_auto_renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+    problems = RequestProblems()
     value = body.get("autoRenew")
     if not isinstance(value, bool):
-        raise InvalidFields([FieldIssue("autoRenew", check.REQUIRED if value is None else "Must be true or false", check.shown(value))])
+        problems.add("autoRenew", check.REQUIRED if value is None else "Must be true or false", check.shown(value))
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id_in(user_id, body))
-        found = _user_domains_named(session, account, user, body)
+        found = _requested_domains(session, account, user_id_in(user_id, body), body, problems)
         for i, domain in enumerate(found):
-            billing.set_domain_auto_renew(session, domain, value, field=f"domains[{i}]")
+            billing.set_domain_auto_renew(session, domain, bool(value), field=f"domains[{i}]")
         views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in found]
     message = "Auto-renew enabled successfully" if value else "Auto-renew disabled successfully"
     return respond([_renewal(v) for v in views], message)
@@ -245,28 +248,30 @@ def set_auto_renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep,
 )
 def remove_domains(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id_in(user_id, body))
-        for i, domain in enumerate(_user_domains_named(session, account, user, body)):
+        for i, domain in enumerate(_requested_domains(session, account, user_id_in(user_id, body), body, RequestProblems())):
             billing.remove_domain(session, runtime, domain, field=f"domains[{i}]")
     return respond(None, "Domains removed successfully")
 
 
-def _user_domains_named(session: Any, account: Any, user: Any, body: dict[str, Any]) -> list[Any]:
-    """The user's domains listed in body.domains (names or domain ids), every unknown one named."""
-    issues = FieldIssues()
+def _requested_domains(session: Any, account: Any, user_id: Any, body: dict[str, Any], problems: RequestProblems) -> list[Any]:
+    """The user's domains listed in body.domains (names or domain ids), once every problem with
+    the request (`problems` may already hold some) is answered: each unknown one is named."""
+    user = lookup_user(session, account, user_id, problems)
     value = body.get("domains")
     if not isinstance(value, list) or not value:
-        issues.add("domains", check.REQUIRED if value in (None, []) else "Must be an array of domain names or ids", check.shown(value))
-        issues.raise_if_any()
-    found, missing = [], []
+        problems.add("domains", check.REQUIRED if value in (None, []) else "Must be an array of domain names or ids", check.shown(value))
+        value = []
+    found = []
     for i, item in enumerate(value):
-        domain = domains.find_user_domain(session, account.id, user.id, item) if isinstance(item, str) else None
-        if domain is None:
-            missing.append(FieldIssue(f"domains[{i}]", "No such domain of this user", check.shown(item)))
-        elif domain not in found:
+        if not isinstance(item, str) or not item:
+            problems.add(f"domains[{i}]", "Must be a domain name or id", check.shown(item))
+            continue
+        domain = domains.find_user_domain(session, account.id, user.id, item) if user else None
+        if user and domain is None:
+            problems.missing("Domain not found", f"domains[{i}]", "No such domain of this user", item)
+        elif domain is not None and domain not in found:
             found.append(domain)
-    if missing:
-        raise FieldProblem(404, "Domain not found", missing)
+    problems.raise_if_any()
     return found
 
 

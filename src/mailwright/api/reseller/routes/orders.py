@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.api.reseller import order_requests as parse
-from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, find_user, json_body, user_id_in
+from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, json_body, lookup_user, user_id_in
 from mailwright.api.reseller.envelope import respond
-from mailwright.api.reseller.errors import FieldProblem
+from mailwright.api.reseller.errors import FieldProblem, RequestProblems
 from mailwright.api.reseller.order_presenters import order_details, order_status
 from mailwright.api.reseller.order_schemas import (
     CreateOrderJson,
@@ -87,7 +87,7 @@ def _create_body(model: type) -> dict[str, Any]:
     openapi_extra=_create_body(CreateOrderJson),
 )
 async def create_order(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
-    issues = FieldIssues()
+    issues = RequestProblems()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         form = await request.form(max_files=runtime.settings.max_mailboxes_per_order + 10, max_part_size=2 * 1024 * 1024)
@@ -121,7 +121,7 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
             options=order_form.options, registrant=_registrant(user),
         )
 
-    return _create(runtime, account, user_id, order_form.confirm, plan)
+    return _create(runtime, account, user_id, issues, order_form.confirm, plan)
 
 
 @router.post(
@@ -140,7 +140,7 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
 async def order_mailboxes(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
     body = await json_body(request)
     user_id = user_id_in(user_id, body)
-    issues = FieldIssues()
+    issues = RequestProblems()
     domain_id, subscription_id = body.get("domainId"), body.get("subscriptionId")
     if parse.not_given(domain_id) and parse.not_given(subscription_id):
         issues.add("domainId", "Either domainId or subscriptionId is required", None)
@@ -159,9 +159,9 @@ async def order_mailboxes(request: Request, account: AccountDep, runtime: Runtim
 
     def plan(session: Session, user: ResellerUser | None) -> OrderPlan:
         if isinstance(subscription_id, str) and subscription_id:
-            domain = _subscription_domain(session, account, user, subscription_id)
+            domain = _subscription_domain(session, account, user, subscription_id, issues)
         else:
-            domain = _domain(session, account, user, domain_id) if isinstance(domain_id, str) and domain_id else None
+            domain = _domain(session, account, user, domain_id, issues) if isinstance(domain_id, str) and domain_id else None
         found = parse.mailbox_items(issues, "mailboxes", domain.name, raw, allow_url=True) if domain and raw is not None else []
         if domain and raw is not None and not found and not issues:
             issues.add("mailboxes", "Must contain at least one mailbox", "[]")
@@ -172,7 +172,7 @@ async def order_mailboxes(request: Request, account: AccountDep, runtime: Runtim
         planned.options = dataclasses.replace(planned.options, user_id=domain.user_id if domain else None)
         return planned
 
-    return _create(runtime, account, user_id, confirm, plan, user_from_plan=True)
+    return _create(runtime, account, user_id, issues, confirm, plan, user_from_plan=True)
 
 
 @router.post(
@@ -255,14 +255,16 @@ def _create(
     runtime: Runtime,
     account: Account,
     user_id: str | None,
+    issues: RequestProblems,
     confirm: bool,
     plan: Callable[[Session, ResellerUser | None], OrderPlan],
     *,
     user_from_plan: bool = False,
 ) -> JSONResponse:
-    """Plan (reads), then record, and with confirm also process, in one transaction."""
+    """Plan (reads; an unknown user is one more of the problems the plan answers with), then
+    record, and with confirm also process, in one transaction."""
     with runtime.db.read() as session:
-        user = find_user(session, account, user_id) if user_id else None
+        user = lookup_user(session, account, user_id, issues) if user_id else None
         planned = plan(session, user)
     if not user_from_plan:
         planned.options = dataclasses.replace(planned.options, user_id=user.id if user else None)
@@ -283,30 +285,37 @@ def _registrant(user: ResellerUser | None) -> dict[str, Any] | None:
     return None
 
 
-def _domain(session: Session, account: Account, user: ResellerUser | None, domain_id: str) -> Domain:
+def _domain(session: Session, account: Account, user: ResellerUser | None, domain_id: str, issues: RequestProblems) -> Domain | None:
     domain = session.get(Domain, domain_id)
     if domain is None or domain.account_id != account.id or domain.name_claim is None or (user and domain.user_id != user.id):
-        raise FieldProblem(404, "Domain not found", [FieldIssue("domainId", "No such domain of yours")])
+        issues.missing("Domain not found", "domainId", "No such domain of yours")
+        return None
     return domain
 
 
-def _subscription_domain(session: Session, account: Account, user: ResellerUser | None, subscription_id: str) -> Domain:
+def _subscription_domain(
+    session: Session, account: Account, user: ResellerUser | None, subscription_id: str, issues: RequestProblems
+) -> Domain | None:
     """The domain of one of the reseller's subscriptions, running or ended, while the domain is held."""
     subscription = session.get(Subscription, subscription_id)
     domain = session.get(Domain, subscription.domain_id) if subscription and subscription.account_id == account.id else None
     if domain is None or domain.name_claim is None or (user and domain.user_id != user.id):
-        raise FieldProblem(404, "Subscription not found", [FieldIssue("subscriptionId", "No such subscription of yours")])
+        issues.missing("Subscription not found", "subscriptionId", "No such subscription of yours")
+        return None
     return domain
 
 
 def _order(session: Session, account: Account, order_id: str, user_id: str | None) -> Order:
+    """The reseller's order (of the user, when userId is given); every unknown one is named."""
+    problems = RequestProblems()
     try:
-        order = orders.get_order(session, account.id, order_id)
-    except NotFound as exc:
-        raise FieldProblem(404, "Order not found", [FieldIssue("orderId", "No such order of yours")]) from exc
-    if user_id:
-        user = find_user(session, account, user_id)
-        if order.user_id != user.id:
-            raise FieldProblem(404, "Order not found", [FieldIssue("orderId", "No such order of this user")])
+        order: Order | None = orders.get_order(session, account.id, order_id)
+    except NotFound:
+        order = None
+        problems.missing("Order not found", "orderId", "No such order of yours")
+    user = lookup_user(session, account, user_id, problems) if user_id else None
+    if order is not None and user is not None and order.user_id != user.id:
+        problems.missing("Order not found", "orderId", "No such order of this user")
+    problems.raise_if_any()
+    assert order is not None
     return order
-

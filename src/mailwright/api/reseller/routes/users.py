@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RuntimeDep, UserIdDep, find_user
+from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RuntimeDep, UserIdDep, find_user, lookup_user
+from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.envelope import pagination, respond
 from mailwright.api.reseller.presenters import user_body
 from mailwright.api.reseller.schemas import Envelope, ErrorEnvelope, User, UserList, UserRequest, body_of
@@ -57,8 +58,11 @@ def create_user(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSON
 )
 def replace_user(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id)
-        data = user_body(users.replace_user(session, user, users.validate_user(body)))
+        problems = RequestProblems()
+        user = lookup_user(session, account, user_id, problems)
+        clean = users.validate_user(body, problems)
+        assert user is not None
+        data = user_body(users.replace_user(session, user, clean))
     return respond(data, "User updated successfully")
 
 
