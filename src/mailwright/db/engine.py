@@ -23,7 +23,14 @@ class Database:
         # Writers on SQLite take the write lock up front (BEGIN IMMEDIATE) so that a
         # read-then-write transaction can never fail half way with "database is locked".
         self._write = sessionmaker(self.engine, expire_on_commit=False)
-        reader = self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
+        # Readers see one snapshot for their whole transaction, so an answer assembled from
+        # several queries (a balance and the ledger behind it) is consistent. SQLite's deferred
+        # transactions are snapshots already; PostgreSQL's default, READ COMMITTED, is not.
+        reader = (
+            self.engine.execution_options(sqlite_begin="DEFERRED")
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        )
         self._read = sessionmaker(reader, expire_on_commit=False)
 
     @contextlib.contextmanager
