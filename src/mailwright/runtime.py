@@ -70,7 +70,7 @@ _current: Runtime | None = None
 def build(settings: Settings, *, create_secret_key: bool = False) -> Runtime:
     db = Database(settings.resolved_database_url)
     secrets = load_secret_box(settings.secret_key, settings.data_dir, create=create_secret_key)
-    return Runtime(settings, db, secrets, build_providers(settings, db))
+    return Runtime(settings, db, secrets, build_providers(settings))
 
 
 def install(runtime: Runtime | None) -> None:

@@ -21,23 +21,34 @@ class Providers:
     def mailbox_host(self, provider: str) -> MailboxHost:
         return self.mailbox_hosts[provider]
 
+    # The sandbox's own connections (see build_providers); None when no adapter needs them.
+    sandbox_db: Database | None = None
+
     def close(self) -> None:
-        """Stop what adapters run in this process (the sandbox's DNS server)."""
+        """Stop what adapters run in this process (the sandbox's DNS server and connections)."""
         close = getattr(self.dns_host, "close", None)
         if close is not None:
             close()
+        if self.sandbox_db is not None:
+            self.sandbox_db.dispose()
 
     @property
     def mailbox_provider_names(self) -> tuple[str, ...]:
         return tuple(p for p in MAILBOX_PROVIDERS if p in self.mailbox_hosts)
 
 
-def build_providers(settings: Settings, db: Database) -> Providers:
+def build_providers(settings: Settings) -> Providers:
+    # The sandbox stands in for outside services: its tables live in Mailwright's database, but
+    # it has a pool of connections of its own, as a real provider would. A request that holds a
+    # connection while it asks a provider (prices, availability) then never waits on its own
+    # pool twice, which under load would starve every request of its second connection.
+    db = Database(settings.resolved_database_url)
     latency = settings.sandbox_latency_ms
     return Providers(
         registrar=SandboxRegistrar(db, latency),
         dns_host=_dns_host(settings, db),
         mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
+        sandbox_db=db,
     )
 
 
