@@ -11,7 +11,7 @@ from mailwright.domains.models import Domain
 from mailwright.events.models import Event
 from mailwright.users import service as users
 from mailwright.errors import NotFound
-from mailwright.providers.sandbox.models import SandboxDomain
+from mailwright.providers.sandbox.models import SandboxCall, SandboxDomain
 from mailwright.wallet.service import InsufficientFunds
 from tests.billing.conftest import utc
 from tests.billing.story import Story
@@ -78,3 +78,37 @@ def test_a_renewal_the_registrar_refuses_is_undone_and_refunded_once(runtime, se
     with pytest.raises(NotFound):
         renew_now.renew_domain_now(runtime, make_account().id, domain_id)  # another account's domain
     api.close()
+
+
+def test_a_renewal_waits_for_an_earlier_one_still_on_its_way_to_the_registrar(runtime, server, make_account, moving_clock):
+    account, api, story, domain, domain_id = _setup(runtime, server, make_account, credit="40.00")  # 12.00 + 4.00
+    # The registrar still shows the expiry before an earlier paid renewal (2034), not the one this
+    # renewal was paid from (2035): that earlier renewal has not arrived yet.
+    with runtime.db.write() as session:
+        session.get(SandboxDomain, domain).expires_at = utc(2034, 6, 1, 12)
+    story.at(utc(2034, 6, 2, 12))
+    assert renew_now.renew_domain_now(runtime, account.id, domain_id) == utc(2036, 6, 1, 12)
+    workflow_id = f"billing-renew-{domain_id}-2035-06-01T12:00:00Z"
+    # It asked the registrar, saw the earlier expiry and went to sleep until it may ask again.
+    wait_until(lambda: any("sleep" in step["function_name"].lower() for step in _steps(runtime, workflow_id)), timeout=60)
+    assert _registrar_calls(runtime, domain, "renew") == 0  # nothing sent out of order
+    with runtime.db.write() as session:  # the earlier renewal arrives
+        session.get(SandboxDomain, domain).expires_at = utc(2035, 6, 1, 12)
+    wait_until(lambda: _registrar_calls(runtime, domain, "renew") == 1, timeout=60)
+    with runtime.db.read() as session:
+        assert session.get(SandboxDomain, domain).expires_at == utc(2036, 6, 1, 12)
+        assert session.get(Domain, domain_id).expires_at == utc(2036, 6, 1, 12)
+    assert story.balance() == "12.00"  # 40.00 - 16.00 - 12.00: charged once, nothing refunded
+    assert [k for k, _ in story.new_events()] == ["domain.renewal.success"]
+    api.close()
+
+
+def _registrar_calls(runtime, domain, operation):
+    with runtime.db.read() as session:
+        return session.scalar(
+            sa.select(sa.func.count()).select_from(SandboxCall).where(SandboxCall.subject == domain, SandboxCall.operation == operation)
+        )
+
+
+def _steps(runtime, workflow_id):
+    return runtime.workflow_client.list_workflow_steps(workflow_id)

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS
 
+from mailwright import clock
 from mailwright.billing import lifecycle, notify, renewals, workspace
 from mailwright.billing.models import Subscription, SubscriptionRecord
 from mailwright.domains.models import Domain
@@ -118,20 +119,36 @@ def delete_workspace(provider: str, domain: str) -> None:
     current().providers.mailbox_host(provider).delete_workspace(domain)
 
 
+# A renewal paid right after another one of the same domain waits for that one to reach the
+# registrar first: 1, 2, 4 ... 60 seconds apart, about 15 minutes in all, then it is refunded.
+EARLIER_RENEWAL_WAITS = tuple(min(2**n, 60) for n in range(20))
+
+
 @DBOS.workflow(name=renewals.RENEW_REGISTRATION_WORKFLOW)
 def renew_registration(domain_id: str, expected_iso: str) -> None:
     """Renew at the registrar what the wallet already paid; refund it if the registrar refuses."""
     outcome = run(renew_at_registrar, domain_id, expected_iso)
+    for seconds in EARLIER_RENEWAL_WAITS:
+        if not outcome.get("wait"):
+            break
+        DBOS.sleep(seconds)
+        outcome = run(renew_at_registrar, domain_id, expected_iso)
     if not outcome["ok"]:
         run(undo_domain_renewal, domain_id, expected_iso, outcome["reason"])
 
 
 def renew_at_registrar(domain_id: str, expected_iso: str) -> dict[str, Any]:
+    """Extend the registration from the expiry the payment was for. If the registrar still shows
+    an earlier expiry, an earlier paid renewal is on its way: the answer asks to wait for it."""
     rt = current()
     with rt.db.read() as session:
         domain = session.get(Domain, domain_id)
         assert domain is not None
         name = domain.name
+    registration = rt.providers.registrar.find_registration(name)
+    if registration is not None and registration.expires_at < _parse(expected_iso):
+        reason = f"An earlier renewal of {name} has not reached the registrar (it shows {clock.iso(registration.expires_at)})"
+        return {"ok": False, "wait": True, "reason": reason}
     try:
         rt.providers.registrar.renew(name, 1, _parse(expected_iso), idempotency_key=f"renew-{domain_id}-{expected_iso}")
     except TerminalError as exc:
