@@ -85,3 +85,18 @@ def test_an_unknown_order_of_an_unknown_user_names_both(held):
     response = held.get("/orders/nothing", params={"userId": "nobody"})
     assert _answer(response, 404) == {"orderId": "No such order of yours", "userId": NO_USER}
     assert response.json()["message"] == "Order not found"
+
+
+def test_a_mailbox_update_names_an_unknown_mailbox_with_every_bad_value(held, holdings):
+    body = {"userId": holdings.user_id, "mailboxId": "nothing", "username": "no spaces", "firstName": ""}
+    errors = _answer(held.patch("/mailboxes", json=body), 400)
+    assert set(errors) == {"mailboxId", "username", "firstName"} and errors["mailboxId"] == "No such mailbox of this user"
+
+
+def test_a_mailbox_lookup_names_both_missing_ids(held):
+    assert _answer(held.get("/mailboxes/details"), 400) == {"userId": "Field is required", "mailboxId": "Field is required"}
+
+
+def test_removing_an_unknown_mailbox_of_an_unknown_user_answers_404_naming_both(held):
+    response = held.request("DELETE", "/mailboxes", json={"userId": "nobody", "mailboxId": "nothing"})
+    assert _answer(response, 404) == {"userId": NO_USER, "mailboxId": "No such mailbox of yours"}

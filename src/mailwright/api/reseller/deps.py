@@ -137,15 +137,6 @@ def lookup_user_mailbox(
         return None
 
 
-def find_user_mailbox(session: Session, account: Account, user: ResellerUser, mailbox_id: Any, field: str = "mailboxId") -> Mailbox:
-    """The user's mailbox of that id, or 400/404 naming `field`."""
-    problems = RequestProblems()
-    mailbox = lookup_user_mailbox(session, account, user, mailbox_id, problems, field)
-    problems.raise_if_any()
-    assert mailbox is not None
-    return mailbox
-
-
 def public_base(request: Request) -> str:
     """Where clients reach this service (for links such as profile pictures)."""
     return (get_runtime(request).settings.public_url or str(request.base_url)).rstrip("/")

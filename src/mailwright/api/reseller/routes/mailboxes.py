@@ -16,12 +16,14 @@ from mailwright.api.reseller.deps import (
     UserIdDep,
     find_user,
     find_user_domain,
-    find_user_mailbox,
+    lookup_user,
+    lookup_user_mailbox,
     public_base,
+    required_id,
     user_id_in,
 )
 from mailwright.api.reseller.envelope import pagination, respond
-from mailwright.api.reseller.errors import FieldProblem
+from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.presenters import mailbox_body, mailbox_credentials
 from mailwright.api.reseller.schemas import (
     Envelope,
@@ -37,7 +39,7 @@ from mailwright.billing import repository as billing_repository
 from mailwright.billing import service as billing
 from mailwright.domains.models import Domain
 from mailwright.domains.names import LOCAL_PART_RULE
-from mailwright.errors import FieldIssue, FieldIssues, InvalidFields
+from mailwright.errors import FieldIssues
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox
 from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
@@ -86,8 +88,10 @@ def get_mailbox(
     mailbox_id: Annotated[str | None, Query(alias="mailboxId")] = None,
 ) -> JSONResponse:
     with runtime.db.read() as session:
-        user = find_user(session, account, user_id)
-        mailbox = find_user_mailbox(session, account, user, mailbox_id)
+        problems = RequestProblems()
+        mailbox = lookup_user_mailbox(session, account, lookup_user(session, account, user_id, problems), mailbox_id, problems)
+        problems.raise_if_any()
+        assert mailbox is not None
         domain = session.get(Domain, mailbox.domain_id)
         assert domain is not None
         data = mailbox_body(mailbox, domain.name, public_base(request)) | mailbox_credentials(runtime, mailbox)
@@ -119,7 +123,7 @@ UPDATE_DESCRIPTION = (
     openapi_extra=body_of(UpdateMailboxRequest),
 )
 def update_mailbox(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
-    issues = FieldIssues()
+    issues = RequestProblems()
     username = mailboxes.check_local_part(issues, "username", body["username"]) if "username" in body else None
     names = {
         field: check.text(issues, field, body[field], max_length=NAME_MAX_LENGTH)
@@ -130,9 +134,10 @@ def update_mailbox(request: Request, account: AccountDep, runtime: RuntimeDep, u
     if username is None and not names and picture is None and not issues:
         issues.add("body", "Send at least one of username, firstName, lastName, profilePicture")
     with runtime.db.write() as session:
-        user = find_user(session, account, user_id_in(user_id, body))
-        mailbox = find_user_mailbox(session, account, user, body.get("mailboxId"))
+        user = lookup_user(session, account, user_id_in(user_id, body), issues)
+        mailbox = lookup_user_mailbox(session, account, user, body.get("mailboxId"), issues)
         issues.raise_if_any()
+        assert mailbox is not None
         if username is not None:
             mailboxes.change_address(session, runtime, mailbox, username)
         if names:
@@ -177,16 +182,19 @@ def remove_mailbox(
     given = body.model_dump(exclude_none=True) if body else {}
     wanted_user = user_id_in(user_id, given)
     with runtime.db.write() as session:
-        user_key = find_user(session, account, wanted_user).id if wanted_user else None
-        mailbox = _account_mailbox(session, account.id, user_key, mailbox_id or given.get("mailboxId"))
+        problems = RequestProblems()
+        user = lookup_user(session, account, wanted_user, problems) if wanted_user else None
+        mailbox = _account_mailbox(session, account.id, user, mailbox_id or given.get("mailboxId"), problems)
+        problems.raise_if_any()
         billing.remove_mailbox(session, runtime, mailbox, field="mailboxId")
     return respond(None, "Mailbox removed successfully")
 
 
-def _account_mailbox(session: Any, account_id: str, user_id: str | None, mailbox_id: Any) -> Any:
-    if not mailbox_id or not isinstance(mailbox_id, str):
-        raise InvalidFields([FieldIssue("mailboxId", check.REQUIRED, check.shown(mailbox_id))])
-    mailbox = session.get(Mailbox, mailbox_id)
-    if mailbox is None or mailbox.account_id != account_id or (user_id is not None and mailbox.user_id != user_id):
-        raise FieldProblem(404, "Mailbox not found", [FieldIssue("mailboxId", "No such mailbox of yours")])
+def _account_mailbox(session: Any, account_id: str, user: Any, mailbox_id: Any, problems: RequestProblems) -> Any:
+    """The reseller's mailbox (of `user` when given), or None with the problem noted."""
+    wanted = required_id(problems, "mailboxId", mailbox_id)
+    mailbox = session.get(Mailbox, wanted) if wanted else None
+    if wanted and (mailbox is None or mailbox.account_id != account_id or (user is not None and mailbox.user_id != user.id)):
+        problems.missing("Mailbox not found", "mailboxId", "No such mailbox of yours")
+        return None
     return mailbox
