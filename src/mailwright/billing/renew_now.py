@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from mailwright import clock
 from mailwright.accounts.models import Account
 from mailwright.billing import lifecycle, repository
-from mailwright.billing.models import RenewalAction, RenewalKind, Subscription, SubscriptionRecord
+from mailwright.billing.models import RenewalAction, RenewalKind
 from mailwright.billing.renewals import HELD, RenewalPriceUnavailable, charge_domain_year, charge_subscription_period, period_price, quote_domain
-from mailwright.clock import iso
+from mailwright.billing.service import running_subscription
 from mailwright.domains.models import Domain
 from mailwright.errors import FieldIssue, NotFound, RuleViolation
 from mailwright.money import Money
@@ -128,15 +128,7 @@ def items_of(action: RenewalAction) -> list[RenewedItem]:
 
 
 def _subscription_due(session: Session, runtime: Runtime, account_id: str, field: str, sub_id: str, at: dt.datetime) -> _Due:
-    sub = session.get(Subscription, sub_id)
-    if sub is None or sub.account_id != account_id:
-        raise NotFound("subscription")
-    if sub.status != SubscriptionRecord.RUNNING:
-        raise RuleViolation(
-            "subscription_ended",
-            "The subscription has ended and cannot be renewed",
-            [FieldIssue(field, f"The subscription ended ({sub.end_reason}) at {iso(sub.ended_at)}", sub_id)],
-        )
+    sub = running_subscription(session, account_id, sub_id, field, "The subscription has ended and cannot be renewed")
     quantity = repository.billable_counts(session, [sub.domain_id]).get(sub.domain_id, 0)
     if quantity == 0:
         raise RuleViolation("subscription_empty", "The subscription has no mailboxes to renew", [FieldIssue(field, "No mailboxes to renew", sub_id)])

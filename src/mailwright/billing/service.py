@@ -201,7 +201,7 @@ def domain_renewal(settings: Settings, providers: Providers, domain: Domain, *, 
 
 def set_subscription_auto_renew(session: Session, account_id: str, subscription_id: str, value: bool) -> Subscription:
     """Turning it back on also withdraws a cancellation planned for the period end."""
-    sub = _running(session, account_id, subscription_id, "auto_renew")
+    sub = running_subscription(session, account_id, subscription_id, "auto_renew")
     sub.auto_renew = value
     sub.end_reason = None if value else sub.end_reason
     session.flush()
@@ -227,7 +227,7 @@ def cancel_subscription(
     then they and the workspace are deleted; `immediately` deletes them now. Nothing is refunded
     either way: the current period was paid in full and is never charged again."""
     at = at or clock.now()
-    sub = _running(session, account_id, subscription_id, "subscription_id")
+    sub = running_subscription(session, account_id, subscription_id, "subscription_id")
     if immediately or at >= sub.period_end:
         workspace.end_subscription(session, runtime, sub.id, at, EndReason.CANCELLED)
     else:
@@ -288,14 +288,17 @@ def remove_domain(session: Session, runtime: Runtime, domain: Domain, *, at: dt.
     session.refresh(domain)
 
 
-def _running(session: Session, account_id: str, subscription_id: str, field: str) -> Subscription:
+def running_subscription(
+    session: Session, account_id: str, subscription_id: str, field: str, message: str = "The subscription has ended"
+) -> Subscription:
+    """The account's subscription if it still runs: NotFound, or `subscription_ended` naming `field`."""
     sub = session.get(Subscription, subscription_id)
     if sub is None or sub.account_id != account_id:
         raise NotFound("subscription")
     if sub.status != SubscriptionRecord.RUNNING:
         raise RuleViolation(
             "subscription_ended",
-            "The subscription has ended",
+            message,
             [FieldIssue(field, f"The subscription ended ({sub.end_reason}) at {iso(sub.ended_at)}", subscription_id)],
         )
     return sub

@@ -3,7 +3,8 @@ page parameters, and the reseller's user named by `userId`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader
@@ -23,6 +24,8 @@ from mailwright.pagination import MAX_LIMIT, PageRequest
 from mailwright.runtime import Runtime
 from mailwright.users import service as users
 from mailwright.users.models import ResellerUser
+
+T = TypeVar("T")
 
 API_KEY_HEADER = "cmr-x-api-key"
 API_KEY = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Your Mailwright API key")
@@ -105,14 +108,7 @@ def lookup_user_domain(
     session: Session, account: Account, user: ResellerUser | None, domain_id: Any, problems: RequestProblems, field: str = "domainId"
 ) -> Domain | None:
     """The user's domain of that id, or None with the problem noted (no user: only the id's shape is checked)."""
-    wanted = required_id(problems, field, domain_id)
-    if wanted is None or user is None:
-        return None
-    try:
-        return domains.get_user_domain(session, account.id, user.id, wanted)
-    except NotFound:
-        problems.missing("Domain not found", field, "No such domain of this user")
-        return None
+    return _user_owned(problems, field, domain_id, user, "Domain", lambda owner, id_: domains.get_user_domain(session, account.id, owner.id, id_))
 
 
 def find_user_domain(session: Session, account: Account, user: ResellerUser, domain_id: Any, field: str = "domainId") -> Domain:
@@ -127,13 +123,18 @@ def find_user_domain(session: Session, account: Account, user: ResellerUser, dom
 def lookup_user_mailbox(
     session: Session, account: Account, user: ResellerUser | None, mailbox_id: Any, problems: RequestProblems, field: str = "mailboxId"
 ) -> Mailbox | None:
-    wanted = required_id(problems, field, mailbox_id)
+    """The user's mailbox of that id, or None with the problem noted (no user: only the id's shape is checked)."""
+    return _user_owned(problems, field, mailbox_id, user, "Mailbox", lambda owner, id_: mailboxes.get_user_mailbox(session, account.id, owner.id, id_))
+
+
+def _user_owned(problems: RequestProblems, field: str, value: Any, user: ResellerUser | None, what: str, get: Callable[[ResellerUser, str], T]) -> T | None:
+    wanted = required_id(problems, field, value)
     if wanted is None or user is None:
         return None
     try:
-        return mailboxes.get_user_mailbox(session, account.id, user.id, wanted)
+        return get(user, wanted)
     except NotFound:
-        problems.missing("Mailbox not found", field, "No such mailbox of this user")
+        problems.missing(f"{what} not found", field, f"No such {what.lower()} of this user")
         return None
 
 
