@@ -112,3 +112,18 @@ def _registrar_calls(runtime, domain, operation):
 
 def _steps(runtime, workflow_id):
     return runtime.workflow_client.list_workflow_steps(workflow_id)
+
+
+def test_an_expiry_with_a_fraction_of_a_second_renews_at_the_registrar(runtime, server, make_account, moving_clock):
+    account, api, story, domain, domain_id = _setup(runtime, server, make_account, credit="40.00")  # 12.00 + 4.00
+    exact = utc(2035, 6, 1, 12).replace(microsecond=123456)  # as registrars and clocks give them
+    with runtime.db.write() as session:
+        session.get(SandboxDomain, domain).expires_at = exact
+        session.get(Domain, domain_id).expires_at = exact
+    story.at(utc(2034, 6, 2, 12))
+    renew_now.renew_domain_now(runtime, account.id, domain_id)
+    wait_until(lambda: _registrar_calls(runtime, domain, "renew") == 1, timeout=60)
+    with runtime.db.read() as session:
+        assert session.get(SandboxDomain, domain).expires_at == exact.replace(year=2036)
+    assert story.balance() == "12.00"  # charged once, not refunded
+    api.close()

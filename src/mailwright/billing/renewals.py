@@ -314,8 +314,10 @@ def charge_domain_year(session: Session, runtime: Runtime, domain_id: str, expec
         domain_id=domain_id,
         dedupe_key=f"renewal:domain:{domain_id}:{iso(expected)}",
     )
+    # The workflow gets the expiry to the microsecond (iso() keeps whole seconds): the registrar
+    # renews only from exactly the expiry it holds.
     runtime.enqueue(
-        session, RENEW_REGISTRATION_WORKFLOW, f"billing-renew-{domain_id}-{iso(expected)}", domain_id, iso(expected)
+        session, RENEW_REGISTRATION_WORKFLOW, f"billing-renew-{domain_id}-{iso(expected)}", domain_id, expected.isoformat()
     )
     domain = session.scalars(sa.select(Domain).where(Domain.id == domain_id).execution_options(populate_existing=True)).one()
     notify.domain_event(

@@ -126,7 +126,8 @@ EARLIER_RENEWAL_WAITS = tuple(min(2**n, 60) for n in range(20))
 
 @DBOS.workflow(name=renewals.RENEW_REGISTRATION_WORKFLOW)
 def renew_registration(domain_id: str, expected_iso: str) -> None:
-    """Renew at the registrar what the wallet already paid; refund it if the registrar refuses."""
+    """Renew at the registrar what the wallet already paid; refund it if the registrar refuses.
+    `expected_iso`: the expiry the payment renews from, to the microsecond."""
     outcome = run(renew_at_registrar, domain_id, expected_iso)
     for seconds in EARLIER_RENEWAL_WAITS:
         if not outcome.get("wait"):
@@ -145,12 +146,13 @@ def renew_at_registrar(domain_id: str, expected_iso: str) -> dict[str, Any]:
         domain = session.get(Domain, domain_id)
         assert domain is not None
         name = domain.name
+    expected = _parse(expected_iso)
     registration = rt.providers.registrar.find_registration(name)
-    if registration is not None and registration.expires_at < _parse(expected_iso):
+    if registration is not None and registration.expires_at < expected:
         reason = f"An earlier renewal of {name} has not reached the registrar (it shows {clock.iso(registration.expires_at)})"
         return {"ok": False, "wait": True, "reason": reason}
     try:
-        rt.providers.registrar.renew(name, 1, _parse(expected_iso), idempotency_key=f"renew-{domain_id}-{expected_iso}")
+        rt.providers.registrar.renew(name, 1, expected, idempotency_key=f"renew-{domain_id}-{clock.iso(expected)}")
     except TerminalError as exc:
         return {"ok": False, "reason": f"The registrar refused the renewal: {exc}"[:500]}
     return {"ok": True}
@@ -162,7 +164,7 @@ def undo_domain_renewal(domain_id: str, expected_iso: str, reason: str) -> None:
     expected = _parse(expected_iso)
     with rt.db.write() as session:
         charge = session.scalar(
-            sa.select(LedgerEntry).where(LedgerEntry.dedupe_key == f"renewal:domain:{domain_id}:{expected_iso}")
+            sa.select(LedgerEntry).where(LedgerEntry.dedupe_key == f"renewal:domain:{domain_id}:{clock.iso(expected)}")
         )
         domain = session.get(Domain, domain_id)
         assert domain is not None and charge is not None
@@ -175,7 +177,7 @@ def undo_domain_renewal(domain_id: str, expected_iso: str, reason: str) -> None:
         refunded = wallet.refund(
             session, domain.account_id, Money(-charge.amount_minor, charge.currency),
             f"Refund: renewal of {domain.name} refused by the registrar",
-            dedupe_key=f"refund:renewal:domain:{domain_id}:{expected_iso}", domain_id=domain_id,
+            dedupe_key=f"refund:renewal:domain:{domain_id}:{clock.iso(expected)}", domain_id=domain_id,
         )
         if refunded is not None:
             session.refresh(domain)
