@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from mailwright.config import Settings
 from mailwright.crypto import SecretBox, load_secret_box
 from mailwright.db import Database
+from mailwright.mailboxes.pictures import MIB, DecodeBudget
 from mailwright.providers.registry import Providers, build_providers
 
 APP_NAME = "mailwright"
@@ -26,6 +27,11 @@ class Runtime:
     secrets: SecretBox
     providers: Providers
     _client: DBOSClient | None = field(default=None, repr=False)
+    # The process's budget for decoding pictures, sized by the settings.
+    decode_budget: DecodeBudget = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.decode_budget = DecodeBudget(self.settings.picture_decode_budget_mb * MIB)
 
     @property
     def workflow_client(self) -> DBOSClient:
