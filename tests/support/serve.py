@@ -50,6 +50,7 @@ class ServeProcess:
     port: int = field(default_factory=free_port)
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
+    umask: int = -1  # the child's umask; -1 keeps the test runner's
 
     @property
     def base_url(self) -> str:
@@ -69,6 +70,7 @@ class ServeProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            umask=self.umask,
         )
         threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
         return self
