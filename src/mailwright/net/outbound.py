@@ -7,8 +7,8 @@ later call of that kind): only to public addresses, checked where the connection
   host itself, checks every address and connects to the checked address, never asking DNS a
   second time (TLS SNI, certificate check and Host header stay the original name). So a name
   that changed its answer since `check_url`, or a redirect to a forbidden place, is refused
-  before a connection exists. One deadline bounds the whole call (connect, TLS, every read and
-  write, every redirect hop) and the body read is capped.
+  before a connection exists. One deadline bounds the whole call (lookups, connect, TLS, every
+  read and write, every redirect hop) and the body read is capped.
 
 What is refused (`address_kind`): loopback, private, link-local, site-local, multicast,
 reserved, shared (carrier-grade NAT), unspecified and otherwise non-global addresses of both IP
@@ -20,6 +20,7 @@ which no TCP call can mean."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import socket
 import time
@@ -40,6 +41,10 @@ _NEVER = ("unspecified", "multicast")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
+# The system resolver has no timeout of its own (a dead DNS server holds it for many seconds):
+# lookups run on these threads and are waited for at most this long (or the call's time left).
+LOOKUP_SECONDS = 5.0
+_LOOKUPS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="outbound-dns")
 
 
 class OutboundError(Exception):
@@ -117,11 +122,14 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 # ------------------------------------------------------------------ checking
 
 
-def resolve(host: str, port: int, policy: OutboundPolicy) -> list[IPAddress]:
+def resolve(host: str, port: int, policy: OutboundPolicy, *, timeout: float = LOOKUP_SECONDS) -> list[IPAddress]:
     """Every address of `host` (a name or an IP literal), in the resolver's order; refused
-    unless each of them is allowed."""
+    unless each of them is allowed, and if the lookup takes longer than `timeout` seconds."""
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        infos = lookup.result(timeout=max(timeout, 0.0))
+    except concurrent.futures.TimeoutError as exc:
+        raise OutboundRefused(f"{host} could not be resolved within {timeout:g} s") from exc
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundRefused(f"{host} does not resolve to any address") from exc
     addresses: list[IPAddress] = []
@@ -273,6 +281,10 @@ class _Deadline:
     def passed(self) -> bool:
         return time.monotonic() >= self._at
 
+    @property
+    def remaining(self) -> float:
+        return max(self._at - time.monotonic(), 0.0)
+
     def clip(self, timeout: float | None, error: type[Exception]) -> float:
         """The time an operation may take: its own timeout, but never past the deadline."""
         remaining = self._at - time.monotonic()
@@ -308,7 +320,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = resolve(host, port, self._policy)
+        addresses = resolve(host, port, self._policy, timeout=min(LOOKUP_SECONDS, self._deadline.remaining))
         failure: Exception | None = None
         for address in addresses:  # every one checked; the first that answers is used
             try:
