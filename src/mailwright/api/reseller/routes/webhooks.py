@@ -52,6 +52,7 @@ class ResellerWebhookList(BaseModel):
     status_code=201,
     response_model=Envelope[ResellerWebhookCreated],
     summary="Register a webhook URL for an event type (or * for all)",
+    description="The URL's host must resolve to public addresses only (no loopback, private, link-local or reserved ones).",
     openapi_extra=body_of(ResellerWebhookRequest),
 )
 def create_webhook(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
