@@ -125,9 +125,8 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 def resolve(host: str, port: int, policy: OutboundPolicy, *, timeout: float = LOOKUP_SECONDS) -> list[IPAddress]:
     """Every address of `host` (a name or an IP literal), in the resolver's order; refused
     unless each of them is allowed, and if the lookup takes longer than `timeout` seconds."""
-    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     try:
-        infos = lookup.result(timeout=max(timeout, 0.0))
+        infos = _getaddrinfo(host, port, timeout)
     except concurrent.futures.TimeoutError as exc:
         raise OutboundRefused(f"{host} could not be resolved within {timeout:g} s") from exc
     except (socket.gaierror, UnicodeError) as exc:
@@ -148,6 +147,13 @@ def resolve(host: str, port: int, policy: OutboundPolicy, *, timeout: float = LO
         # The address itself is not shown: it would tell what our resolver says about names.
         raise OutboundRefused(f"{host} resolves to {_a(kind)} address; only public addresses are allowed")
     return addresses
+
+
+def _getaddrinfo(host: str, port: int, timeout: float) -> list[Any]:
+    if _is_literal(host):  # no lookup to wait for
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return lookup.result(timeout=max(timeout, 0.0))
 
 
 def check_url(url: str, policy: OutboundPolicy, *, schemes: Iterable[str] = ("https",)) -> None:
