@@ -242,11 +242,11 @@ def test_one_deadline_bounds_the_whole_call(listen):
     dripping = listen("127.0.0.1", drip)
     started = time.monotonic()
     try:
-        with pytest.raises(OutboundFailed, match="ReadTimeout: no complete answer within 0.4 s"):
+        with pytest.raises(OutboundFailed, match="Timeout: no complete answer within 0.4 s"):
             request("GET", dripping.url(), policy=ONLY_127_0_0_1, timeout=0.4, max_bytes=200_000, schemes=("http",))
     finally:
         stop.set()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # the drip alone would last 5000 s
 
 
 def test_a_picture_url_is_fetched_through_the_guard(listen):

@@ -21,8 +21,10 @@ which no TCP call can mean."""
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
@@ -239,6 +241,7 @@ def request(
         trust_env=False,  # a proxy from the environment would be connected to instead of the checked address
     ) as client:
         outgoing = client.build_request(method, target, headers=sent_headers, content=content)
+        deadline.start()  # the time is the remote side's from here on, not our own setup's
         try:
             for hop in range(redirects + 1):
                 response = client.send(outgoing, stream=True)
@@ -281,7 +284,10 @@ def _describe(exc: httpx.HTTPError, deadline: _Deadline) -> str:
 class _Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._at = time.monotonic() + seconds
+        self.start()
+
+    def start(self) -> None:
+        self._at = time.monotonic() + self.seconds
 
     @property
     def passed(self) -> bool:
@@ -299,15 +305,20 @@ class _Deadline:
         return remaining if timeout is None else min(timeout, remaining)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One per process: loading the CA bundle takes far longer than a call's own work."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's own transport (its request mapping and error translation), over a connection
     pool whose every connection is made by the guarded backend."""
 
     def __init__(self, policy: OutboundPolicy, deadline: _Deadline) -> None:
-        ssl_context = httpx.create_ssl_context(trust_env=False)
-        super().__init__(verify=ssl_context, trust_env=False)
+        super().__init__(verify=_tls(), trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
+            ssl_context=_tls(),
             max_connections=4,
             network_backend=_GuardedBackend(policy, deadline),
         )
