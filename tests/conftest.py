@@ -55,6 +55,9 @@ FAST = {
     # No background renewal schedule: billing tests run renewals at explicit times (run_due),
     # and a schedule firing while a test has moved the clock would act on every account.
     "billing_schedule": "",
+    # Webhook receivers and picture servers of the tests listen on loopback. Tests of the
+    # outbound guard itself turn this off (make_server, or a policy of their own).
+    "outbound_allow_private": True,
 }
 
 OWNER = {

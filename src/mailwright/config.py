@@ -41,10 +41,16 @@ class Settings(BaseSettings):
     # An order created without being processed keeps its price this long, then expires.
     unprocessed_order_hours: int = Field(72, ge=1)
 
+    # Calls to URLs customers give (picture URLs, webhook targets) go to public addresses only
+    # (see net/outbound.py). True also allows loopback, private, link-local and reserved ones,
+    # and plain-http picture URLs: for tests and closed networks only.
+    outbound_allow_private: bool = False
+
     # Profile pictures given as a URL: fetched by the provisioning workflow.
     picture_fetch_timeout_seconds: float = Field(10.0, gt=0)
-    # Also accept plain-http URLs on loopback (local testing only; never in production).
-    picture_url_allow_loopback: bool = False
+    # Decoded pixels that pictures being checked may hold at once, in MiB, process-wide (a
+    # 4096x4096 picture takes 64); a picture needing more than this alone is refused.
+    picture_decode_budget_mb: int = Field(128, ge=1)
 
     # First start on an empty database.
     demo_account: bool = True

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets as _random  # the standard library module
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from mailwright.private_files import create_private_file, private_directory
 
 KEY_FILE_NAME = "secret.key"
 
@@ -52,11 +53,9 @@ def _key_from_file(path: Path, *, create: bool) -> str:
         return path.read_text().strip()
     if not create:
         raise SecretKeyError(f"MAILWRIGHT_SECRET_KEY is unset and {path} does not exist; run `mailwright serve` once")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     key = Fernet.generate_key().decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    create_private_file(path, key + "\n")
     return key
 
 

@@ -11,8 +11,10 @@ from dbos import DBOSClient
 from sqlalchemy.orm import Session
 
 from mailwright.config import Settings
-from mailwright.crypto import SecretBox, load_secret_box
+from mailwright.crypto import KEY_FILE_NAME, SecretBox, load_secret_box
 from mailwright.db import Database
+from mailwright.mailboxes.pictures import MIB, DecodeBudget
+from mailwright.private_files import private_directory, private_file
 from mailwright.providers.registry import Providers, build_providers
 
 APP_NAME = "mailwright"
@@ -26,6 +28,11 @@ class Runtime:
     secrets: SecretBox
     providers: Providers
     _client: DBOSClient | None = field(default=None, repr=False)
+    # The process's budget for decoding pictures, sized by the settings.
+    decode_budget: DecodeBudget = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.decode_budget = DecodeBudget(self.settings.picture_decode_budget_mb * MIB)
 
     @property
     def workflow_client(self) -> DBOSClient:
@@ -68,6 +75,9 @@ _current: Runtime | None = None
 
 
 def build(settings: Settings, *, create_secret_key: bool = False) -> Runtime:
+    if settings.data_dir.exists():  # created owner-only when first needed
+        private_directory(settings.data_dir)
+        private_file(settings.data_dir / KEY_FILE_NAME)
     db = Database(settings.resolved_database_url)
     secrets = load_secret_box(settings.secret_key, settings.data_dir, create=create_secret_key)
     return Runtime(settings, db, secrets, build_providers(settings))

@@ -3,6 +3,7 @@ recording an issue, so a caller can check every field before giving up."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ REQUIRED = "Field is required"
 EMAIL_FORMAT = "Valid format is email@example.com"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^\+[0-9][0-9 .()-]{5,24}$")
+_LABELS = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$", re.I)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$", re.I)
 
 
@@ -56,15 +58,26 @@ def email_address(issues: FieldIssues, field: str, value: Any, *, required: bool
         return None
 
 
-def web_url(issues: FieldIssues, field: str, value: Any) -> str | None:
+def web_url(issues: FieldIssues, field: str, value: Any, *, any_host: bool = False) -> str | None:
+    """An absolute http(s) URL of a public-looking host name; with `any_host` also of a
+    one-label name or an IP address (for URLs the outbound guard judges by what they resolve to)."""
     cleaned = text(issues, field, value, max_length=2048)
     if cleaned is None:
         return None
     parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https") or not parts.hostname or not _HOSTNAME.match(parts.hostname):
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not (_HOSTNAME.match(host) or (any_host and _any_host(host))):
         issues.add(field, "Valid format is https://example.com", value)
         return None
     return cleaned
+
+
+def _any_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_LABELS.match(host))
+    return True
 
 
 def phone(issues: FieldIssues, field: str, value: Any) -> str | None:

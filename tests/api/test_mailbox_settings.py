@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from PIL import Image
 
+from mailwright.mailboxes.pictures import MIB
 from tests.api.bodies import EMAIL_FORMAT, REQUIRED, assert_invalid, assert_problem, assert_violation
 from tests.conftest import unique
 
@@ -160,3 +162,38 @@ def test_profile_picture_refusals_name_avatar(shop, make_value, issue):
 @pytest.mark.parametrize(("value", "issue", "shown_value"), [(None, REQUIRED, None), ("", REQUIRED, ""), (12, "Must be a base64-encoded PNG or JPEG image", "12")])
 def test_profile_picture_missing_or_not_a_string(shop, value, issue, shown_value):
     assert_invalid(avatar(shop.api, shop.domain, value), ("avatar", issue, shown_value))
+
+
+def solid_png(side: int, mode: str = "RGBA") -> bytes:
+    """A valid picture that is small on the wire (a few KB) but large decoded (side² × 4 bytes)."""
+    buffer = io.BytesIO()
+    Image.new(mode, (side, side), (10, 20, 30, 40)[: len(mode)]).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_concurrent_large_pictures_stay_within_the_decoding_budget(shop, make_server):
+    """Eight 2048x2048 pictures (16 MiB each decoded) at once through a server whose budget is
+    32 MiB: every one is accepted, yet never more than two are decoded at the same time."""
+    live = make_server(picture_decode_budget_mb=32)
+    value = b64(solid_png(2048))
+    assert len(value) < 200_000
+
+    def send(_: int) -> int:
+        with httpx.Client(base_url=live.base_url, headers=shop.account.headers, timeout=60) as client:
+            return avatar(client, shop.domain, value).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(send, range(8))) == [200] * 8
+    budget = live.runtime.decode_budget
+    assert budget.capacity == 32 * MIB
+    assert 16 * MIB <= budget.high_water <= budget.capacity
+
+
+def test_a_picture_larger_decoded_than_the_whole_budget_is_refused(shop, make_server):
+    live = make_server(picture_decode_budget_mb=1)
+    value = b64(solid_png(1024, "RGB"))
+    with httpx.Client(base_url=live.base_url, headers=shop.account.headers, timeout=30) as client:
+        response = avatar(client, shop.domain, value)
+    issue = "Image is too large to decode here: a 1024x1024 RGB image takes 4 MB decoded, more than the 1 MB this server decodes at once"
+    assert_invalid(response, ("avatar", issue, shown(value)))
+    assert live.runtime.decode_budget.high_water == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from mailwright.events.types import EVENT_TYPES
 
 
@@ -13,11 +15,11 @@ def fields(response):
 
 
 def test_subscribe_answers_the_secret_once_and_lists_without_it(api):
-    response = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://example.com/hooks", "event": "mailbox.created"})
+    response = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://localhost/hooks", "event": "mailbox.created"})
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["secret"].startswith("whsec_") and len(created["secret"]) > 30
-    assert created["target_url"] == "https://example.com/hooks" and created["event"] == "mailbox.created"
+    assert created["target_url"] == "https://localhost/hooks" and created["event"] == "mailbox.created"
     assert created["status"] == "active" and created["format"] == "standard" and created["unsubscribed"] is None
     listed = api.get("/rest/v1/webhooks").json()["webhooks"]
     assert [w["id"] for w in listed] == [created["id"]]
@@ -36,7 +38,7 @@ def test_subscribe_names_every_bad_field(api):
     assert "http or https" in bad["target_url"] and "mailbox.created" in bad["event"]
     for url in ("not a url", "https://", "/relative/path", "https://user:pw@example.com/", 42, "https://example.com:99999/"):
         assert set(fields(api.post("/rest/v1/webhooks/subscribe", json={"target_url": url, "event": "*"}))) == {"target_url"}, url
-    assert set(fields(api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://e.com/", "event": ["*"]}))) == {"event"}
+    assert set(fields(api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://localhost/", "event": ["*"]}))) == {"event"}
 
 
 def test_subscribe_refuses_bad_json_and_duplicates(api):
@@ -44,7 +46,7 @@ def test_subscribe_refuses_bad_json_and_duplicates(api):
     assert response.status_code == 400 and response.json()["status"] == 400
     response = api.post("/rest/v1/webhooks/subscribe", json=["https://example.com"])
     assert response.status_code == 400
-    body = {"target_url": "https://example.com/dup", "event": "*"}
+    body = {"target_url": "https://localhost/dup", "event": "*"}
     assert api.post("/rest/v1/webhooks/subscribe", json=body).status_code == 201
     again = api.post("/rest/v1/webhooks/subscribe", json=body)
     assert again.status_code == 422 and again.json()["code"] == "already_subscribed"
@@ -54,11 +56,11 @@ def test_subscribe_refuses_bad_json_and_duplicates(api):
 
 
 def test_unsubscribe_by_url_and_event_or_by_id(api):
-    one = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://example.com/a", "event": "*"}).json()
-    two = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://example.com/b", "event": "order.completed"}).json()
-    response = api.post("/rest/v1/webhooks/unsubscribe", json={"target_url": "https://example.com/a", "event": "*"})
+    one = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://localhost/a", "event": "*"}).json()
+    two = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://localhost/b", "event": "order.completed"}).json()
+    response = api.post("/rest/v1/webhooks/unsubscribe", json={"target_url": "https://localhost/a", "event": "*"})
     assert response.status_code == 200 and response.json() == {"success": True, "unsubscribed": [one["id"]]}
-    again = api.post("/rest/v1/webhooks/unsubscribe", json={"target_url": "https://example.com/a", "event": "*"})
+    again = api.post("/rest/v1/webhooks/unsubscribe", json={"target_url": "https://localhost/a", "event": "*"})
     assert again.status_code == 404 and again.json()["details"] == "Webhook subscription not found"
     assert set(fields(api.post("/rest/v1/webhooks/unsubscribe", json={"event": "nope"}))) == {"target_url", "event"}
     assert api.delete(f"/rest/v1/webhooks/{two['id']}").json() == {"success": True, "unsubscribed": [two["id"]]}
@@ -72,7 +74,7 @@ def test_unsubscribe_by_url_and_event_or_by_id(api):
 def test_webhooks_of_another_account_are_not_found(api, server, make_account):
     from tests.conftest import client_for
 
-    mine = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://example.com/mine", "event": "*"}).json()
+    mine = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "https://localhost/mine", "event": "*"}).json()
     with client_for(server, make_account()) as other:
         for method, path in (("GET", ""), ("DELETE", ""), ("GET", "/deliveries")):
             response = other.request(method, f"/rest/v1/webhooks/{mine['id']}{path}")
@@ -98,3 +100,27 @@ def test_event_types_and_openapi(api, anon):
     assert subscribe["requestBody"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/SubscribeRequest"
     assert {"201", "401", "422"} <= set(subscribe["responses"])
     assert "*" in schema["components"]["schemas"]["SubscribeRequest"]["properties"]["event"]["enum"]
+
+
+# What the outbound guard refuses where private addresses are not allowed (the default).
+REFUSED_TARGETS = {
+    "https://169.254.169.254/latest/meta-data/": "169.254.169.254 is a link-local address; only public addresses are allowed",
+    "https://[::ffff:169.254.169.254]/": "::ffff:169.254.169.254 is a link-local address; only public addresses are allowed",
+    "http://127.0.0.1:8080/hooks": "127.0.0.1 is a loopback address; only public addresses are allowed",
+    "https://localhost/hooks": "localhost resolves to a loopback address; only public addresses are allowed",
+    "http://10.0.0.7/hooks": "10.0.0.7 is a private address; only public addresses are allowed",
+    "https://no-such-host.invalid/hooks": "no-such-host.invalid does not resolve to any address",
+}
+
+
+def test_subscribing_a_url_of_a_private_address_is_refused(make_server, account):
+    public_only = make_server(outbound_allow_private=False)
+    with httpx.Client(base_url=public_only.base_url, headers=account.headers, timeout=30) as api:
+        for url, issue in REFUSED_TARGETS.items():
+            response = api.post("/rest/v1/webhooks/subscribe", json={"target_url": url, "event": "*"})
+            assert fields(response) == {"target_url": issue}, url
+            assert response.json()["fields"][0]["value"] == url
+        # Both problems of one request are named at once.
+        both = api.post("/rest/v1/webhooks/subscribe", json={"target_url": "http://127.0.0.1/", "event": "nope"})
+        assert set(fields(both)) == {"target_url", "event"}
+        assert api.get("/rest/v1/webhooks").json()["webhooks"] == []  # nothing was stored

@@ -191,3 +191,20 @@ def test_a_slow_endpoint_times_out_and_is_retried(runtime, account, receiver, mo
         attempts = list(session.scalars(sa.select(WebhookAttempt).join(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookAttempt.id)))
     assert [(a.status_code, (a.error or "").split(":")[0]) for a in attempts] == [(None, "ReadTimeout"), (200, "")]
     assert 400 <= attempts[0].duration_ms < 3000
+
+
+def test_a_delivery_the_outbound_guard_refuses_is_never_sent_and_fails_like_any_attempt(runtime, account, receiver):
+    """Stored before its name's DNS answer changed, say: the guard checks again when sending.
+    0.0.0.0 is refused even where private addresses are allowed, and would reach the receiver."""
+    port = receiver.server.server_address[1]
+    endpoint, secret = subscribe(runtime, account.id, f"http://0.0.0.0:{port}/hook")
+    record(runtime, account.id, n=1)
+    wait_until(lambda: delivery_statuses(runtime, endpoint.id) == [DeliveryStatus.FAILED])
+    refusal = "Not sent: 0.0.0.0 is an unspecified address; only public addresses are allowed"
+    with runtime.db.read() as session:
+        delivery = session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)).one()
+        attempts = list(session.scalars(sa.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)))
+    assert [(a.status_code, a.error) for a in attempts] == [(None, refusal)] * runtime.settings.webhook_max_attempts
+    assert delivery.last_error == f"Gave up after {runtime.settings.webhook_max_attempts} attempts: {refusal}"
+    assert secret not in delivery.last_error and secret.removeprefix("whsec_") not in delivery.last_error
+    assert receiver.received() == []

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from mailwright.orders.models import Order
 from tests.conftest import OWNER, client_for, unique, wait_until
 from tests.reseller.conftest import create_user, field_errors, reseller_client
 from tests.reseller.images import jpeg, png
@@ -120,7 +122,7 @@ def test_json_order_with_picture_url_forwarding_and_export_settings(shop):
     name = f"{unique('js')}.com"
     body = {
         "domains": [{"domain": name, "years": 1, "forwardTo": "https://piedpiper.com", "maskForwarding": True}],
-        "mailboxes": {name: [{"username": "gilfoyle", "firstName": "Bertram", "lastName": "Gilfoyle", "profilePicture": "https://cdn.example.com/g.png"}]},
+        "mailboxes": {name: [{"username": "gilfoyle", "firstName": "Bertram", "lastName": "Gilfoyle", "profilePicture": "https://localhost/g.png"}]},
         "billingCycle": "MONTHLY",
         "confirm": False,
         "serviceProvider": "MICROSOFT",
@@ -137,6 +139,35 @@ def test_json_order_with_picture_url_forwarding_and_export_settings(shop):
     assert details["google"] == {"clientId": "12345", "appName": "Hooli Mail"}
     assert details["domains"][0]["forwardTo"] == "https://piedpiper.com" and details["domains"][0]["maskForwarding"] is True
     assert details["expiresAt"] is not None
+
+
+def test_picture_urls_of_private_addresses_are_refused_before_anything_is_stored(make_server, account, shop):
+    name = f"{unique('ssrf')}.com"
+    urls = [
+        "https://169.254.169.254/latest/meta-data/a.png",
+        "https://127.0.0.1.nip.io/a.png",
+        "https://localhost/a.png",
+        "https://metadata.google.internal/a.png",
+        "http://localhost/a.png",
+    ]
+    boxes = [{"username": f"u{i}", "firstName": "A", "lastName": "B", "profilePicture": url} for i, url in enumerate(urls)]
+    live = make_server(outbound_allow_private=False)
+    with reseller_client(live, account) as public_only:
+        before = balance(public_only)
+        response = public_only.post("/orders", json={"domains": [{"domain": name}], "mailboxes": {name: boxes}, "confirm": True})
+        assert response.status_code == 400, response.text
+        errors = field_errors(response)
+        at = f"mailboxes.{name}"
+        assert errors[f"{at}[0].profilePicture"] == "169.254.169.254 is a link-local address; only public addresses are allowed"
+        # Unresolvable offline; resolving to loopback online: refused either way.
+        assert errors[f"{at}[1].profilePicture"].startswith("127.0.0.1.nip.io ")
+        assert errors[f"{at}[2].profilePicture"] == "localhost resolves to a loopback address; only public addresses are allowed"
+        assert errors[f"{at}[3].profilePicture"].startswith("metadata.google.internal ")
+        assert errors[f"{at}[4].profilePicture"] == "Must be an https URL of a PNG or JPEG image"
+        assert len(errors) == 5
+        assert balance(public_only) == before
+    with live.runtime.db.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.account_id == account.id)) == 0
 
 
 def test_order_for_a_user_is_scoped_to_that_user(shop, other_reseller):

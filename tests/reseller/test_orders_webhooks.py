@@ -6,6 +6,7 @@ from __future__ import annotations
 from tests.conftest import OWNER, client_for, unique, wait_until
 from tests.events.conftest import receiver  # noqa: F401 - the fixture
 from tests.events.receiver import verify
+from tests.events.test_api import REFUSED_TARGETS
 from tests.reseller.conftest import create_user, field_errors, reseller_client
 from tests.reseller.test_orders_api import create, form, wait_final
 
@@ -52,3 +53,12 @@ def test_webhook_registration_errors_name_the_field(reseller):
     assert set(field_errors(bad)) == {"url", "event"}
     missing = reseller.delete("/webhooks/NOSUCH")
     assert missing.status_code == 404 and field_errors(missing) == {"webhookId": "No such webhook of yours"}
+
+
+def test_a_webhook_url_of_a_private_address_is_refused(make_server, account):
+    with reseller_client(make_server(outbound_allow_private=False), account) as public_only:
+        for url, issue in REFUSED_TARGETS.items():
+            refused = public_only.post("/webhooks", json={"url": url, "event": "*"})
+            assert refused.status_code == 400, refused.text
+            assert field_errors(refused) == {"url": issue}, url
+        assert public_only.get("/webhooks").json()["data"]["webhooks"] == []

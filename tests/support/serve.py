@@ -30,7 +30,14 @@ def serve_env(database_url: str | None, data_dir: Path | None, **settings: str) 
         env["MAILWRIGHT_DATA_DIR"] = str(data_dir)
     # Quick polling, so tests wait on the workflow engine for milliseconds, not seconds.
     # The sandbox DNS server on a free port: never the well-known one a developer's serve may hold.
-    defaults = {"log_level": "WARNING", "queue_poll_seconds": "0.1", "step_retry_seconds": "0.1", "sandbox_dns_port": "0"}
+    # Loopback webhook receivers and picture servers: allowed (the outbound guard's own tests turn it off).
+    defaults = {
+        "log_level": "WARNING",
+        "queue_poll_seconds": "0.1",
+        "step_retry_seconds": "0.1",
+        "sandbox_dns_port": "0",
+        "outbound_allow_private": "true",
+    }
     return env | {f"MAILWRIGHT_{k.upper()}": v for k, v in (defaults | settings).items()}
 
 
@@ -43,6 +50,7 @@ class ServeProcess:
     port: int = field(default_factory=free_port)
     output: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
+    umask: int = -1  # the child's umask; -1 keeps the test runner's
 
     @property
     def base_url(self) -> str:
@@ -62,6 +70,7 @@ class ServeProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            umask=self.umask,
         )
         threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
         return self

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailwright.private_files import private_sqlite_database
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -70,7 +72,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     database = sa.make_url(url).database
     if not database or database == ":memory:":
         raise ValueError("SQLite needs a file (WAL mode); ':memory:' is not supported")
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite_database(Path(database))
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

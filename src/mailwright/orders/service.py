@@ -35,8 +35,10 @@ from mailwright.domains.names import normalize_domain, split_email
 from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, RuleViolation
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
+from mailwright.mailboxes import pictures
 from mailwright.mailboxes.pictures import CheckedPicture
 from mailwright.money import Money
+from mailwright.net.outbound import OutboundPolicy
 from mailwright.orders.models import Order, OrderPicture, OrderStatus
 from mailwright.orders.requests import (
     MAX_YEARS,
@@ -330,16 +332,19 @@ def _domain_extras(issues: FieldIssues, item: RequestedDomain) -> tuple[int, str
 
 
 def picture_url(issues: FieldIssues, settings: Settings, field: str, value: object) -> str | None:
-    """An https URL of a picture; plain http only to loopback, and only where the settings allow it."""
-    if isinstance(value, str) and settings.picture_url_allow_loopback:
-        parts = urlsplit(value.strip())
-        if parts.scheme in ("http", "https") and parts.hostname in ("localhost", "127.0.0.1", "::1"):
-            return value.strip()
-    cleaned = check.web_url(issues, field, value)
+    """An https URL of a picture whose host resolves to public addresses only (the outbound
+    guard checks again when the workflow fetches it: DNS answers change)."""
+    cleaned = check.web_url(issues, field, value, any_host=True)
     if cleaned is None:
         return None
-    if urlsplit(cleaned).scheme != "https":
+    policy = OutboundPolicy.of(settings)
+    if urlsplit(cleaned).scheme not in pictures.url_schemes(policy):
         issues.add(field, "Must be an https URL of a PNG or JPEG image", cleaned)
+        return None
+    try:
+        pictures.check_picture_url(cleaned, policy)
+    except pictures.PictureRejected as exc:
+        issues.add(field, str(exc), cleaned)
         return None
     return cleaned
 

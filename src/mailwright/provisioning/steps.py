@@ -33,6 +33,7 @@ from mailwright.mailboxes import pictures
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.money import Money
+from mailwright.net.outbound import OutboundPolicy
 from mailwright.orders.models import Order, OrderStatus
 from mailwright.providers.base import Contact, MailboxHost, NeedsActionError, RetriableError, TerminalError
 from mailwright.provisioning.queues import DNS, REGISTRAR
@@ -330,7 +331,9 @@ def fetch_profile_picture(mailbox_id: str) -> Outcome:
             return ok()
         url = mailbox.profile_picture_source_url
     try:
-        picture = pictures.fetch_picture(url, timeout=rt.settings.picture_fetch_timeout_seconds)
+        picture = pictures.fetch_picture(
+            url, policy=OutboundPolicy.of(rt.settings), timeout=rt.settings.picture_fetch_timeout_seconds, budget=rt.decode_budget
+        )
     except pictures.PictureRejected as exc:
         with rt.db.write() as session:
             session.execute(sa.update(Mailbox).where(Mailbox.id == mailbox_id).values(profile_picture_error=str(exc)[:300]))

@@ -10,13 +10,14 @@ import logging
 import time
 from typing import Any, Callable
 
-import httpx
 import sqlalchemy as sa
 from dbos import DBOS
 from sqlalchemy.exc import OperationalError
 
 from mailwright import clock
 from mailwright.db.cas import transition
+from mailwright.net import outbound
+from mailwright.net.outbound import OutboundPolicy
 from mailwright.events.models import Event
 from mailwright.runtime import current
 from mailwright.webhooks import service, signing
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 # Outcomes of one attempt.
 DONE = "done"  # delivered, skipped, cancelled or failed for good: next delivery
 RETRY = "retry"
+# Only the status matters; of the answer's body no more than this is read.
+ANSWER_BYTES_READ = 64 * 1024
 
 
 def _step(func: Callable[..., Any], *args: Any) -> Any:
@@ -147,19 +150,31 @@ def _view(rt: Any, event: Event) -> EventView:
 
 
 def _post(url: str, secret: str, message_id: str, payload: bytes) -> tuple[int | None, str | None, int, Any]:
-    """POST without following redirects; (status code, error, duration ms, time)."""
+    """POST through the outbound guard, following no redirect (the subscriber names its final
+    URL); (status code, error, duration ms, time). A refusal by the guard is a failed attempt."""
     settings = current().settings
     at = clock.now()
     headers = signing.headers(secret, message_id, int(at.timestamp()), payload)
     headers["user-agent"] = f"Mailwright-Webhooks/{settings.app_version}"
     started = time.monotonic()
+    status_code: int | None = None
     try:
-        with httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False) as client:
-            response = client.post(url, content=payload, headers=headers)
-        status_code: int | None = response.status_code
-        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-        if 300 <= response.status_code < 400:
-            error = f"HTTP {response.status_code} redirect to {response.headers.get('location', '?')} (redirects are not followed)"
-    except httpx.HTTPError as exc:
-        status_code, error = None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        answer = outbound.request(
+            "POST",
+            url,
+            policy=OutboundPolicy.of(settings),
+            timeout=settings.webhook_timeout_seconds,
+            max_bytes=ANSWER_BYTES_READ,
+            schemes=service.TARGET_SCHEMES,
+            headers=headers,
+            content=payload,
+        )
+        status_code = answer.status_code
+        error = None if 200 <= status_code < 300 else f"HTTP {status_code}"
+        if answer.location is not None:
+            error = f"HTTP {status_code} redirect to {answer.location} (redirects are not followed)"
+    except outbound.OutboundRefused as exc:
+        error = f"Not sent: {exc}"
+    except outbound.OutboundError as exc:
+        error = str(exc)
     return status_code, (error[:500] if error else None), int((time.monotonic() - started) * 1000), at

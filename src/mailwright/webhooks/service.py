@@ -13,6 +13,8 @@ from mailwright.db.cas import transition
 from mailwright.errors import FieldIssue, FieldIssues, NotFound, RuleViolation
 from mailwright.events.models import Event
 from mailwright.events.types import ALL_EVENTS, EVENT_TYPES
+from mailwright.net import outbound
+from mailwright.net.outbound import OutboundPolicy
 from mailwright.validation import REQUIRED, shown
 from mailwright.webhooks.formats import FORMATS, STANDARD
 from mailwright.webhooks.models import DeliveryStatus, EndpointStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -26,10 +28,20 @@ DELIVER_WORKFLOW = "deliver_webhooks"
 WEBHOOKS_QUEUE = "webhooks"
 EVENT_SENTENCE = f"Must be one of {', '.join(EVENT_TYPES)}, or {ALL_EVENTS} for every event"
 URL_FORMAT = "Valid format is https://example.com/webhooks (http or https, absolute)"
+TARGET_SCHEMES = ("http", "https")
 
 
-def validate_subscription(target_url: Any, event: Any, issues: FieldIssues) -> tuple[str, str]:
+def validate_subscription(
+    target_url: Any, event: Any, issues: FieldIssues, *, policy: OutboundPolicy | None = None
+) -> tuple[str, str]:
+    """The URL's form and the event; with `policy`, also the addresses the URL's host resolves to."""
     url = _target_url(issues, target_url)
+    if url is not None and policy is not None:
+        try:
+            outbound.check_url(url, policy, schemes=TARGET_SCHEMES)
+        except outbound.OutboundRefused as exc:
+            issues.add("target_url", str(exc), url)
+            url = None
     if event is None or event == "":
         issues.add("event", REQUIRED, None)
     elif not isinstance(event, str) or (event != ALL_EVENTS and event not in EVENT_TYPES):
@@ -55,10 +67,20 @@ def _target_url(issues: FieldIssues, value: Any) -> str | None:
     return value
 
 
+def check_new_subscription(target_url: Any, event: Any, policy: OutboundPolicy) -> tuple[str, str]:
+    """The request-time check of a subscription (InvalidFields naming each bad field). It
+    resolves the URL's host, so it runs before the transaction, never holding it on DNS."""
+    issues = FieldIssues()
+    checked = validate_subscription(target_url, event, issues, policy=policy)
+    issues.raise_if_any()
+    return checked
+
+
 def subscribe(
     session: Session, secrets: SecretBox, *, account_id: str, target_url: Any, event: Any, format: str = STANDARD  # noqa: A002
 ) -> tuple[WebhookEndpoint, str]:
-    """A new active endpoint and its signing secret (shown to the caller once)."""
+    """A new active endpoint and its signing secret (shown to the caller once). The API checks
+    the URL with check_new_subscription first; deliveries are guarded again when sent."""
     issues = FieldIssues()
     url, event_type = validate_subscription(target_url, event, issues)
     if format not in FORMATS:

@@ -10,12 +10,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from mailwright import validation as check
 from mailwright.domains.names import LOCAL_PART_RULE, normalize_domain, normalize_local_part
 from mailwright.errors import FieldIssues
-from mailwright.mailboxes.pictures import MAX_BYTES, CheckedPicture, PictureRejected, check_picture
+from mailwright.mailboxes.pictures import MAX_BYTES, CheckedPicture, DecodeBudget, PictureRejected, check_picture
 from mailwright.orders.requests import OrderOptions, RequestedDomain, RequestedMailbox
 
 SERVICE_PROVIDERS = ("GOOGLE", "MICROSOFT")
@@ -219,9 +220,12 @@ def mailboxes_map(
     return found
 
 
-async def uploaded_pictures(issues: FieldIssues, form: FormData, addresses: list[str]) -> dict[str, tuple[CheckedPicture, str]]:
+async def uploaded_pictures(
+    issues: FieldIssues, form: FormData, addresses: list[str], budget: DecodeBudget
+) -> dict[str, tuple[CheckedPicture, str]]:
     """Pictures sent as file fields named username@domain. Empty parts are no picture; a file
-    field that names no mailbox of the order is an error."""
+    field that names no mailbox of the order is an error. Decoding runs in a worker thread:
+    it may wait for the decoding budget, which must not stop the event loop."""
     wanted = {a.lower(): a for a in addresses}
     pictures: dict[str, tuple[CheckedPicture, str]] = {}
     for name, value in form.multi_items():
@@ -239,7 +243,7 @@ async def uploaded_pictures(issues: FieldIssues, form: FormData, addresses: list
             issues.add(name, "No mailbox of this order has this address (the key is username@domain)", value.filename)
             continue
         try:
-            pictures[address] = (check_picture(data), name)
+            pictures[address] = (await run_in_threadpool(check_picture, data, budget), name)
         except PictureRejected as exc:
             issues.add(name, str(exc), value.filename)
     return pictures

@@ -21,7 +21,7 @@ class OrderMailbox(BaseModel):
     username: str = Field(description="The part before @")
     firstName: str
     lastName: str
-    profilePicture: str | None = Field(None, description="JSON only: https URL of a PNG or JPEG, fetched while provisioning")
+    profilePicture: str | None = Field(None, description="JSON only: https URL of a PNG or JPEG on a public address, fetched while provisioning")
 
 
 class GoogleExport(BaseModel):

@@ -337,7 +337,7 @@ def set_profile_picture(
         issues.add("avatar", "Must be a base64-encoded PNG or JPEG image", check.shown(avatar))
     else:
         try:
-            picture = check_picture(decode_base64(avatar))
+            picture = check_picture(decode_base64(avatar), runtime.decode_budget)
         except PictureRejected as exc:
             issues.add("avatar", str(exc), avatar[:64] + ("..." if len(avatar) > 64 else ""))
     issues.raise_if_any()

@@ -13,6 +13,7 @@ from mailwright.api.woodpecker.routes import ERRORS, NOT_FOUND, AccountDep, Body
 from mailwright.clock import iso
 from mailwright.errors import FieldIssues, NotFound
 from mailwright.events.types import ALL_EVENTS, EVENT_TYPES
+from mailwright.net.outbound import OutboundPolicy
 from mailwright.webhooks import service as webhooks
 from mailwright.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -96,14 +97,14 @@ def event_types(account: AccountDep) -> dict[str, Any]:
     status_code=201,
     response_model=WebhookCreated,
     summary="Subscribe a URL to an event type (or * for all)",
-    description="Answers the endpoint's signing secret once. The same URL may subscribe to several types.",
+    description="Answers the endpoint's signing secret once. The same URL may subscribe to several types. "
+    "The URL's host must resolve to public addresses only (no loopback, private, link-local or reserved ones).",
     openapi_extra=body_of(SubscribeRequest),
 )
 def subscribe(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
+    url, event = webhooks.check_new_subscription(body.get("target_url"), body.get("event"), OutboundPolicy.of(runtime.settings))
     with runtime.db.write() as session:
-        endpoint, secret = webhooks.subscribe(
-            session, runtime.secrets, account_id=account.id, target_url=body.get("target_url"), event=body.get("event")
-        )
+        endpoint, secret = webhooks.subscribe(session, runtime.secrets, account_id=account.id, target_url=url, event=event)
         answer = webhook_body(endpoint) | {"secret": secret}
     return JSONResponse(answer, status_code=201)
 

@@ -42,7 +42,7 @@ from mailwright.domains.names import LOCAL_PART_RULE
 from mailwright.errors import FieldIssues
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox
-from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
+from mailwright.mailboxes.pictures import DecodeBudget, PictureRejected, check_picture, decode_base64
 from mailwright.orders.service import NAME_MAX_LENGTH
 
 router = APIRouter(prefix="/mailboxes", tags=["Mailboxes (ColdMailReseller-style)"])
@@ -130,7 +130,7 @@ def update_mailbox(request: Request, account: AccountDep, runtime: RuntimeDep, u
         for field in ("firstName", "lastName")
         if field in body
     }
-    picture = _picture(issues, body.get("profilePicture")) if body.get("profilePicture") not in (None, "") else None
+    picture = _picture(issues, body.get("profilePicture"), runtime.decode_budget) if body.get("profilePicture") not in (None, "") else None
     if username is None and not names and picture is None and not issues:
         issues.add("body", "Send at least one of username, firstName, lastName, profilePicture")
     with runtime.db.write() as session:
@@ -152,12 +152,12 @@ def update_mailbox(request: Request, account: AccountDep, runtime: RuntimeDep, u
     return respond(data, "Mailbox updated successfully")
 
 
-def _picture(issues: FieldIssues, value: Any) -> Any:
+def _picture(issues: FieldIssues, value: Any, budget: DecodeBudget) -> Any:
     if not isinstance(value, str):
         issues.add("profilePicture", "Must be a base64-encoded PNG or JPEG image", check.shown(value))
         return None
     try:
-        return check_picture(decode_base64(value))
+        return check_picture(decode_base64(value), budget)
     except PictureRejected as exc:
         issues.add("profilePicture", str(exc), value[:64] + ("..." if len(value) > 64 else ""))
         return None

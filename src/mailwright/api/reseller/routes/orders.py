@@ -97,7 +97,7 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
         }
         order_form = _order_form(issues, runtime, values, allow_url=False)
         addresses = [m.email for m in order_form.mailboxes]
-        pictures = await parse.uploaded_pictures(issues, form, addresses)
+        pictures = await parse.uploaded_pictures(issues, form, addresses, runtime.decode_budget)
         order_form.mailboxes = [
             dataclasses.replace(m, picture=pictures[m.email][0]) if m.email in pictures else m for m in order_form.mailboxes
         ]

@@ -17,6 +17,7 @@ from mailwright.api.reseller.schemas import Envelope, ErrorEnvelope, body_of
 from mailwright.clock import iso
 from mailwright.errors import FieldIssue, InvalidFields, NotFound, RuleViolation
 from mailwright.events.types import ALL_EVENTS
+from mailwright.net.outbound import OutboundPolicy
 from mailwright.webhooks import service as webhooks
 from mailwright.webhooks.formats import RESELLER
 from mailwright.webhooks.models import WebhookEndpoint
@@ -51,14 +52,15 @@ class ResellerWebhookList(BaseModel):
     status_code=201,
     response_model=Envelope[ResellerWebhookCreated],
     summary="Register a webhook URL for an event type (or * for all)",
+    description="The URL's host must resolve to public addresses only (no loopback, private, link-local or reserved ones).",
     openapi_extra=body_of(ResellerWebhookRequest),
 )
 def create_webhook(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
-    event = body.get("event", ALL_EVENTS)
     try:
+        url, event = webhooks.check_new_subscription(body.get("url"), body.get("event", ALL_EVENTS), OutboundPolicy.of(runtime.settings))
         with runtime.db.write() as session:
             endpoint, secret = webhooks.subscribe(
-                session, runtime.secrets, account_id=account.id, target_url=body.get("url"), event=event, format=RESELLER
+                session, runtime.secrets, account_id=account.id, target_url=url, event=event, format=RESELLER
             )
             data = webhook_body(endpoint) | {"secret": secret}
     except RuleViolation as exc:

@@ -1,0 +1,1 @@
+"""Network access on behalf of customers: see outbound.py."""
