@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from mailwright import __version__
-from mailwright.api import openapi
+from mailwright.api import docs, openapi
 from mailwright.api.deps import refuse_declared_oversize
 from mailwright.api.errors import Faces, HttpProblem, install_error_handlers
 from mailwright.api.methods import AllowedMethods
@@ -59,6 +59,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             "and the ColdMailReseller-style API under /api/v1/integration."
         ),
         dependencies=[Depends(refuse_declared_oversize)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
@@ -70,6 +72,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(billing_router)
     app.include_router(reseller_router)
     _add_service_routes(app)
+    docs.install(app)
     app.add_middleware(AllowedMethods, api=app, faces=faces)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContext)
