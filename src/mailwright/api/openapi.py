@@ -1,7 +1,7 @@
 """The OpenAPI document. Routes describe themselves; this module adds what FastAPI cannot infer
 from hand-parsed requests: the bodies (and the 415 that refuses a body in another media type),
-query parameters checked by hand that are nonetheless required, and each face's own error
-bodies."""
+query parameters checked by hand that are nonetheless required, each face's own error bodies,
+and the examples (api/examples.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Query
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+
+from mailwright.api import examples
 
 # Marks a parameter the route checks by hand (so its problems are named with all the others)
 # but that the server requires; the document says so (see `required_query`).
@@ -61,6 +63,7 @@ def build(
             _required_parameters(operation)
     for default in ("HTTPValidationError", "ValidationError"):
         components.pop(default, None)
+    examples.apply(schema)
     return schema
 
 
