@@ -116,3 +116,14 @@ def test_page_numbers_are_bounded_on_both_faces(api, reseller):
             for parameter in operation.get("parameters", []):
                 if parameter["schema"].get("type") == "integer":
                     assert "maximum" in parameter["schema"] and "minimum" in parameter["schema"], (method, path, parameter["name"])
+
+
+def test_reseller_business_refusals_are_documented_422s(anon):
+    """Any reseller call can meet a business rule (a subscription that ended, a URL already
+    subscribed ...): 422 in the envelope is documented on each."""
+    schema = anon.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        if path.startswith(RESELLER):
+            for method, operation in operations.items():
+                answer = operation["responses"].get("422")
+                assert answer and answer["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope"), (method, path)
