@@ -82,10 +82,11 @@ def test_every_endpoint_its_body_and_errors_are_documented(anon):
 FUZZ_CONFIG = {
     "seed": 20261201,
     "suppress-health-check": ["all"],
-    "generation": {"max-examples": 3, "mode": "all"},
+    "generation": {"max-examples": 2, "mode": "all"},
     "checks": {"positive_data_acceptance": {"enabled": False}, "negative_data_rejection": {"enabled": False}},
     "phases": {
-        "examples": {"enabled": True},
+        # The documented examples are sent, with real ids, by tests/api/test_examples.py.
+        "examples": {"enabled": False},
         # Every boundary of every parameter and body; OPTIONS on each path for the Allow check.
         "coverage": {"enabled": True, "unexpected-methods": ["options"], "generation": {"mode": "positive"}},
         "fuzzing": {"enabled": True},
