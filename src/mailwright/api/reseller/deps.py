@@ -1,5 +1,6 @@
 """What every route of this face needs: the reseller's account from `cmr-x-api-key`, a JSON body,
-page parameters, and the reseller's user named by `userId`."""
+page parameters, the reseller's user named by `userId`, and the type checks every id in a body
+goes through (`required_id`, `optional_id`) before it reaches a query."""
 
 from __future__ import annotations
 

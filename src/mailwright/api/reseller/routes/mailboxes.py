@@ -186,7 +186,7 @@ def remove_mailbox(
     wanted_user = user_id_in(user_id, body)
     with runtime.db.write() as session:
         problems = RequestProblems()
-        user = lookup_user(session, account, wanted_user, problems) if wanted_user is not None and wanted_user != "" else None
+        user = lookup_user(session, account, wanted_user, problems) if wanted_user not in (None, "") else None
         mailbox = _account_mailbox(session, account.id, user, mailbox_id or body.get("mailboxId"), problems)
         problems.raise_if_any()
         billing.remove_mailbox(session, runtime, mailbox, field="mailboxId")

@@ -152,6 +152,7 @@ def cancel(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONRespo
         if domain is not None:
             subscription_id = _running_for_domain(session, account.id, domain)
         else:
+            assert subscription_id is not None
             _own_subscriptions(session, runtime, account.id, [("subscriptionId", subscription_id)])
         billing.cancel_subscription(session, runtime, account.id, subscription_id, immediately=True)
     with runtime.db.read() as session:
