@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 
 from mailwright import __version__
+from mailwright.api import docs, openapi
 from mailwright.api.deps import refuse_declared_oversize
 from mailwright.api.errors import Faces, HttpProblem, install_error_handlers
+from mailwright.api.methods import AllowedMethods
 from mailwright.api.middleware import BodyLimit, RequestContext
 from mailwright.api.ratelimit import RateLimiter
+from mailwright.api.reseller import PREFIX as RESELLER_PREFIX
 from mailwright.api.reseller import errors as reseller_errors
 from mailwright.api.reseller import order_schemas as reseller_order_schemas
 from mailwright.api.reseller.routes import webhooks as reseller_webhooks
@@ -57,6 +59,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             "and the ColdMailReseller-style API under /api/v1/integration."
         ),
         dependencies=[Depends(refuse_declared_oversize)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
@@ -68,6 +72,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(billing_router)
     app.include_router(reseller_router)
     _add_service_routes(app)
+    docs.install(app)
+    app.add_middleware(AllowedMethods, api=app, faces=faces)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContext)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -120,27 +126,8 @@ def _add_service_routes(app: FastAPI) -> None:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in DOCUMENTED_MODELS:
-        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(model_schema.pop("$defs", {}))
-        components[model.__name__] = model_schema
-    _document_own_validation_errors(schema)
-    app.openapi_schema = schema
-    return schema
-
-
-def _document_own_validation_errors(schema: dict[str, Any]) -> None:
-    """Parameter errors are answered in the face's 422 body, not FastAPI's default one."""
-    ours = {"$ref": "#/components/schemas/ValidationErrorBody"}
-    for operation in (op for ops in schema["paths"].values() for op in ops.values()):
-        unprocessable = operation.get("responses", {}).get("422", {})
-        content = unprocessable.get("content", {}).get("application/json", {})
-        if content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
-            unprocessable["description"] = "Invalid fields"
-            content["schema"] = ours
-    for default in ("HTTPValidationError", "ValidationError"):
-        schema["components"]["schemas"].pop(default, None)
+    if not app.openapi_schema:
+        app.openapi_schema = openapi.build(
+            app, DOCUMENTED_MODELS, {RESELLER_PREFIX: None}, default=woodpecker_schemas.ValidationErrorBody.__name__
+        )
+    return app.openapi_schema

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+# Bounds every page number a client sends, so an offset always fits the database's integers.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)

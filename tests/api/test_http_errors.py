@@ -67,7 +67,9 @@ def test_missing_unknown_and_revoked_keys_are_401(anon, api, account, runtime):
 
 def test_unknown_path_and_method(api):
     assert_problem(api.get("/rest/v3/nothing"), 404, "Not Found", "No endpoint at GET /rest/v3/nothing")
-    assert_problem(api.put("/healthz"), 405, "Method Not Allowed", "Method Not Allowed")
+    refused = api.put("/healthz")
+    assert_problem(refused, 405, "Method Not Allowed", "PUT is not allowed on /healthz; allowed: GET, OPTIONS")
+    assert refused.headers["allow"] == "GET, OPTIONS"
 
 
 def raw_exchange(base_url: str, head: str, chunks: list[bytes]) -> bytes:

@@ -97,6 +97,8 @@ def test_removing_a_domain_ends_its_subscription_and_frees_the_name(api_with_own
     assert again.status_code == 422 and again.json()["code"] == "domain_not_removable"
     toggle = api.patch(f"/rest/v2/domains/{domain}/auto_renew", json={"auto_renew": True})
     assert toggle.status_code == 422 and toggle.json()["code"] == "domain_not_held"
+    # Field values are shown as strings (or null), as the 422 body documents them: true as "true".
+    assert toggle.json()["fields"] == [{"field": "auto_renew", "issue": "Auto-renew cannot change on a released domain", "value": "true"}]
 
 
 def test_bad_input_names_every_field_and_unknown_ids_are_404(api_with_owner):

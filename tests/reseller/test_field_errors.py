@@ -4,6 +4,8 @@ not exist; otherwise 400 naming every field, the unknown ones included."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.reseller.conftest import field_errors
 from tests.reseller.test_domains import _domain_ids
 
@@ -100,3 +102,32 @@ def test_a_mailbox_lookup_names_both_missing_ids(held):
 def test_removing_an_unknown_mailbox_of_an_unknown_user_answers_404_naming_both(held):
     response = held.request("DELETE", "/mailboxes", json={"userId": "nobody", "mailboxId": "nothing"})
     assert _answer(response, 404) == {"userId": NO_USER, "mailboxId": "No such mailbox of yours"}
+
+
+BAD_TYPES = [[None, None], {"id": "x"}, 10**30, [[]], True]
+
+
+@pytest.mark.parametrize("value", BAD_TYPES, ids=["list-of-nulls", "object", "huge-number", "nested-list", "boolean"])
+def test_ids_of_every_other_type_are_named_never_queried(held, holdings, value):
+    """No list, object or number given for an id reaches a query (they answered 500)."""
+    assert _answer(held.post("/subscriptions/cancel", json={"subscriptionId": value}), 400) == {"subscriptionId": "Must be a string"}
+    assert _answer(held.post("/subscriptions/cancel", json={"domain": value}), 400) == {"domain": "Must be a string"}
+    calls = [
+        ("POST", "/domains/forwarding", {"userId": holdings.user_id, "domainId": value, "forwardTo": ""}, "domainId"),
+        ("POST", "/domains/email-forwarding", {"userId": value, "domainId": "x", "forwardTo": ""}, "userId"),
+        ("POST", "/domains/dns-records", {"userId": holdings.user_id, "domainId": value, "type": "A", "content": "192.0.2.1"}, "domainId"),
+        ("PATCH", "/mailboxes", {"userId": holdings.user_id, "mailboxId": value, "firstName": "Ann"}, "mailboxId"),
+        ("DELETE", "/mailboxes", {"mailboxId": value}, "mailboxId"),
+        ("POST", "/orders/mailboxes", {"domainId": value, "mailboxes": []}, "domainId"),
+        ("PATCH", "/subscriptions/auto-renew", {"subscriptionId": value, "autoRenew": True}, "subscriptionId"),
+    ]
+    for method, path, body, field in calls:
+        response = held.request(method, path, json=body)
+        assert response.status_code == 400, (path, response.text)
+        assert field in field_errors(response), (path, response.text)
+
+
+@pytest.mark.parametrize("years", ["٥", "9" * 5000, 10**30, -1, "1.5"], ids=["arabic-digit", "5000-digits", "huge", "negative", "fraction"])
+def test_years_outside_whole_ascii_numbers_from_1_to_10_are_refused(held, years):
+    body = {"domains": [{"domain": "piedpiper.com", "years": years}]}
+    assert _answer(held.post("/orders", json=body), 400) == {"domains[0].years": "Must be a whole number of years from 1 to 10"}

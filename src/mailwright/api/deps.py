@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.message import Message
 from typing import Any
 
 from fastapi import Request
@@ -14,6 +15,20 @@ from mailwright.api.middleware import BodyTooLarge, too_large_text
 from mailwright.crypto import hash_api_key
 from mailwright.runtime import Runtime
 
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+
+
+class UnsupportedMediaType(HttpProblem):
+    """The body is not in a media type the endpoint documents (answered 415)."""
+
+    def __init__(self, accepted: tuple[str, ...], sent: str | None) -> None:
+        wanted = " or ".join(accepted)
+        sent_text = f"Content-Type {sent} was sent" if sent else "no Content-Type was sent"
+        super().__init__(415, f"Send the body as {wanted} ({sent_text})")
+        self.accepted = accepted
+        self.issue = f"Must be {wanted}"
+
 
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
@@ -23,12 +38,47 @@ async def refuse_declared_oversize(request: Request) -> None:
     """Runs before anything else on every route: a declared body over the limit is refused unread."""
     declared = request.headers.get("content-length", "")
     limit = get_runtime(request).settings.max_body_bytes
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(too_large_text(limit))
 
 
+def media_type(request: Request, accepted: tuple[str, ...] = (JSON,)) -> str:
+    """Which of the `accepted` media types the request's body is in, else 415.
+
+    JSON is application/json or any application/*+json, in UTF-8 (a charset parameter, if
+    given, must say so). A body sent without a Content-Type is not guessed at: 415 as well."""
+    sent = request.headers.get("content-type", "").strip()
+    header = Message()
+    header["content-type"] = sent
+    kind = header.get_content_type() if sent else ""
+    charset = (header.get_param("charset") or "utf-8") if sent else "utf-8"
+    if JSON in accepted and kind.startswith("application/") and (kind == JSON or kind.endswith("+json")):
+        if isinstance(charset, str) and charset.strip().lower() in ("utf-8", "utf8"):
+            return JSON
+    elif kind in accepted:
+        return kind
+    raise UnsupportedMediaType(accepted, sent or None)
+
+
 async def json_object(request: Request) -> dict[str, Any]:
+    """The request's body, which must be a JSON object sent as JSON (see `media_type`)."""
     raw = await request.body()
+    if not raw.strip() and "content-type" not in request.headers:
+        raise HttpProblem(400, "Request body is required: send a JSON object")
+    media_type(request)
+    return _parse_object(raw)
+
+
+async def optional_json_object(request: Request) -> dict[str, Any]:
+    """Like `json_object` for an endpoint whose body is optional: no body at all is {}."""
+    raw = await request.body()
+    if not raw and "content-type" not in request.headers:
+        return {}
+    media_type(request)
+    return _parse_object(raw)
+
+
+def _parse_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise HttpProblem(400, "Request body is required: send a JSON object")
     try:

@@ -1,9 +1,10 @@
 """What every route of this face needs: the reseller's account from `cmr-x-api-key`, a JSON body,
-page parameters, and the reseller's user named by `userId`."""
+page parameters, the reseller's user named by `userId`, and the type checks every id in a body
+goes through (`required_id`, `optional_id`) before it reaches a query."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -11,8 +12,9 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from mailwright import validation as check
+from mailwright.api import openapi
 from mailwright.accounts.models import Account
-from mailwright.api.deps import account_for_key, get_runtime, json_object
+from mailwright.api.deps import UnsupportedMediaType, account_for_key, get_runtime, json_object, media_type, optional_json_object
 from mailwright.api.errors import HttpProblem
 from mailwright.api.reseller.errors import FieldProblem, RequestProblems
 from mailwright.domains import service as domains
@@ -20,7 +22,7 @@ from mailwright.domains.models import Domain
 from mailwright.errors import FieldIssue, FieldIssues, NotFound
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox
-from mailwright.pagination import MAX_LIMIT, PageRequest
+from mailwright.pagination import MAX_LIMIT, MAX_PAGE, PageRequest
 from mailwright.runtime import Runtime
 from mailwright.users import service as users
 from mailwright.users.models import ResellerUser
@@ -41,14 +43,38 @@ def reseller_account(request: Request, api_key: Annotated[str | None, Depends(AP
 
 
 async def json_body(request: Request) -> dict[str, Any]:
+    return await _in_this_face(json_object(request))
+
+
+async def optional_json_body(request: Request) -> dict[str, Any]:
+    """The JSON body of an endpoint whose parameters may come in the query instead: none is {}."""
+    return await _in_this_face(optional_json_object(request))
+
+
+def body_media_type(request: Request, accepted: tuple[str, ...]) -> str:
+    """Which of the `accepted` media types the body is in; 415 naming Content-Type otherwise."""
     try:
-        return await json_object(request)
+        return media_type(request, accepted)
     except HttpProblem as exc:
-        raise FieldProblem(exc.status, exc.details, [FieldIssue("body", exc.details)]) from exc
+        raise as_field_problem(exc) from exc
+
+
+async def _in_this_face(reading: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return await reading
+    except HttpProblem as exc:
+        raise as_field_problem(exc) from exc
+
+
+def as_field_problem(exc: HttpProblem) -> FieldProblem:
+    """A body refused before its fields were read, named as this face names problems."""
+    if isinstance(exc, UnsupportedMediaType):
+        return FieldProblem(exc.status, exc.details, [FieldIssue("Content-Type", exc.issue)])
+    return FieldProblem(exc.status, exc.details, [FieldIssue("body", exc.details)])
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page number, 1 to {MAX_PAGE}")] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}")] = 50,
 ) -> PageRequest:
     return PageRequest(page, limit)
@@ -60,10 +86,24 @@ def user_id_param(
     return user_id or None
 
 
+def required_user_id_param(
+    user_id: Annotated[str | None, openapi.required_query("One of your users (see /users)", alias="userId")] = None,
+) -> str | None:
+    return user_id or None
+
+
 def required_id(problems: FieldIssues, field: str, value: Any) -> str | None:
-    """An id the call needs; absent or not a string is reported against `field`."""
-    if not value:
+    """An id the call needs; absent, empty or not a string is reported against `field`."""
+    if value is None or value == "":
         problems.add(field, check.REQUIRED, check.shown(value))
+        return None
+    return optional_id(problems, field, value)
+
+
+def optional_id(problems: FieldIssues, field: str, value: Any) -> str | None:
+    """An id (or name) the call may be given: absent or empty is None; anything but a string is
+    reported against `field`, so no list, object or number ever reaches a query."""
+    if value is None or value == "":
         return None
     if not isinstance(value, str):
         problems.add(field, "Must be a string", check.shown(value))
@@ -95,8 +135,11 @@ def find_user(session: Session, account: Account, user_id: Any, field: str = "us
 AccountDep = Annotated[Account, Depends(reseller_account)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 BodyDep = Annotated[dict[str, Any], Depends(json_body)]
+OptionalBodyDep = Annotated[dict[str, Any], Depends(optional_json_body)]
 PageDep = Annotated[PageRequest, Depends(page_params)]
 UserIdDep = Annotated[str | None, Depends(user_id_param)]
+# The same for calls that take it only in the query: documented as required (checked with the rest).
+RequiredUserIdDep = Annotated[str | None, Depends(required_user_id_param)]
 
 
 def user_id_in(user_id: str | None, body: dict[str, Any]) -> Any:

@@ -7,6 +7,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from mailwright.api import openapi
+from mailwright.api.deps import JSON
 from mailwright.domains.names import LOCAL_PART_RULE
 
 T = TypeVar("T")
@@ -352,14 +354,11 @@ DOCUMENTED_MODELS: tuple[type[BaseModel], ...] = (
     RenewSubscriptionsRequest,
     SubscriptionAutoRenewRequest,
     CancelSubscriptionRequest,
+    DeleteDnsRecordRequest,
+    RemoveMailboxRequest,
 )
 
 
-def body_of(model: type[BaseModel]) -> dict[str, Any]:
+def body_of(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     """Documents a hand-parsed JSON body (the model is listed in DOCUMENTED_MODELS)."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
-        }
-    }
+    return openapi.request_body(ErrorEnvelope.__name__, {JSON: model}, required=required)

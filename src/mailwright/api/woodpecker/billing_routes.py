@@ -18,6 +18,7 @@ from mailwright.errors import FieldIssues
 from mailwright.mailboxes import service as mailboxes
 from mailwright.runtime import Runtime
 from mailwright.money import Money
+from mailwright.pagination import MAX_PAGE
 from mailwright.wallet import service as wallet
 from mailwright.wallet.models import LedgerEntry
 
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/rest/v2", tags=["Billing (Mailwright extension)"], r
 def get_wallet(
     account: AccountDep,
     runtime: RuntimeDep,
-    page: Annotated[int, Query(ge=1, description="Page of the ledger, from 1")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page of the ledger, 1 to {MAX_PAGE}")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Entries per page")] = 50,
 ) -> dict[str, Any]:
     with runtime.db.read() as session:

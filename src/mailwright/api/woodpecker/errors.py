@@ -11,6 +11,7 @@ from mailwright import clock
 from mailwright.api.errors import title
 from mailwright.api.middleware import request_id_of
 from mailwright.errors import RuleViolation
+from mailwright.validation import shown
 
 
 def problem_body(status: int, details: str) -> dict[str, object]:
@@ -23,7 +24,8 @@ def violation_body(error: RuleViolation, request_id: str | None) -> dict[str, ob
         "message": error.message,
         "code": error.code,
         "request_id": request_id,
-        "fields": [{"field": f.field, "issue": f.issue, "value": f.value} for f in error.fields] or None,
+        # `value` is documented as a string or null: anything else a service names is shown as JSON.
+        "fields": [{"field": f.field, "issue": f.issue, "value": shown(f.value)} for f in error.fields] or None,
     }
 
 

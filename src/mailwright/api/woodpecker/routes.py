@@ -4,17 +4,19 @@ Thin on purpose: parse, authenticate, call a service, shape the answer."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, get_args
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailwright import validation as check
 from mailwright.accounts.models import Account
-from mailwright.api.deps import account_for_key, get_runtime, json_object
+from mailwright.api import openapi
+from mailwright.api.deps import JSON, account_for_key, get_runtime, json_object
 from mailwright.api.errors import HttpProblem
 from mailwright.api.woodpecker import schemas
 from mailwright.api.woodpecker.presenters import (
@@ -74,17 +76,16 @@ IdempotencyKeyDep = Annotated[
     Header(alias="Idempotency-Key", description="Replays of the same request with the same key are answered once"),
 ]
 
+ProviderParam = Annotated[
+    str | None, openapi.required_query("Mailbox provider the domains are for", enum=get_args(schemas.Provider))
+]
+
 router = APIRouter(prefix="/rest/v2/domains", tags=["Domains (Woodpecker-style)"], responses=ERRORS)
 
 
-def body_of(model: type) -> dict[str, Any]:
-    """Documents a hand-parsed JSON body in the OpenAPI schema (see app.documented_models)."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
-        }
-    }
+def body_of(model: type[BaseModel]) -> dict[str, Any]:
+    """Documents a hand-parsed JSON body (the model is listed in app.DOCUMENTED_MODELS)."""
+    return openapi.request_body(schemas.ProblemBody.__name__, {JSON: model})
 
 
 @router.get("/providers", response_model=schemas.ProvidersResponse, summary="Mailbox providers and prices")
@@ -101,8 +102,8 @@ def get_providers(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
 def search_availability(
     account: AccountDep,
     runtime: RuntimeDep,
-    query: Annotated[str | None, Query(description="A phrase or a name, e.g. 'pied piper' or piedpiper.com")] = None,
-    provider: Annotated[str | None, Query(description="Mailbox provider the domains are for")] = None,
+    query: Annotated[str | None, openapi.required_query("A phrase or a name, e.g. 'pied piper' or piedpiper.com")] = None,
+    provider: ProviderParam = None,
 ) -> dict[str, Any]:
     issues = FieldIssues()
     chosen = _provider_param(issues, runtime, provider)
@@ -126,7 +127,7 @@ def check_availability(
     account: AccountDep,
     runtime: RuntimeDep,
     body: BodyDep,
-    provider: Annotated[str | None, Query(description="Mailbox provider the domains are for")] = None,
+    provider: ProviderParam = None,
 ) -> dict[str, Any]:
     issues = FieldIssues()
     chosen = _provider_param(issues, runtime, provider)

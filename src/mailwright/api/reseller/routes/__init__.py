@@ -14,6 +14,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorEnvelope, "description": "Invalid fields (every one named in data.errors) or a malformed body"},
     401: {"model": ErrorEnvelope, "description": "Missing, unknown or revoked cmr-x-api-key"},
     413: {"model": ErrorEnvelope, "description": "Request body over the size limit"},
+    422: {"model": ErrorEnvelope, "description": "A business rule forbids the request (data.code names it)"},
     429: {"model": ErrorEnvelope, "description": "Rate limit exceeded; see Retry-After"},
     500: {"model": ErrorEnvelope, "description": "Unexpected server error"},
     503: {"model": ErrorEnvelope, "description": "A dependency is unavailable; retry shortly"},

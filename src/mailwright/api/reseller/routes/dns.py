@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+
+from mailwright.api import openapi
 
 from mailwright.api.reseller.deps import (
     AccountDep,
     BodyDep,
+    OptionalBodyDep,
+    RequiredUserIdDep,
     RuntimeDep,
     UserIdDep,
     lookup_user,
@@ -19,6 +23,7 @@ from mailwright.api.reseller.deps import (
     user_id_in,
 )
 from mailwright.api.reseller.errors import RequestProblems
+from mailwright.api.reseller.order_requests import flag
 from mailwright.api.reseller.envelope import respond
 from mailwright.api.reseller.schemas import DeleteDnsRecordRequest, DnsRecordBody, DnsRecordRequest, Envelope, ErrorEnvelope, body_of
 from mailwright.dns import custom_records
@@ -38,8 +43,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 def list_records(
     account: AccountDep,
     runtime: RuntimeDep,
-    user_id: UserIdDep,
-    domain_id: Annotated[str | None, Query(alias="domainId")] = None,
+    user_id: RequiredUserIdDep,
+    domain_id: Annotated[str | None, openapi.required_query("The user's domain", alias="domainId")] = None,
 ) -> JSONResponse:
     with runtime.db.read() as session:
         problems = RequestProblems()
@@ -91,22 +96,22 @@ def update_record(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, 
     response_model=Envelope[None],
     responses=RESPONSES,
     summary="Delete a DNS record (body or query: userId, domainId, recordId, force)",
+    openapi_extra=body_of(DeleteDnsRecordRequest, required=False),
 )
 def delete_record(
     account: AccountDep,
     runtime: RuntimeDep,
     user_id: UserIdDep,
+    body: OptionalBodyDep,
     domain_id: Annotated[str | None, Query(alias="domainId")] = None,
     record_id: Annotated[str | None, Query(alias="recordId")] = None,
     force: Annotated[bool, Query()] = False,
-    body: Annotated[DeleteDnsRecordRequest | None, Body(description="Instead of the query parameters")] = None,
 ) -> JSONResponse:
-    given = body.model_dump(exclude_none=True) if body else {}
-    forced = given.get("force", force)
     with runtime.db.write() as session:
         problems = RequestProblems()
-        domain = _domain(session, account, user_id_in(user_id, given), domain_id or given.get("domainId"), problems)
-        row = _find_record(session, domain, record_id or given.get("recordId"), problems)
+        forced = flag(problems, "force", body.get("force"), default=force)
+        domain = _domain(session, account, user_id_in(user_id, body), domain_id or body.get("domainId"), problems)
+        row = _find_record(session, domain, record_id or body.get("recordId"), problems)
         problems.raise_if_any()
         assert domain is not None and row is not None
         custom_records.delete_record(session, runtime, domain, row, force=forced)

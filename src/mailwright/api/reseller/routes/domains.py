@@ -12,6 +12,7 @@ from mailwright.api.reseller.deps import (
     AccountDep,
     BodyDep,
     PageDep,
+    RequiredUserIdDep,
     RuntimeDep,
     UserIdDep,
     find_user,
@@ -59,7 +60,7 @@ NOT_READY: dict[int | str, dict[str, Any]] = {422: {"model": ErrorEnvelope, "des
 
 
 @router.get("", response_model=Envelope[ResellerDomainList], responses=NOT_FOUND, summary="A user's domains (?userId=, paginated)")
-def list_domains(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, page: PageDep) -> JSONResponse:
+def list_domains(account: AccountDep, runtime: RuntimeDep, user_id: RequiredUserIdDep, page: PageDep) -> JSONResponse:
     with runtime.db.read() as session:
         user = find_user(session, account, user_id)
         found = domains.user_domains(session, account.id, user.id, page)

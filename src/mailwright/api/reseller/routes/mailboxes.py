@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from mailwright import validation as check
+from mailwright.api import openapi
 from mailwright.api.reseller.deps import (
     AccountDep,
     BodyDep,
+    OptionalBodyDep,
     PageDep,
+    RequiredUserIdDep,
     RuntimeDep,
     UserIdDep,
     find_user,
@@ -56,7 +59,7 @@ def list_mailboxes(
     request: Request,
     account: AccountDep,
     runtime: RuntimeDep,
-    user_id: UserIdDep,
+    user_id: RequiredUserIdDep,
     page: PageDep,
     domain_id: Annotated[str | None, Query(alias="domainId", description="Only this domain's mailboxes")] = None,
 ) -> JSONResponse:
@@ -84,8 +87,8 @@ def get_mailbox(
     request: Request,
     account: AccountDep,
     runtime: RuntimeDep,
-    user_id: UserIdDep,
-    mailbox_id: Annotated[str | None, Query(alias="mailboxId")] = None,
+    user_id: RequiredUserIdDep,
+    mailbox_id: Annotated[str | None, openapi.required_query("The mailbox (see GET /mailboxes)", alias="mailboxId")] = None,
 ) -> JSONResponse:
     with runtime.db.read() as session:
         problems = RequestProblems()
@@ -169,6 +172,7 @@ def _picture(issues: FieldIssues, value: Any, budget: DecodeBudget) -> Any:
     responses=NOT_FOUND
     | {422: {"model": ErrorEnvelope, "description": "Not removable now (removal_too_close_to_renewal, mailbox_not_removable)"}},
     summary="Remove a mailbox (body or query: mailboxId; userId optional)",
+    openapi_extra=body_of(RemoveMailboxRequest, required=False),
     description="Deleted at the host now; its subscription bills one mailbox fewer from the next renewal. Refused "
     "within 24 hours of the subscription's period end. Removing the last mailbox ends the subscription and deletes the workspace.",
 )
@@ -176,15 +180,14 @@ def remove_mailbox(
     account: AccountDep,
     runtime: RuntimeDep,
     user_id: UserIdDep,
+    body: OptionalBodyDep,
     mailbox_id: Annotated[str | None, Query(alias="mailboxId")] = None,
-    body: Annotated[RemoveMailboxRequest | None, Body(description="Instead of the query parameters")] = None,
 ) -> JSONResponse:
-    given = body.model_dump(exclude_none=True) if body else {}
-    wanted_user = user_id_in(user_id, given)
+    wanted_user = user_id_in(user_id, body)
     with runtime.db.write() as session:
         problems = RequestProblems()
-        user = lookup_user(session, account, wanted_user, problems) if wanted_user else None
-        mailbox = _account_mailbox(session, account.id, user, mailbox_id or given.get("mailboxId"), problems)
+        user = lookup_user(session, account, wanted_user, problems) if wanted_user not in (None, "") else None
+        mailbox = _account_mailbox(session, account.id, user, mailbox_id or body.get("mailboxId"), problems)
         problems.raise_if_any()
         billing.remove_mailbox(session, runtime, mailbox, field="mailboxId")
     return respond(None, "Mailbox removed successfully")

@@ -13,14 +13,17 @@ from typing import Any, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.api.reseller import order_requests as parse
-from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, json_body, lookup_user, user_id_in
+from mailwright.api import openapi
+from mailwright.api.deps import JSON, MULTIPART
+from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, body_media_type, json_body, lookup_user, user_id_in
 from mailwright.api.reseller.envelope import respond
-from mailwright.api.reseller.errors import FieldProblem, RequestProblems
+from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.order_presenters import order_details, order_status
 from mailwright.api.reseller.order_schemas import (
     CreateOrderJson,
@@ -31,10 +34,10 @@ from mailwright.api.reseller.order_schemas import (
     OrderProcessed,
     OrderStatusBody,
 )
-from mailwright.api.reseller.schemas import Envelope, ErrorEnvelope
+from mailwright.api.reseller.schemas import Envelope, ErrorEnvelope, body_of
 from mailwright.billing.models import Subscription
 from mailwright.domains.models import Domain
-from mailwright.errors import FieldIssue, FieldIssues, NotFound
+from mailwright.errors import FieldIssues, NotFound
 from mailwright.orders import service as orders
 from mailwright.orders.models import Order
 from mailwright.orders.requests import (
@@ -57,16 +60,8 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 CREATED_MESSAGE = "Order created successfully"
 
 
-def _create_body(model: type) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {"schema": {"$ref": f"#/components/schemas/{CreateOrderMultipart.__name__}"}},
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}},
-            },
-        }
-    }
+def _create_body(model: type[BaseModel]) -> dict[str, Any]:
+    return openapi.request_body(ErrorEnvelope.__name__, {MULTIPART: CreateOrderMultipart, JSON: model})
 
 
 @router.post(
@@ -88,8 +83,7 @@ def _create_body(model: type) -> dict[str, Any]:
 )
 async def create_order(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
     issues = RequestProblems()
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+    if body_media_type(request, (MULTIPART, JSON)) == MULTIPART:
         form = await request.form(max_files=runtime.settings.max_mailboxes_per_order + 10, max_part_size=2 * 1024 * 1024)
         values: dict[str, Any] = {
             name: parse.json_field(issues, name, form.get(name)) if name in ("domains", "mailboxes", "google") else form.get(name)
@@ -101,16 +95,10 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
         order_form.mailboxes = [
             dataclasses.replace(m, picture=pictures[m.email][0]) if m.email in pictures else m for m in order_form.mailboxes
         ]
-    elif content_type == "application/json":
+    else:
         body = await json_body(request)
         user_id = user_id_in(user_id, body)
         order_form = _order_form(issues, runtime, body, allow_url=True)
-    else:
-        raise FieldProblem(
-            415,
-            "Send the order as multipart/form-data or application/json",
-            [FieldIssue("Content-Type", "Must be multipart/form-data or application/json")],
-        )
 
     def plan(session: Session, user: ResellerUser | None) -> OrderPlan:
         domain_request = DomainOrderRequest(
@@ -135,7 +123,7 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
         "on an ended (cancelled) one a new subscription is opened for its domain. "
         "`confirm=true` processes at once; insufficient funds then fail the order creation (402)."
     ),
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{OrderMailboxesRequest.__name__}"}}}}},
+    openapi_extra=body_of(OrderMailboxesRequest),
 )
 async def order_mailboxes(request: Request, account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
     body = await json_body(request)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from mailwright import validation as check
-from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RuntimeDep, UserIdDep, find_user
+from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RuntimeDep, UserIdDep, find_user, optional_id
 from mailwright.api.reseller.envelope import envelope, pagination, respond
 from mailwright.api.reseller.errors import FieldProblem
 from mailwright.api.reseller.presenters import subscription_body
@@ -141,14 +141,18 @@ def toggle_auto_renew(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -
     openapi_extra=body_of(CancelSubscriptionRequest),
 )
 def cancel(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
-    subscription_id, domain = body.get("subscriptionId"), body.get("domain")
-    if bool(subscription_id) == bool(domain):
-        message = "Send either subscriptionId or domain" if not subscription_id else "Send subscriptionId or domain, not both"
+    issues = FieldIssues()
+    subscription_id = optional_id(issues, "subscriptionId", body.get("subscriptionId"))
+    domain = optional_id(issues, "domain", body.get("domain"))
+    issues.raise_if_any()
+    if (subscription_id is None) == (domain is None):
+        message = "Send either subscriptionId or domain" if subscription_id is None else "Send subscriptionId or domain, not both"
         raise InvalidFields([FieldIssue("subscriptionId", message), FieldIssue("domain", message)])
     with runtime.db.write() as session:
-        if domain:
+        if domain is not None:
             subscription_id = _running_for_domain(session, account.id, domain)
         else:
+            assert subscription_id is not None
             _own_subscriptions(session, runtime, account.id, [("subscriptionId", subscription_id)])
         billing.cancel_subscription(session, runtime, account.id, subscription_id, immediately=True)
     with runtime.db.read() as session:

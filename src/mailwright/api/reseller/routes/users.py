@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RuntimeDep, UserIdDep, find_user, lookup_user
+from mailwright.api.reseller.deps import AccountDep, BodyDep, PageDep, RequiredUserIdDep, RuntimeDep, find_user, lookup_user
 from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.envelope import pagination, respond
 from mailwright.api.reseller.presenters import user_body
@@ -28,7 +28,7 @@ def list_users(account: AccountDep, runtime: RuntimeDep, page: PageDep) -> JSONR
 
 
 @router.get("/details", response_model=Envelope[User], responses=NOT_FOUND, summary="Get one user (?userId=)")
-def get_user(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
+def get_user(account: AccountDep, runtime: RuntimeDep, user_id: RequiredUserIdDep) -> JSONResponse:
     with runtime.db.read() as session:
         data = user_body(find_user(session, account, user_id))
     return respond(data, "User fetched successfully")
@@ -56,7 +56,7 @@ def create_user(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSON
     summary="Replace a user as a whole (?userId=)",
     openapi_extra=body_of(UserRequest),
 )
-def replace_user(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
+def replace_user(account: AccountDep, runtime: RuntimeDep, user_id: RequiredUserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.write() as session:
         problems = RequestProblems()
         user = lookup_user(session, account, user_id, problems)
@@ -72,7 +72,7 @@ def replace_user(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, b
     responses=NOT_FOUND | {409: {"model": ErrorEnvelope, "description": "The user still has domains or mailboxes"}},
     summary="Delete a user without domains or mailboxes (?userId=)",
 )
-def delete_user(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep) -> JSONResponse:
+def delete_user(account: AccountDep, runtime: RuntimeDep, user_id: RequiredUserIdDep) -> JSONResponse:
     with runtime.db.write() as session:
         users.delete_user(session, find_user(session, account, user_id))
     return respond(None, "User deleted successfully")

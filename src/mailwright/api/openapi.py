@@ -1,0 +1,93 @@
+"""The OpenAPI document. Routes describe themselves; this module adds what FastAPI cannot infer
+from hand-parsed requests: the bodies (and the 415 that refuses a body in another media type),
+query parameters checked by hand that are nonetheless required, each face's own error bodies,
+and the examples (api/examples.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Query
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from mailwright.api import examples
+
+# Marks a parameter the route checks by hand (so its problems are named with all the others)
+# but that the server requires; the document says so (see `required_query`).
+_REQUIRED_MARK = "x-mailwright-required"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def request_body(
+    error_model: str, content: dict[str, type[BaseModel]], *, required: bool = True
+) -> dict[str, Any]:
+    """`openapi_extra` of a route that reads its body by hand: the body's media types and models
+    (each listed among the documented models), and the 415 answered for any other media type."""
+    return {
+        "requestBody": {"required": required, "content": {media: {"schema": ref(model.__name__)} for media, model in content.items()}},
+        "responses": {
+            "415": {
+                "description": "The body is not sent as " + " or ".join(content) + " (Content-Type names what is sent)",
+                "content": {"application/json": {"schema": ref(error_model)}},
+            }
+        },
+    }
+
+
+def required_query(description: str, *, alias: str | None = None, enum: tuple[str, ...] = ()) -> Any:
+    """A query parameter the route checks itself (so its problems are named with the others'),
+    documented as required and non-empty (one of `enum`, when given)."""
+    return Query(alias=alias, description=description, json_schema_extra={_REQUIRED_MARK: list(enum)})
+
+
+def build(
+    app: FastAPI, documented_models: tuple[type[BaseModel], ...], validation_bodies: dict[str, str | None], default: str
+) -> dict[str, Any]:
+    """The whole document. `validation_bodies` maps a face's path prefix to the schema of its 422
+    answer to invalid parameters (None: the face answers them 400, documented already); other
+    paths answer with `default`."""
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in documented_models:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            face = next((body for prefix, body in validation_bodies.items() if path.startswith(prefix)), default)
+            _own_validation_errors(operation, face)
+            _required_parameters(operation)
+    for default in ("HTTPValidationError", "ValidationError"):
+        components.pop(default, None)
+    examples.apply(schema)
+    return schema
+
+
+def _own_validation_errors(operation: dict[str, Any], validation_model: str | None) -> None:
+    """Parameter errors are answered in the face's body: the Woodpecker-style 422, or the
+    reseller face's 400 (already documented there), not FastAPI's default 422."""
+    responses = operation.get("responses", {})
+    unprocessable = responses.get("422", {})
+    content = unprocessable.get("content", {}).get("application/json", {})
+    if not content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+        return
+    if validation_model is None:
+        del responses["422"]
+        return
+    unprocessable["description"] = "Invalid fields"
+    content["schema"] = ref(validation_model)
+
+
+def _required_parameters(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if _REQUIRED_MARK in schema:
+            enum = schema.pop(_REQUIRED_MARK)
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "minLength": 1, "title": schema.get("title", parameter["name"])}
+            if enum:
+                parameter["schema"]["enum"] = enum
