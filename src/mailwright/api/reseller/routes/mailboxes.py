@@ -16,6 +16,7 @@ from mailwright.api.reseller.deps import (
     UserIdDep,
     find_user,
     find_user_domain,
+    lookup_given_user,
     lookup_user,
     lookup_user_mailbox,
     public_base,
@@ -183,7 +184,7 @@ def remove_mailbox(
     wanted_user = user_id_in(user_id, given)
     with runtime.db.write() as session:
         problems = RequestProblems()
-        user = lookup_user(session, account, wanted_user, problems) if wanted_user else None
+        user = lookup_given_user(session, account, wanted_user, problems)
         mailbox = _account_mailbox(session, account.id, user, mailbox_id or given.get("mailboxId"), problems)
         problems.raise_if_any()
         billing.remove_mailbox(session, runtime, mailbox, field="mailboxId")
