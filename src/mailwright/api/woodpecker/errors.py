@@ -13,6 +13,13 @@ from mailwright.api.middleware import request_id_of
 from mailwright.errors import RuleViolation
 
 
+# This face's own advice for refusals whose remedy is a call of this face; the core's messages name
+# no face's paths (tests/api/test_face_messages.py keeps it so).
+MESSAGES = {
+    "domain_owner_required": "A domain owner is required before ordering domains: save one with POST /rest/v2/domains/owner",
+}
+
+
 def problem_body(status: int, details: str) -> dict[str, object]:
     return {"title": title(status), "status": status, "details": details, "timestamp": clock.iso(clock.now())}
 
@@ -20,7 +27,7 @@ def problem_body(status: int, details: str) -> dict[str, object]:
 def violation_body(error: RuleViolation, request_id: str | None) -> dict[str, object]:
     return {
         "type": "validation_error",
-        "message": error.message,
+        "message": MESSAGES.get(error.code, error.message),
         "code": error.code,
         "request_id": request_id,
         "fields": [{"field": f.field, "issue": f.issue, "value": f.value} for f in error.fields] or None,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.api.reseller import order_requests as parse
-from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, json_body, lookup_user, user_id_in
+from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, json_body, lookup_given_user, user_id_in
 from mailwright.api.reseller.envelope import respond
 from mailwright.api.reseller.errors import FieldProblem, RequestProblems
 from mailwright.api.reseller.order_presenters import order_details, order_status
@@ -43,7 +43,7 @@ from mailwright.orders.requests import (
     OrderOptions,
     OrderPlan,
 )
-from mailwright.owners.service import CONTACT_FIELDS
+from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
 from mailwright.users.models import ResellerUser
 
@@ -264,7 +264,7 @@ def _create(
     """Plan (reads; an unknown user is one more of the problems the plan answers with), then
     record, and with confirm also process, in one transaction."""
     with runtime.db.read() as session:
-        user = lookup_user(session, account, user_id, issues) if user_id else None
+        user = lookup_given_user(session, account, user_id, issues)
         planned = plan(session, user)
     if not user_from_plan:
         planned.options = dataclasses.replace(planned.options, user_id=user.id if user else None)
@@ -274,15 +274,10 @@ def _create(
     return respond(data, CREATED_MESSAGE, 201)
 
 
-def _registrant(user: ResellerUser | None) -> dict[str, Any] | None:
-    """A user with a complete postal contact registers their own domains; otherwise the
-    reseller's domain owner does."""
-    if user is None:
-        return None
-    contact = {name: getattr(user, name) for name in CONTACT_FIELDS}
-    if all(contact[name] for name in CONTACT_FIELDS if name != "company_name"):
-        return contact
-    return None
+def _registrant(user: ResellerUser | None) -> owners.RegistrantChoice:
+    """A user with a complete contact registers their own domains; otherwise the reseller's domain
+    owner does, and without one the operator's default registrant."""
+    return owners.RegistrantChoice(owners.complete_contact(user) if user else None, operator_default=True)
 
 
 def _domain(session: Session, account: Account, user: ResellerUser | None, domain_id: str, issues: RequestProblems) -> Domain | None:
@@ -313,7 +308,7 @@ def _order(session: Session, account: Account, order_id: str, user_id: str | Non
     except NotFound:
         order = None
         problems.missing("Order not found", "orderId", "No such order of yours")
-    user = lookup_user(session, account, user_id, problems) if user_id else None
+    user = lookup_given_user(session, account, user_id, problems)
     if order is not None and user is not None and order.user_id != user.id:
         problems.missing("Order not found", "orderId", "No such order of this user")
     problems.raise_if_any()
