@@ -52,7 +52,8 @@ router = APIRouter(prefix="/orders", tags=["Orders (ColdMailReseller-style)"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "No such order (or user) of yours"}}
 REFUSED: dict[int | str, dict[str, Any]] = {
     402: {"model": ErrorEnvelope, "description": "Insufficient funds (data.code insufficient_funds); the order stays unprocessed"},
-    422: {"model": ErrorEnvelope, "description": "A business rule forbids it: a name taken meanwhile, order expired, ..."},
+    422: {"model": ErrorEnvelope, "description": "A business rule forbids it: a domain not available or without a price, "
+          "a name taken meanwhile, no registrant contact (domain_owner_required), order expired, ..."},
 }
 CREATED_MESSAGE = "Order created successfully"
 
@@ -82,7 +83,13 @@ def _create_body(model: type) -> dict[str, Any]:
         "fetched while provisioning. Empty strings mean \"not given\". `confirm=true` creates and processes in one "
         "step (402 and nothing created when the balance is short); otherwise the order waits, priced, for "
         "POST /orders/{orderId}/process (it holds no domain name meanwhile, and expires after 72 hours by default). "
-        "An empty or absent `userId` orders for your own account."
+        "An empty or absent `userId` orders for your own account.\n\n"
+        "Registrant of the domains, the first that exists: the user's complete contact (address, city, state, country, "
+        "zipCode, phone; see PUT /users), your account's domain owner, the operator's default registrant; with none, "
+        "422 `domain_owner_required`.\n\n"
+        "Every problem is answered at once in `data.errors`, in request order: malformed fields (400 `invalid_fields`) "
+        "and each domain that cannot be bought (422 `domain_unavailable`, `domain_price_unavailable`). When they come "
+        "together, the first problem in request order gives the status, `data.code` and `message`."
     ),
     openapi_extra=_create_body(CreateOrderJson),
 )
