@@ -88,3 +88,8 @@ def test_cancel_by_the_subscriptions_user(held, holdings):
     response = held.post("/subscriptions/cancel", json={"domain": holdings.domains[2], "userId": holdings.user_id})
     assert response.status_code == 200, response.text
     assert response.json()["data"]["subscriptionStatus"] == "CANCELLED"
+    # An ended one is named by this face's field.
+    ended = {"subscriptionId": response.json()["data"]["subscriptionId"], "userId": holdings.user_id}
+    for again in (held.post("/subscriptions/cancel", json=ended), held.patch("/subscriptions/auto-renew", json=ended | {"autoRenew": True})):
+        assert again.status_code == 422 and again.json()["data"]["code"] == "subscription_ended", again.text
+        assert list(field_errors(again)) == ["subscriptionId"]

@@ -146,7 +146,7 @@ def toggle_auto_renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdD
         items = [("subscriptionId", subscription_id)] if subscription_id else []
         _own_subscriptions(session, runtime, account, user_id_in(user_id, body), items, problems)
         assert subscription_id is not None
-        billing.set_subscription_auto_renew(session, account.id, subscription_id, bool(value))
+        billing.set_subscription_auto_renew(session, account.id, subscription_id, bool(value), field="subscriptionId")
     with runtime.db.read() as session:
         data = _one(session, runtime, account.id, subscription_id)
     return respond(data, "Auto-renewal enabled successfully" if value else "Auto-renewal disabled successfully")
@@ -176,7 +176,7 @@ def cancel(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: B
             _own_subscriptions(session, runtime, account, user_id_in(user_id, body), items, problems)
         problems.raise_if_any()
         assert subscription_id is not None
-        billing.cancel_subscription(session, runtime, account.id, subscription_id, immediately=True)
+        billing.cancel_subscription(session, runtime, account.id, subscription_id, immediately=True, field="subscriptionId")
     with runtime.db.read() as session:
         data = _one(session, runtime, account.id, subscription_id)
     return respond(data, "Subscription cancelled successfully")
