@@ -30,6 +30,7 @@ from mailwright.app import create_app
 from mailwright.config import Settings
 from mailwright.db import migrate
 from mailwright.money import Money, parse_minor
+from mailwright.owners import service as owners
 from mailwright.provisioning import worker
 from mailwright.runtime import Runtime
 from tests.support.postgres import ThrowawayPostgres, create_database_at, free_port
@@ -243,6 +244,43 @@ def api_with_owner(api: httpx.Client) -> httpx.Client:
     response = api.post("/rest/v2/domains/owner", json=OWNER)
     assert response.status_code == 200, response.text
     return api
+
+
+# The operator's default registrant of the tests that set one (mailwright registrant set).
+DEFAULT_REGISTRANT = {
+    "email": "hostmaster@bachmanity.com",
+    "first_name": "Erlich",
+    "last_name": "Bachman",
+    "company_name": "Bachmanity",
+    "address": "5230 Newell Road",
+    "city": "Palo Alto",
+    "state": "CA",
+    "country": "US",
+    "zip_code": "94303",
+    "phone": "+1.6505550199",
+}
+
+
+@pytest.fixture
+def default_registrant(runtime: Runtime) -> Iterator[Callable[[dict[str, Any] | None], None]]:
+    """Sets (a contact) or removes (None) the operator's default registrant for one test; the
+    session's database is shared, so whatever was there before (normally none) comes back after."""
+    with runtime.db.read() as session:
+        row = owners.get_default_registrant(session)
+        before = (owners.contact_dict(row), row.sandbox) if row else None
+
+    def put(contact: dict[str, Any] | None, sandbox: bool = False) -> None:
+        with runtime.db.write() as session:
+            if contact is not None:
+                owners.set_default_registrant(session, contact, sandbox=sandbox)
+            elif (row := owners.get_default_registrant(session)) is not None:
+                session.delete(row)
+
+    yield put
+    if before is None:
+        put(None)
+    else:
+        put(*before)
 
 
 # ------------------------------------------------------------------ the command line

@@ -25,9 +25,10 @@ from mailwright.clock import iso
 from mailwright.config import Settings, load_settings
 from mailwright.db import migrate
 from mailwright.api.woodpecker.presenters import order_status
-from mailwright.errors import NotFound, RuleViolation
+from mailwright.errors import InvalidFields, NotFound, RuleViolation
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
 from mailwright.orders import service as orders
+from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
 
@@ -53,6 +54,12 @@ subscriptions_app = typer.Typer(help="Mailbox subscriptions (one per domain).", 
 app.add_typer(billing_app, name="billing")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(orders_app, name="orders")
+registrant_app = typer.Typer(
+    help="The default registrant: whom domains ordered through the reseller-style API are registered to "
+    "when the user's contact is incomplete and the account has no domain owner.",
+    no_args_is_help=True,
+)
+app.add_typer(registrant_app, name="registrant")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -144,6 +151,7 @@ def serve(
     rt = runtime_module.build(settings, create_secret_key=True)
     migrate.upgrade(rt.db)
     runtime_module.install(rt)
+    _set_sandbox_registrant(rt)  # before the demo account: it looks for an empty database too
     _create_demo_account(rt, host, port)
     _start_sandbox_dns(rt)
     if not no_worker:
@@ -188,6 +196,18 @@ def _start_sandbox_dns(rt: Runtime) -> None:
     if isinstance(rt.providers.dns_host, SandboxDnsHost):
         dns_port = rt.providers.dns_host.start_server()
         typer.echo(f"Sandbox DNS answers on 127.0.0.1 port {dns_port} (UDP and TCP): dig @127.0.0.1 -p {dns_port} TXT _dmarc.DOMAIN", err=True)
+
+
+def _set_sandbox_registrant(rt: Runtime) -> None:
+    """On first start with an empty database and the sandbox registrar: a made-up default
+    registrant, so that reseller-style orders work at once (never used with a real registrar)."""
+    if not rt.providers.registrar_is_sandbox:
+        return
+    with rt.db.write() as session:
+        if accounts.has_any_account(session) or owners.get_default_registrant(session) is not None:
+            return
+        owners.set_default_registrant(session, owners.SANDBOX_REGISTRANT, sandbox=True)
+    typer.echo("Set the sandbox's default registrant (see `mailwright registrant show`).", err=True)
 
 
 def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
@@ -566,6 +586,77 @@ def orders_retry(order_id: str, as_json: JsonOption = False) -> None:
         except RuleViolation as exc:
             fail(exc.message)
     emit(as_json, payload, f"Order {order_id} resumed (retry {payload['retries']}); follow it with `mailwright orders show {order_id}`.")
+
+
+# ------------------------------------------------------------------ the default registrant
+
+# Command-line option of each contact field, to name the bad ones.
+REGISTRANT_OPTIONS = {name: "--" + name.replace("_", "-") for name in owners.CONTACT_FIELDS}
+
+
+def _registrant_payload(rt: Runtime, row: Any) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return owners.contact_dict(row) | {
+        "sandbox": row.sandbox,
+        # A sandbox contact is never used with a real registrar.
+        "in_use": not row.sandbox or rt.providers.registrar_is_sandbox,
+        "updated": iso(row.updated_at),
+    }
+
+
+def _registrant_table(payload: dict[str, Any]) -> Table:
+    table = Table("Field", "Value", title="Default registrant" + (" (sandbox)" if payload["sandbox"] else ""))
+    for name, option in REGISTRANT_OPTIONS.items():
+        table.add_row(option.removeprefix("--"), payload[name] or "")
+    if not payload["in_use"]:
+        table.caption = "Not used: it was made up for the sandbox registrar; set a real one."
+    return table
+
+
+@registrant_app.command("set")
+def registrant_set(
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    first_name: Annotated[str | None, typer.Option(help="First name.")] = None,
+    last_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
+    company_name: Annotated[str | None, typer.Option(help="Company (optional).")] = None,
+    address: Annotated[str | None, typer.Option(help="Street address.")] = None,
+    city: Annotated[str | None, typer.Option(help="City.")] = None,
+    state: Annotated[str | None, typer.Option(help="State or region.")] = None,
+    country: Annotated[str | None, typer.Option(help="Two-letter ISO 3166-1 code, e.g. US.")] = None,
+    zip_code: Annotated[str | None, typer.Option(help="Postal code.")] = None,
+    phone: Annotated[str | None, typer.Option(help="International number, e.g. +1.6505550100.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set (replace as a whole) the default registrant: every option but --company-name is required."""
+    given = {
+        "email": email, "first_name": first_name, "last_name": last_name, "company_name": company_name, "address": address,
+        "city": city, "state": state, "country": country, "zip_code": zip_code, "phone": phone,
+    }
+    try:
+        clean = owners.validate_contact(given)
+    except InvalidFields as exc:
+        for issue in exc.fields:
+            typer.echo(f"Error: {REGISTRANT_OPTIONS[issue.field]}: {issue.issue}", err=True)
+        raise typer.Exit(2) from None
+    with opened() as rt:
+        with rt.db.write() as session:
+            owners.set_default_registrant(session, clean)
+        with rt.db.read() as session:
+            payload = _registrant_payload(rt, owners.get_default_registrant(session))
+    assert payload is not None
+    emit(as_json, {"registrant": payload}, _registrant_table(payload))
+
+
+@registrant_app.command("show")
+def registrant_show(as_json: JsonOption = False) -> None:
+    """The default registrant ({"registrant": null} when none is set)."""
+    with opened() as rt, rt.db.read() as session:
+        payload = _registrant_payload(rt, owners.get_default_registrant(session))
+    if payload is None:
+        emit(as_json, {"registrant": None}, "No default registrant is set; set one with `mailwright registrant set`.")
+        return
+    emit(as_json, {"registrant": payload}, _registrant_table(payload))
 
 
 if __name__ == "__main__":

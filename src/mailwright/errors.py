@@ -7,11 +7,25 @@ from dataclasses import dataclass
 from typing import Any
 
 
+INVALID_FIELDS = "invalid_fields"
+
+# Refusals that name fields, by code, with the message that answers a request whose first problem
+# (in request order) is of that code. A malformed value is invalid_fields; the others are business
+# refusals of one item (a domain that cannot be bought ...).
+REFUSAL_MESSAGES = {
+    INVALID_FIELDS: "Invalid field(s)",
+    "domain_unavailable": "Domain(s) not available",
+    "domain_price_unavailable": "Domain price is not available",
+}
+
+
 @dataclass(frozen=True)
 class FieldIssue:
     field: str
     issue: str
     value: Any = None
+    # The refusal this problem belongs to (a key of REFUSAL_MESSAGES).
+    code: str = INVALID_FIELDS
 
 
 class ServiceError(Exception):
@@ -30,7 +44,17 @@ class RuleViolation(ServiceError):
 
 class InvalidFields(RuleViolation):
     def __init__(self, fields: list[FieldIssue]) -> None:
-        super().__init__("invalid_fields", "Invalid field(s)", fields)
+        super().__init__(INVALID_FIELDS, REFUSAL_MESSAGES[INVALID_FIELDS], fields)
+
+
+def refusal(items: list[FieldIssue]) -> RuleViolation:
+    """One answer naming every problem of a request, `items` in request order. Problems of
+    different codes may come together (a malformed email beside a taken domain): the answer's code
+    and message are those of the first problem, and every problem is listed with its own issue."""
+    code = items[0].code
+    if code == INVALID_FIELDS:
+        return InvalidFields(items)
+    return RuleViolation(code, REFUSAL_MESSAGES[code], items)
 
 
 class NotFound(ServiceError):
@@ -49,8 +73,8 @@ class FieldIssues:
     def __init__(self) -> None:
         self.items: list[FieldIssue] = []
 
-    def add(self, field: str, issue: str, value: Any = None) -> None:
-        self.items.append(FieldIssue(field, issue, value))
+    def add(self, field: str, issue: str, value: Any = None, code: str = INVALID_FIELDS) -> None:
+        self.items.append(FieldIssue(field, issue, value, code))
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -59,4 +83,4 @@ class FieldIssues:
         """`order` maps a field name to its place in the request, so problems are listed as the
         caller wrote the request, whichever check found them first."""
         if self.items:
-            raise InvalidFields(sorted(self.items, key=lambda i: order(i.field)) if order else list(self.items))
+            raise refusal(sorted(self.items, key=lambda i: order(i.field)) if order else list(self.items))

@@ -74,5 +74,6 @@ def state_of(issues: FieldIssues, field: str, value: Any, country_code: str | No
     for state in known:
         if wanted in (state.code, state.short_code) or wanted == state.name.upper():
             return state.short_code
-    issues.add(field, f"Must be a state of {country_code}: see GET /api/v1/integration/geo/countries/{country_code}/states", value)
+    example = known[0]
+    issues.add(field, f"Must be a state of {country_code}, by its code or name (e.g. {example.short_code}, {example.name})", value)
     return None

@@ -247,6 +247,43 @@ def test_taken_domain_is_unavailable(api_with_owner, account, runtime):
     assert balance(runtime, account.id) == "1000.00"
 
 
+def test_every_domain_problem_is_named_at_once_in_request_order(api_with_owner, account, runtime):
+    taken, unpriced = f"taken{unique()}.com", f"{unique()}.xyz"
+    boxes = [mailbox(f"r@{taken}"), mailbox(f"r@{unpriced}")]
+    # The answer's code and message are those of the first problem; every domain has its own issue.
+    assert_violation(
+        order_domains(api_with_owner, [taken, unpriced], boxes),
+        "domain_unavailable",
+        "Domain(s) not available",
+        [("domains[0]", "Domain is not available", taken), ("domains[1]", "Domain price is not available", unpriced)],
+    )
+    assert_violation(
+        order_domains(api_with_owner, [unpriced, taken], boxes),
+        "domain_price_unavailable",
+        "Domain price is not available",
+        [("domains[0]", "Domain price is not available", unpriced), ("domains[1]", "Domain is not available", taken)],
+    )
+    # Malformed values are named in the same answer, in their place in the request.
+    assert_violation(
+        order_domains(api_with_owner, [taken, "bad domain"], [mailbox("invalid")]),
+        "domain_unavailable",
+        "Domain(s) not available",
+        [("domains[0]", "Domain is not available", taken), ("domains[1]", DOMAIN_FORMAT, "bad domain"), ("mailboxes[0].email", EMAIL_FORMAT, "invalid")],
+    )
+    assert_invalid(
+        order_domains(api_with_owner, [taken], [mailbox(f"r@{taken}")], provider="YAHOO"),
+        ("provider", PROVIDERS, "YAHOO"),
+        ("domains[0]", "Domain is not available", taken),
+    )
+    assert balance(runtime, account.id) == "1000.00"
+
+
+def test_an_unreachable_registrar_does_not_hide_the_other_problems(api_with_owner):
+    down = f"{unique('unreachable')}.com"
+    assert_invalid(order_domains(api_with_owner, [down], [mailbox("invalid")]), ("mailboxes[0].email", EMAIL_FORMAT, "invalid"))
+    assert order_domains(api_with_owner, [down], [mailbox(f"r@{down}")]).status_code == 503
+
+
 def test_tld_without_a_price(api_with_owner):
     domain = f"{unique()}.xyz"
     response = order_domains(api_with_owner, [f"{unique()}.com", domain], [mailbox(f"r@{domain}")])

@@ -4,10 +4,12 @@ Every process costs about a second, so each test does a whole story with a few o
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from mailwright.wallet.models import LedgerEntry
-from tests.conftest import Cli, client_for, mailwright_env, unique
+from tests.conftest import DEFAULT_REGISTRANT, Cli, client_for, mailwright_env, unique
 
 PROVIDERS = "/rest/v2/domains/providers"
 
@@ -116,3 +118,38 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path):
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("Error: the database cannot be used: ") and "Traceback" not in done.stderr
+
+
+def test_registrant_set_and_show(cli, default_registrant, server, make_account):
+    default_registrant(None)
+    nothing, bad = cli.many(
+        ["registrant", "show", "--json"],
+        [
+            "registrant", "set", "--email", "nope", "--first-name", "Erlich", "--last-name", "Bachman", "--address", "1 Main St",
+            "--state", "CA", "--country", "XX", "--zip-code", "94303", "--phone", "12", "--json",
+        ],
+    )
+    assert nothing.returncode == 0 and json.loads(nothing.stdout) == {"registrant": None}
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        "Error: --email: Valid format is email@example.com",
+        "Error: --city: Field is required",
+        "Error: --country: Valid format is a two-letter ISO 3166-1 country code, e.g. US",
+        "Error: --phone: Valid format is +1.5555555555",
+    ]
+
+    options = [part for name, value in DEFAULT_REGISTRANT.items() for part in ("--" + name.replace("_", "-"), value)]
+    saved = cli.json("registrant", "set", *options)
+    assert saved == {"registrant": DEFAULT_REGISTRANT | {"sandbox": False, "in_use": True, "updated": saved["registrant"]["updated"]}}
+    shown = cli("registrant", "show")
+    assert shown.returncode == 0 and "Default registrant" in shown.stdout and "Bachmanity" in shown.stdout
+
+    # A reseller-face order of a fresh account (no user, no domain owner) is registered to it.
+    customer = make_account()
+    name = f"{unique('dr')}.com"
+    with client_for(server) as http:
+        created = http.post(
+            "/api/v1/integration/orders", json={"domains": [{"domain": name}], "confirm": True}, headers={"cmr-x-api-key": customer.api_key}
+        )
+        assert created.status_code == 201, created.text
+        assert http.get(f"/rest/v2/domains/{name}", headers=customer.headers).json()["owner"] == DEFAULT_REGISTRANT

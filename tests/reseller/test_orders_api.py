@@ -212,6 +212,26 @@ def test_every_offending_field_is_named(shop):
     assert errors["google"].startswith("Must be valid JSON")
 
 
+def test_every_domain_problem_is_named_at_once_in_request_order(shop):
+    taken, unpriced, fine = f"taken{unique()}.com", f"{unique()}.xyz", f"{unique('ok')}.com"
+    domains = [{"domain": d} for d in (fine, taken, unpriced)]
+    mailboxes = {taken: [{"username": "ann", "firstName": "Ann", "lastName": ""}]}
+    for response in (
+        shop.post("/orders", json={"domains": domains, "mailboxes": mailboxes}),
+        create(shop, form(domains, mailboxes)),
+    ):
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["message"] == "Domain(s) not available" and body["data"] == {
+            "code": "domain_unavailable",
+            "errors": [
+                {"field": "domains[1].domain", "message": "Domain is not available"},
+                {"field": "domains[2].domain", "message": "Domain price is not available"},
+                {"field": f"mailboxes.{taken}[0].lastName", "message": "Field is required"},
+            ],
+        }
+
+
 def test_malformed_json_fields_are_named(shop):
     response = create(shop, {"domains": "[{", "mailboxes": "{\"a\": "})
     assert response.status_code == 400

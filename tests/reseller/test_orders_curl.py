@@ -1,6 +1,7 @@
 """The documented curl sample of "create order" (seed 004, kept verbatim in
-seed_004_create_order.sh), run with curl against a real `mailwright serve` process. Only the base
-URL, the key and the two picture paths (`@""` in the sample) are filled in."""
+seed_004_create_order.sh), run with curl against a real `mailwright serve` process on a fresh
+database, with nothing done before but what this face offers. Only the base URL, the key and the
+two picture paths (`@""` in the sample) are filled in."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import MAILWRIGHT_COMMAND, OWNER, mailwright_env, unique, wait_until
+from mailwright.owners.service import SANDBOX_REGISTRANT
+from tests.conftest import MAILWRIGHT_COMMAND, Cli, mailwright_env, unique, wait_until
 from tests.reseller.images import jpeg, png
 from tests.support.postgres import free_port
 
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.slow
 class Served:
     base_url: str
     api_key: str
+    cli: Cli
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ def served(database_factory, tmp_path) -> Iterator[Served]:
             found = re.search(r"API key, shown only this once: (\S+)", Path(log.name).read_text())
             return found.group(1) if found else None
 
-        yield Served(base, wait_until(ready, timeout=90, interval=0.2))
+        yield Served(base, wait_until(ready, timeout=90, interval=0.2), Cli(env))
     finally:
         process.terminate()
         try:
@@ -82,10 +85,8 @@ def test_the_documented_curl_sample_creates_an_order(served, tmp_path):
     pictures[0].write_bytes(png(32))
     pictures[1].write_bytes(jpeg(32))
     with httpx.Client(base_url=served.base_url, timeout=30) as http:
-        # The reseller's own registrant contact (the sample orders for the reseller itself: userId is empty).
-        saved = http.post("/rest/v2/domains/owner", json=OWNER, headers={"x-api-key": served.api_key})
-        assert saved.status_code == 200, saved.text
-
+        # No domain owner was saved (that is the other face's): the first start set the sandbox's
+        # default registrant, which the reseller's own order (userId empty) is registered to.
         done = subprocess.run(["bash", "-c", filled_in(SAMPLE.read_text(), served, pictures)], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         body = json.loads(done.stdout)
@@ -109,3 +110,7 @@ def test_the_documented_curl_sample_creates_an_order(served, tmp_path):
         assert wait_until(final, timeout=90, interval=0.2) == "COMPLETED"
         boxes = http.get(f"/api/v1/integration/orders/{order_id}", headers=headers).json()["data"]["mailboxes"]
         assert [(m["status"], m["hasProfilePicture"]) for m in boxes] == [("LIVE", True), ("LIVE", True)]
+        registered_to = http.get("/rest/v2/domains/domain.com", headers={"x-api-key": served.api_key}).json()["owner"]
+        assert registered_to == SANDBOX_REGISTRANT
+    shown = served.cli.json("registrant", "show")["registrant"]
+    assert shown == SANDBOX_REGISTRANT | {"sandbox": True, "in_use": True, "updated": shown["updated"]}

@@ -62,7 +62,7 @@ def test_state_must_belong_to_the_country(reseller):
     response = reseller.post("/users", json=user_fields(state="Bavaria", country="US"))
     assert response.status_code == 400
     assert field_errors(response) == {
-        "state": "Must be a state of US: see GET /api/v1/integration/geo/countries/US/states"
+        "state": "Must be a state of US, by its code or name (e.g. AL, Alabama)"
     }
 
 

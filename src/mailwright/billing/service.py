@@ -199,9 +199,12 @@ def domain_renewal(settings: Settings, providers: Providers, domain: Domain, *, 
     return DomainRenewalView(domain, status, price, renews_at)
 
 
-def set_subscription_auto_renew(session: Session, account_id: str, subscription_id: str, value: bool) -> Subscription:
-    """Turning it back on also withdraws a cancellation planned for the period end."""
-    sub = running_subscription(session, account_id, subscription_id, "auto_renew")
+def set_subscription_auto_renew(
+    session: Session, account_id: str, subscription_id: str, value: bool, *, field: str = "auto_renew"
+) -> Subscription:
+    """Turning it back on also withdraws a cancellation planned for the period end. `field` names
+    the subscription in the caller's request when it has ended."""
+    sub = running_subscription(session, account_id, subscription_id, field)
     sub.auto_renew = value
     sub.end_reason = None if value else sub.end_reason
     session.flush()
@@ -221,13 +224,20 @@ def set_domain_auto_renew(session: Session, domain: Domain, value: bool, *, fiel
 
 
 def cancel_subscription(
-    session: Session, runtime: Runtime, account_id: str, subscription_id: str, *, immediately: bool, at: dt.datetime | None = None
+    session: Session,
+    runtime: Runtime,
+    account_id: str,
+    subscription_id: str,
+    *,
+    immediately: bool,
+    at: dt.datetime | None = None,
+    field: str = "subscription_id",
 ) -> Subscription:
     """Stop renewing. At the period end (default) the mailboxes work until the paid period ends,
     then they and the workspace are deleted; `immediately` deletes them now. Nothing is refunded
     either way: the current period was paid in full and is never charged again."""
     at = at or clock.now()
-    sub = running_subscription(session, account_id, subscription_id, "subscription_id")
+    sub = running_subscription(session, account_id, subscription_id, field)
     if immediately or at >= sub.period_end:
         workspace.end_subscription(session, runtime, sub.id, at, EndReason.CANCELLED)
     else:

@@ -8,7 +8,7 @@ from mailwright.domains.models import Domain
 from mailwright.events.models import Event
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
 from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
-from mailwright.owners.models import DomainOwner
+from mailwright.owners.models import DefaultRegistrant, DomainOwner
 from mailwright.provisioning.models import WorkerBeat
 from mailwright.providers.sandbox.models import (
     SandboxAttempt,
@@ -26,7 +26,7 @@ from mailwright.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookE
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "ApiKey", "BillingNotice", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
+    "Account", "ApiKey", "BillingNotice", "DefaultRegistrant", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
     "Order", "OrderPicture", "ProfilePicture", "RenewalAction", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",

@@ -123,7 +123,7 @@ def verify_dns(domain_id: str) -> dict[str, Any]:
     )
     reason = (
         f"The DNS records of {name} were not served as expected after {settings.dns_verify_attempts} checks "
-        f"(compare with GET /rest/v2/domains/{name}/dns, fix them at the DNS host, then retry): {details}"
+        f"(the domain's DNS check shows what each record should be; fix them at the DNS host, then retry): {details}"
     )
     return {"ok": False, "reason": reason[:500]}
 

@@ -32,7 +32,7 @@ from mailwright.crypto import new_password
 from mailwright.db.cas import transition
 from mailwright.domains.models import Domain, DomainStatus
 from mailwright.domains.names import normalize_domain, split_email
-from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, RuleViolation
+from mailwright.errors import FieldIssues, NotFound, RuleViolation
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.mailboxes import pictures
@@ -53,6 +53,7 @@ from mailwright.orders.requests import (
     field_position,
 )
 from mailwright.owners import service as owners
+from mailwright.providers.base import ProviderUnavailable
 from mailwright.providers.registry import Providers
 from mailwright.totp import new_seed
 from mailwright.wallet import service as wallet
@@ -64,6 +65,9 @@ NAME_MAX_LENGTH = 60
 EMAIL_DOMAIN_UNKNOWN = "Email domain must exist in order domains or active firm domains"
 DOMAIN_FORMAT = "Valid format is example.com"
 YEARS_RANGE = f"Must be a whole number of years from 1 to {MAX_YEARS}"
+DOMAIN_OWNER_REQUIRED = "A domain owner is required before ordering domains"
+DOMAIN_UNAVAILABLE = "Domain is not available"
+PRICE_UNAVAILABLE = "Domain price is not available"
 PROVISION_ORDER_WORKFLOW = "provision_order"
 
 
@@ -75,6 +79,8 @@ class _Target:
     max_mailboxes: int
     existing_mailboxes: int = 0
     existing_domain_id: str | None = None
+    # False for a new domain that cannot be bought: its addresses are then not looked up.
+    buyable: bool = True
 
 
 def provider_sentence(providers: Providers) -> str:
@@ -89,10 +95,14 @@ def plan_domain_order(
     request: DomainOrderRequest,
     issues: FieldIssues | None = None,
     options: OrderOptions | None = None,
-    registrant: dict[str, Any] | None = None,
+    registrant: owners.RegistrantChoice = owners.OWNER_ONLY,
 ) -> OrderPlan:
     """`issues` may already hold what the API face found wrong with the request's shape.
-    `registrant` (owners.CONTACT_FIELDS) replaces the account's domain owner as the contact."""
+
+    Every problem is answered at once, in request order: malformed values, and each domain that
+    cannot be bought (unavailable, no price). A mailbox on a domain that cannot be bought is not
+    looked up: whether another account holds that address must not show (the domain's own problem
+    answers for it). Only then is the registrant required."""
     issues = issues if issues is not None else FieldIssues()
     provider = _provider(issues, providers, request.provider, request.provider_field)
     account_domains = _active_domains(session, account.id)
@@ -114,25 +124,43 @@ def plan_domain_order(
         else:
             new_domains[name] = item.field
             extras[name] = extra
+    try:
+        prices, unreachable = _domain_prices(session, providers, issues, new_domains, account.currency), None
+    except ProviderUnavailable as exc:
+        # Answered with 503 only when nothing else is wrong: the other problems are the client's to fix.
+        prices, unreachable = {}, exc
     limit = settings.max_mailboxes_for(provider) if provider else settings.max_mailboxes_per_domain
-    targets = {name: _Target(provider, limit) for name in new_domains} | _existing_targets(session, account_domains)
+    targets = {name: _Target(provider, limit, buyable=name in prices) for name in new_domains} | _existing_targets(
+        session, account_domains
+    )
     mailboxes = _plan_mailboxes(session, settings, issues, request.mailboxes, targets, providers, account.currency)
+    if unreachable is not None and not issues:
+        raise unreachable
     issues.raise_if_any(order=field_position)
     assert provider is not None
 
-    if registrant is None and owners.get_owner(session, account.id) is None:
-        raise RuleViolation(
-            "domain_owner_required",
-            "A domain owner is required before ordering domains: save one with POST /rest/v2/domains/owner",
-        )
-    prices = _domain_prices(session, providers, new_domains, account.currency)
+    contact = _registrant(session, providers, account.id, registrant)
     domains = []
     for name, field in new_domains.items():
         years, forward_to, masked = extras[name]
         domains.append(PlannedDomain(name, provider, prices[name] * years, limit, field, years, forward_to, masked))
     plan = OrderPlan("domains", account.id, account.currency, domains, mailboxes, options=options or OrderOptions())
-    plan.registrant = registrant
+    plan.registrant = contact
     return _with_pictures(plan, request.mailboxes)
+
+
+def _registrant(session: Session, providers: Providers, account_id: str, choice: owners.RegistrantChoice) -> dict[str, Any] | None:
+    """The contact an order's domains are registered to, decided when the order is created; None
+    means the account's domain owner (read again when the order is processed, with its default
+    forwarding). Raises domain_owner_required when there is none; each face words its own advice."""
+    if choice.user_contact is not None:
+        return choice.user_contact
+    if owners.get_owner(session, account_id) is not None:
+        return None
+    default = owners.default_registrant_for(session, providers.registrar_is_sandbox) if choice.operator_default else None
+    if default is None:
+        raise RuleViolation("domain_owner_required", DOMAIN_OWNER_REQUIRED)
+    return default
 
 
 def plan_mailbox_order(
@@ -428,7 +456,7 @@ def _plan_mailboxes(
         if target is None:
             issues.add(item.email_field, EMAIL_DOMAIN_UNKNOWN, item.email)
             continue
-        if address in taken:
+        if target.buyable and address in taken:
             issues.add(item.email_field, mailboxes.ADDRESS_TAKEN, item.email)
             continue
         per_domain[domain] += 1
@@ -450,33 +478,35 @@ def _plan_mailboxes(
     return planned
 
 
-def _domain_prices(session: Session, providers: Providers, fields: dict[str, str], currency: str) -> dict[str, int]:
-    answers = catalog.check_domains(session, providers, list(fields), currency)
-    unavailable = [FieldIssue(fields[a.domain], "Domain is not available", a.domain) for a in answers if not a.available]
-    if unavailable:
-        raise RuleViolation("domain_unavailable", "Domain(s) not available", unavailable)
-    unpriced = [
-        FieldIssue(fields[a.domain], "Domain price is not available", a.domain) for a in answers if a.price is None
-    ]
-    if unpriced:
-        raise RuleViolation("domain_price_unavailable", "Domain price is not available", unpriced)
-    return {a.domain: a.price.minor for a in answers if a.price is not None}
+def _domain_prices(session: Session, providers: Providers, issues: FieldIssues, fields: dict[str, str], currency: str) -> dict[str, int]:
+    """The yearly price of each domain that can be bought; every other one is named in `issues`."""
+    prices = {}
+    for answer in catalog.check_domains(session, providers, list(fields), currency):
+        field = fields[answer.domain]
+        if not answer.available:
+            issues.add(field, DOMAIN_UNAVAILABLE, answer.domain, code="domain_unavailable")
+        elif answer.price is None:
+            issues.add(field, PRICE_UNAVAILABLE, answer.domain, code="domain_price_unavailable")
+        else:
+            prices[answer.domain] = answer.price.minor
+    return prices
 
 
 def _check_claims(session: Session, plan: OrderPlan) -> None:
-    """Names and addresses may have been taken since planning; the unique claims are the last word."""
+    """Names and addresses may have been taken since planning; the unique claims are the last word.
+    As in planning, the addresses on a domain held by someone else are not looked up."""
+    issues = FieldIssues()
     names = [d.name for d in plan.domains]
     held = set(session.scalars(sa.select(Domain.name_claim).where(Domain.name_claim.in_(names)))) if names else set()
-    if held:
-        raise RuleViolation(
-            "domain_unavailable",
-            "Domain(s) not available",
-            [FieldIssue(d.field, "Domain is not available", d.name) for d in plan.domains if d.name in held],
-        )
-    emails = [m.email for m in plan.mailboxes]
-    held = set(session.scalars(sa.select(Mailbox.email_claim).where(Mailbox.email_claim.in_(emails)))) if emails else set()
-    if held:
-        raise InvalidFields([FieldIssue(m.field, mailboxes.ADDRESS_TAKEN, m.email) for m in plan.mailboxes if m.email in held])
+    for d in plan.domains:
+        if d.name in held:
+            issues.add(d.field, DOMAIN_UNAVAILABLE, d.name, code="domain_unavailable")
+    emails = [m.email for m in plan.mailboxes if m.domain_name not in held]
+    taken = set(session.scalars(sa.select(Mailbox.email_claim).where(Mailbox.email_claim.in_(emails)))) if emails else set()
+    for m in plan.mailboxes:
+        if m.email in taken:
+            issues.add(m.field, mailboxes.ADDRESS_TAKEN, m.email)
+    issues.raise_if_any(order=field_position)
 
 
 def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[str, str]:
@@ -484,7 +514,7 @@ def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[st
         return {}
     owner = owners.get_owner(session, plan.account_id)
     if owner is None and plan.registrant is None:
-        raise RuleViolation("domain_owner_required", "A domain owner is required before ordering domains")
+        raise RuleViolation("domain_owner_required", DOMAIN_OWNER_REQUIRED)
     snapshot = json.dumps(plan.registrant or owners.contact_dict(owner))
     default_redirect = owner.default_domain_redirect_url if owner else None
     forward = owner.default_email_forward_address if owner else None

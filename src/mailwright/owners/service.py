@@ -1,9 +1,11 @@
-"""The domain owner: the registrant contact of an account's domains, replaced as a whole."""
+"""Registrant contacts: the domain owner of an account (its domains' registrant, replaced as a
+whole) and the operator's default registrant (the last resort of reseller-style orders)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pycountry
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mailwright import validation as check
 from mailwright.errors import FieldIssues
-from mailwright.owners.models import DomainOwner
+from mailwright.owners.models import DefaultRegistrant, DomainOwner
 from mailwright.providers.base import Contact
 
 _ZIP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
@@ -63,10 +65,22 @@ CONTACT_FIELDS = tuple(_CHECKS)
 def validate_owner(body: dict[str, Any]) -> dict[str, Any]:
     """Every column of a DomainOwner from a request body, or InvalidFields naming all problems."""
     issues = FieldIssues()
-    clean = {name: validate(issues, name, body.get(name)) for name, validate in _CHECKS.items()}
+    clean = _contact(issues, body)
     clean.update(_configuration(issues, body.get("configuration")))
     issues.raise_if_any()
     return clean
+
+
+def validate_contact(values: dict[str, Any]) -> dict[str, Any]:
+    """A complete contact (CONTACT_FIELDS), or InvalidFields naming every problem by its field name."""
+    issues = FieldIssues()
+    clean = _contact(issues, values)
+    issues.raise_if_any()
+    return clean
+
+
+def _contact(issues: FieldIssues, values: dict[str, Any]) -> dict[str, Any]:
+    return {name: validate(issues, name, values.get(name)) for name, validate in _CHECKS.items()}
 
 
 def _configuration(issues: FieldIssues, value: Any) -> dict[str, str | None]:
@@ -103,9 +117,71 @@ def get_owner(session: Session, account_id: str) -> DomainOwner | None:
     return session.get(DomainOwner, account_id)
 
 
+def complete_contact(row: Any) -> dict[str, Any] | None:
+    """The contact of a row that has CONTACT_FIELDS (a reseller user), when every required one is filled."""
+    contact = {name: getattr(row, name) for name in CONTACT_FIELDS}
+    return contact if all(contact[name] for name in CONTACT_FIELDS if name != "company_name") else None
+
+
+@dataclass(frozen=True)
+class RegistrantChoice:
+    """Where the registrant of an order's domains comes from: the first of `user_contact` (a
+    reseller user's complete contact), the account's domain owner, and, when `operator_default`,
+    the operator's default registrant."""
+
+    user_contact: dict[str, Any] | None = None
+    operator_default: bool = False
+
+
+# Seed 001's rule: the account's domain owner, nothing else.
+OWNER_ONLY = RegistrantChoice()
+
+
 def as_contact(owner: DomainOwner) -> Contact:
-    return Contact(**{name: getattr(owner, name) for name in CONTACT_FIELDS})
+    return Contact(**contact_dict(owner))
 
 
-def contact_dict(owner: DomainOwner) -> dict[str, Any]:
-    return {name: getattr(owner, name) for name in CONTACT_FIELDS}
+def contact_dict(row: DomainOwner | DefaultRegistrant) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in CONTACT_FIELDS}
+
+
+# ------------------------------------------------------------------ the operator's default registrant
+
+# What the first `serve` with the sandbox registrar sets, so that a fresh install can order at once.
+SANDBOX_REGISTRANT = {
+    "email": "registrant@example.com",
+    "first_name": "Sandbox",
+    "last_name": "Registrant",
+    "company_name": "Mailwright sandbox",
+    "address": "1 Sandbox Way",
+    "city": "Palo Alto",
+    "state": "CA",
+    "country": "US",
+    "zip_code": "94303",
+    "phone": "+1.6505550100",
+}
+
+
+def get_default_registrant(session: Session) -> DefaultRegistrant | None:
+    return session.get(DefaultRegistrant, 1)
+
+
+def set_default_registrant(session: Session, clean: dict[str, Any], *, sandbox: bool = False) -> DefaultRegistrant:
+    """Replace the default registrant as a whole with a validated contact (validate_contact)."""
+    row = get_default_registrant(session)
+    if row is None:
+        row = DefaultRegistrant(id=1)
+        session.add(row)
+    for name in CONTACT_FIELDS:
+        setattr(row, name, clean[name])
+    row.sandbox = sandbox
+    session.flush()
+    return row
+
+
+def default_registrant_for(session: Session, registrar_is_sandbox: bool) -> dict[str, Any] | None:
+    """The default registrant's contact as orders use it; a sandbox one only with the sandbox registrar."""
+    row = get_default_registrant(session)
+    if row is None or (row.sandbox and not registrar_is_sandbox):
+        return None
+    return contact_dict(row)

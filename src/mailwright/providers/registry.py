@@ -33,6 +33,11 @@ class Providers:
             self.sandbox_db.dispose()
 
     @property
+    def registrar_is_sandbox(self) -> bool:
+        """Made-up data (a sandbox registrant contact) may only ever reach the sandbox registrar."""
+        return isinstance(self.registrar, SandboxRegistrar)
+
+    @property
     def mailbox_provider_names(self) -> tuple[str, ...]:
         return tuple(p for p in MAILBOX_PROVIDERS if p in self.mailbox_hosts)
 

@@ -123,6 +123,14 @@ def lookup_user(session: Session, account: Account, user_id: Any, problems: Requ
         return None
 
 
+def lookup_given_user(session: Session, account: Account, user_id: Any, problems: RequestProblems) -> ResellerUser | None:
+    """For calls where userId is optional: None when none is given (the call is about the whole
+    account); a given one scopes the call to that user and must be the reseller's (noted otherwise)."""
+    if user_id is None or user_id == "":
+        return None
+    return lookup_user(session, account, user_id, problems)
+
+
 def find_user(session: Session, account: Account, user_id: Any, field: str = "userId") -> ResellerUser:
     """The reseller's user, or 400/404 naming `field`."""
     problems = RequestProblems()

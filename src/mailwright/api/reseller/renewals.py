@@ -10,11 +10,13 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from mailwright.api.reseller.errors import FieldProblem
+from mailwright.accounts.models import Account
+from mailwright.api.reseller.deps import lookup_given_user
+from mailwright.api.reseller.errors import RequestProblems
 from mailwright.billing import renew_now
 from mailwright.billing.models import RenewalAction, RenewalKind
 from mailwright.clock import iso
-from mailwright.errors import FieldIssue, NotFound
+from mailwright.errors import NotFound
 from mailwright.money import Money
 from mailwright.orders import idempotency
 from mailwright.runtime import Runtime
@@ -39,11 +41,20 @@ def renew_once(runtime: Runtime, request: idempotency.KeyedRequest, renew: Calla
     return JSONResponse(answer)
 
 
-def find_action(session: Session, account_id: str, action_id: str, kind: str) -> RenewalAction:
+def find_action(session: Session, account: Account, user_id: str | None, action_id: str, kind: str) -> RenewalAction:
+    """The reseller's recorded renewal (of the user, when userId is given); every unknown one is named."""
+    problems = RequestProblems()
+    user = lookup_given_user(session, account, user_id, problems)
     try:
-        return renew_now.find_action(session, account_id, action_id, kind)
-    except NotFound as exc:
-        raise FieldProblem(404, "Renewal action not found", [FieldIssue("actionId", "No such renewal action of yours")]) from exc
+        action: RenewalAction | None = renew_now.find_action(session, account.id, action_id, kind)
+    except NotFound:
+        action = None
+        problems.missing("Renewal action not found", "actionId", "No such renewal action of yours")
+    if action is not None and user is not None and action.user_id != user.id:
+        problems.missing("Renewal action not found", "actionId", "No such renewal action of this user")
+    problems.raise_if_any()
+    assert action is not None
+    return action
 
 
 def action_body(action: RenewalAction) -> dict[str, Any]:

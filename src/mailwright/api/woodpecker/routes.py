@@ -162,7 +162,15 @@ def save_owner(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> dict[
     status_code=202,
     response_model=schemas.OrderAccepted,
     summary="Order domains with mailboxes",
-    description="Paid from prepaid funds; provisioning continues asynchronously (watch get domain).",
+    description=(
+        "Paid from prepaid funds; provisioning continues asynchronously (watch get domain). A domain owner must be "
+        "saved first (POST /rest/v2/domains/owner), otherwise 422 `domain_owner_required`.\n\n"
+        "A refused order is answered once (422) with every problem in `fields`, in request order: malformed fields "
+        "and each domain that cannot be bought (`Domain is not available`, `Domain price is not available`). When "
+        "problems of different codes come together, `code` and `message` are those of the first problem in request "
+        "order (`domain_unavailable`, `domain_price_unavailable` or `invalid_fields`); each entry says its own issue. "
+        "A domain another account holds is `domain_unavailable`, whatever mailboxes it has."
+    ),
     openapi_extra=body_of(schemas.OrderDomainsRequest),
 )
 def order_domains(

@@ -210,12 +210,14 @@ def renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: Bo
 @router.get(
     "/renew/{actionId}",
     response_model=Envelope[DomainRenewalAction],
-    responses={404: {"model": ErrorEnvelope, "description": "No such renewal of domains of yours (actionId named)"}},
+    responses={404: {"model": ErrorEnvelope, "description": "No such renewal of domains of yours (of the user, when userId is given; actionId named)"}},
     summary="A renewal of domains made earlier: what was charged and each new expiry",
 )
-def renewal_action(account: AccountDep, runtime: RuntimeDep, action_id: Annotated[str, Path(alias="actionId")]) -> JSONResponse:
+def renewal_action(
+    account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, action_id: Annotated[str, Path(alias="actionId")]
+) -> JSONResponse:
     with runtime.db.read() as session:
-        action = find_action(session, account.id, action_id, RenewalKind.DOMAINS)
+        action = find_action(session, account, user_id, action_id, RenewalKind.DOMAINS)
         return respond(action_body(action), "Renewal fetched successfully")
 
 

@@ -19,6 +19,7 @@ from mailwright.api.reseller.deps import (
     UserIdDep,
     find_user,
     find_user_domain,
+    lookup_given_user,
     lookup_user,
     lookup_user_mailbox,
     public_base,
@@ -186,7 +187,7 @@ def remove_mailbox(
     wanted_user = user_id_in(user_id, body)
     with runtime.db.write() as session:
         problems = RequestProblems()
-        user = lookup_user(session, account, wanted_user, problems) if wanted_user not in (None, "") else None
+        user = lookup_given_user(session, account, wanted_user, problems)
         mailbox = _account_mailbox(session, account.id, user, mailbox_id or body.get("mailboxId"), problems)
         problems.raise_if_any()
         billing.remove_mailbox(session, runtime, mailbox, field="mailboxId")

@@ -21,7 +21,7 @@ from mailwright.accounts.models import Account
 from mailwright.api.reseller import order_requests as parse
 from mailwright.api import openapi
 from mailwright.api.deps import JSON, MULTIPART
-from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, body_media_type, json_body, lookup_user, user_id_in
+from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, body_media_type, json_body, lookup_given_user, user_id_in
 from mailwright.api.reseller.envelope import respond
 from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.reseller.order_presenters import order_details, order_status
@@ -46,7 +46,7 @@ from mailwright.orders.requests import (
     OrderOptions,
     OrderPlan,
 )
-from mailwright.owners.service import CONTACT_FIELDS
+from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
 from mailwright.users.models import ResellerUser
 
@@ -55,7 +55,8 @@ router = APIRouter(prefix="/orders", tags=["Orders (ColdMailReseller-style)"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "No such order (or user) of yours"}}
 REFUSED: dict[int | str, dict[str, Any]] = {
     402: {"model": ErrorEnvelope, "description": "Insufficient funds (data.code insufficient_funds); the order stays unprocessed"},
-    422: {"model": ErrorEnvelope, "description": "A business rule forbids it: a name taken meanwhile, order expired, ..."},
+    422: {"model": ErrorEnvelope, "description": "A business rule forbids it: a domain not available or without a price, "
+          "a name taken meanwhile, no registrant contact (domain_owner_required), order expired, ..."},
 }
 CREATED_MESSAGE = "Order created successfully"
 
@@ -77,7 +78,13 @@ def _create_body(model: type[BaseModel]) -> dict[str, Any]:
         "fetched while provisioning. Empty strings mean \"not given\". `confirm=true` creates and processes in one "
         "step (402 and nothing created when the balance is short); otherwise the order waits, priced, for "
         "POST /orders/{orderId}/process (it holds no domain name meanwhile, and expires after 72 hours by default). "
-        "An empty or absent `userId` orders for your own account."
+        "An empty or absent `userId` orders for your own account.\n\n"
+        "Registrant of the domains, the first that exists: the user's complete contact (address, city, state, country, "
+        "zipCode, phone; see PUT /users), your account's domain owner, the operator's default registrant; with none, "
+        "422 `domain_owner_required`.\n\n"
+        "Every problem is answered at once in `data.errors`, in request order: malformed fields (400 `invalid_fields`) "
+        "and each domain that cannot be bought (422 `domain_unavailable`, `domain_price_unavailable`). When they come "
+        "together, the first problem in request order gives the status, `data.code` and `message`."
     ),
     openapi_extra=_create_body(CreateOrderJson),
 )
@@ -252,7 +259,7 @@ def _create(
     """Plan (reads; an unknown user is one more of the problems the plan answers with), then
     record, and with confirm also process, in one transaction."""
     with runtime.db.read() as session:
-        user = lookup_user(session, account, user_id, issues) if user_id else None
+        user = lookup_given_user(session, account, user_id, issues)
         planned = plan(session, user)
     if not user_from_plan:
         planned.options = dataclasses.replace(planned.options, user_id=user.id if user else None)
@@ -262,15 +269,10 @@ def _create(
     return respond(data, CREATED_MESSAGE, 201)
 
 
-def _registrant(user: ResellerUser | None) -> dict[str, Any] | None:
-    """A user with a complete postal contact registers their own domains; otherwise the
-    reseller's domain owner does."""
-    if user is None:
-        return None
-    contact = {name: getattr(user, name) for name in CONTACT_FIELDS}
-    if all(contact[name] for name in CONTACT_FIELDS if name != "company_name"):
-        return contact
-    return None
+def _registrant(user: ResellerUser | None) -> owners.RegistrantChoice:
+    """A user with a complete contact registers their own domains; otherwise the reseller's domain
+    owner does, and without one the operator's default registrant."""
+    return owners.RegistrantChoice(owners.complete_contact(user) if user else None, operator_default=True)
 
 
 def _domain(session: Session, account: Account, user: ResellerUser | None, domain_id: str, issues: RequestProblems) -> Domain | None:
@@ -301,7 +303,7 @@ def _order(session: Session, account: Account, order_id: str, user_id: str | Non
     except NotFound:
         order = None
         problems.missing("Order not found", "orderId", "No such order of yours")
-    user = lookup_user(session, account, user_id, problems) if user_id else None
+    user = lookup_given_user(session, account, user_id, problems)
     if order is not None and user is not None and order.user_id != user.id:
         problems.missing("Order not found", "orderId", "No such order of this user")
     problems.raise_if_any()
