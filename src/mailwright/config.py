@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mailwright.validation import ascii_digits
+
 MAILBOX_PROVIDERS = ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT")
 _HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
 
@@ -159,7 +161,7 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_day_list(cls, value: str) -> str:
         days = [part.strip() for part in value.split(",") if part.strip()]
-        if not all(d.isdigit() and int(d) > 0 for d in days):
+        if not all(ascii_digits(d) and int(d) > 0 for d in days):
             raise ValueError("must be positive whole days, comma-separated, e.g. 7,1")
         return value
 

@@ -92,6 +92,8 @@ BAD_INPUT = [
     (["wallet", "credit", "nosuchaccount", "5.00"], "no account nosuchaccount"),
     (["accounts", "create", "--name", "X", "--currency", "GBP"], "currency must be one of USD, EUR"),
     (["accounts", "create", "--name", "X", "--credit", "five"], "'five' is not an amount like 500.00"),
+    # Other scripts' digits are digits to Python's int() and \d, not to people reading a ledger.
+    (["accounts", "create", "--name", "X", "--credit", "١٢"], "'١٢' is not an amount like 500.00"),
     (["keys", "revoke", "nosuchkey"], "no API key nosuchkey"),
 ]
 
@@ -101,6 +103,8 @@ def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
     cases = BAD_INPUT + [
         (["wallet", "credit", customer.id, "12.345"], "'12.345' is not an amount like 500.00"),
         (["wallet", "credit", customer.id, "0"], "the amount must be positive"),
+        (["wallet", "credit", customer.id, "١٢"], "'١٢' is not an amount like 500.00"),
+        (["wallet", "credit", customer.id, "１２.５０"], "'１２.５０' is not an amount like 500.00"),
     ]
     results = cli.many(*[[*args, "--json"] for args, _ in cases])
     for (args, message), done in zip(cases, results):
@@ -108,6 +112,13 @@ def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
         assert done.stdout == "", args
         assert done.stderr.strip() == f"Error: {message}", args
     assert cli.json("wallet", "show", customer.id)["balance"] == "0.00"
+
+
+def test_settings_take_ascii_digits_only(runtime, tmp_path):
+    env = mailwright_env(runtime.settings.database_url, tmp_path, expiry_notice_days="٧,1")
+    done = Cli(env)("accounts", "list", "--json")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("Error: MAILWRIGHT_EXPIRY_NOTICE_DAYS: ") and "whole days" in done.stderr
 
 
 def test_an_unreachable_database_is_a_clear_error(tmp_path):

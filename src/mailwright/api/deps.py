@@ -13,6 +13,7 @@ from mailwright.api.errors import HttpProblem
 from mailwright.api.middleware import BodyTooLarge, too_large_text
 from mailwright.crypto import hash_api_key
 from mailwright.runtime import Runtime
+from mailwright.validation import ascii_digits
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -23,7 +24,7 @@ async def refuse_declared_oversize(request: Request) -> None:
     """Runs before anything else on every route: a declared body over the limit is refused unread."""
     declared = request.headers.get("content-length", "")
     limit = get_runtime(request).settings.max_body_bytes
-    if declared.isdigit() and int(declared) > limit:
+    if ascii_digits(declared) and int(declared) > limit:
         raise BodyTooLarge(too_large_text(limit))
 
 
