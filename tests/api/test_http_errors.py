@@ -174,6 +174,9 @@ def test_every_response_carries_a_request_id(anon, api):
     assert request_id(unsafe) != "bad id\twith spaces"
     error = api.post("/rest/v2/domains/order", json={}, headers={"x-request-id": "client-chosen-id-0002"})
     assert error.json()["request_id"] == "client-chosen-id-0002"
+    # Problem bodies too, not only the 422 one.
+    for problem in (anon.get(PROVIDERS, headers={"x-request-id": "client-chosen-id-0003"}), api.get("/nope", headers={"x-request-id": "client-chosen-id-0003"})):
+        assert problem.status_code in (401, 404) and problem.json()["request_id"] == "client-chosen-id-0003"
 
 
 def test_health_and_readiness(anon):
