@@ -44,6 +44,9 @@ FAST = {
     "step_retry_seconds": 0.05,
     "rate_limit_per_minute": 100_000,
     "rate_limit_burst": 10_000,
+    # Every test client is 127.0.0.1, and many tests try wrong keys on purpose.
+    "auth_failures_per_minute": 100_000,
+    "auth_failures_burst": 10_000,
     "webhook_retry_seconds": 0.05,
     "webhook_max_attempts": 4,
     # DNS verification: quick re-checks; each test process its own sandbox DNS port, so the

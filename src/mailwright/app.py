@@ -60,6 +60,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
+    app.state.auth_failures = RateLimiter(runtime.settings.auth_failures_per_minute, runtime.settings.auth_failures_burst)
     faces = Faces(default=WoodpeckerErrors())
     install_error_handlers(app, faces)
     reseller_errors.install(app, faces)

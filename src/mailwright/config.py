@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # API protection.
     rate_limit_per_minute: int = Field(600, ge=1)
     rate_limit_burst: int = Field(60, ge=1)
+    # Failed authentication (an unknown or revoked key), per client address (an IPv6 one's /64):
+    # `auth_failures_burst` at once, then `auth_failures_per_minute`. Past that, any key from the
+    # address is answered 429 without being checked, until the allowance refills.
+    auth_failures_per_minute: int = Field(10, ge=1)
+    auth_failures_burst: int = Field(20, ge=1)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
     # Catalogue limits.
