@@ -134,8 +134,7 @@ def serve(
     executor_id: ExecutorIdOption = None,
 ) -> None:
     """Run the API and (unless --no-worker) the provisioning worker, migrating the database first."""
-    import uvicorn
-
+    from mailwright.api import server
     from mailwright.app import create_app
     from mailwright.provisioning import worker
 
@@ -150,7 +149,7 @@ def serve(
         # One process on one machine by default: a stable id resumes its workflows at restart.
         worker.launch(rt, executor_id=executor_id or worker.SERVE_EXECUTOR_ID)
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+        server.run(server.ServerConfig(create_app(rt), settings, host=host, port=port, timeout_graceful_shutdown=10))
     finally:
         if not no_worker:
             worker.shutdown()

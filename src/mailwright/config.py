@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(10, ge=1)
     auth_failures_burst: int = Field(20, ge=1)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    # Slow clients: a request's headers must arrive within this long of the connection (or of the
+    # previous answer on a kept-alive one), its body within this long of its headers; otherwise
+    # the connection is closed, after a 408 when the body was being read. See api/server.py.
+    request_headers_timeout_seconds: float = Field(20.0, gt=0)
+    request_body_timeout_seconds: float = Field(120.0, gt=0)
 
     # Catalogue limits.
     max_mailboxes_per_domain: int = Field(5, ge=1)
