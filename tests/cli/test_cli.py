@@ -99,8 +99,6 @@ BAD_INPUT = [
     (["wallet", "credit", "nosuchaccount", "5.00"], "no account nosuchaccount"),
     (["accounts", "create", "--name", "X", "--currency", "GBP"], "currency must be one of USD, EUR"),
     (["accounts", "create", "--name", "X", "--credit", "five"], "'five' is not an amount like 500.00"),
-    # Other scripts' digits are digits to Python's int() and \d, not to people reading a ledger.
-    (["accounts", "create", "--name", "X", "--credit", "١٢"], "'١٢' is not an amount like 500.00"),
     (["keys", "revoke", "nosuchkey"], "no API key nosuchkey"),
 ]
 
@@ -149,8 +147,8 @@ def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
     cases = BAD_INPUT + [
         (["wallet", "credit", customer.id, "12.345"], "'12.345' is not an amount like 500.00"),
         (["wallet", "credit", customer.id, "0"], "the amount must be positive"),
+        # Other scripts' digits are digits to int() and \d, not to people reading a ledger.
         (["wallet", "credit", customer.id, "١٢"], "'١٢' is not an amount like 500.00"),
-        (["wallet", "credit", customer.id, "１２.５０"], "'１２.５０' is not an amount like 500.00"),
     ]
     results = cli.many(*[[*args, "--json"] for args, _ in cases])
     for (args, message), done in zip(cases, results):

@@ -7,7 +7,8 @@ or stops sending a body it announced, holds its connection forever (slowloris). 
 must arrive within `request_headers_timeout_seconds` of the connection (or of the previous answer
 on a kept-alive one), and the body within `request_body_timeout_seconds` of the headers. The app
 answers a body that is late with 408 in its face's shape (api.middleware.BodyLimit); the protocol
-below closes whatever connection is still unfinished when its deadline passes."""
+below closes the connection of headers that are late, and of a body that is late once the app has
+answered (at once if it already had)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,6 @@ from mailwright.config import Settings
 
 log = logging.getLogger(__name__)
 
-# How long after the body's deadline the connection is closed anyway: time for the app's own
-# 408 to be written first, when the app was reading the body.
-BODY_ANSWER_GRACE_SECONDS = 1.0
 STARTUP_FAILURE = 3  # uvicorn's exit status when it cannot listen
 
 
@@ -45,18 +43,18 @@ class DeadlineH11Protocol(H11Protocol):
 
     One timer per connection, armed whenever the client's side of h11's state machine enters
     IDLE (headers awaited) or SEND_BODY (body awaited), and cancelled when it leaves them: while
-    the app works on a complete request, nothing is timed."""
+    the app works on a complete request, nothing is timed. A late body's connection is closed
+    only once the app has answered: the app answers 408 as soon as it reads past the deadline,
+    and closing earlier would leave the client with no answer at all."""
 
     def __init__(self, config: uvicorn.Config, server_state: ServerState, app_state: dict[str, Any], _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         assert isinstance(config, ServerConfig), "serve through mailwright.api.server.ServerConfig"
         # h11's states are sentinel classes: IDLE, SEND_BODY, DONE ...
-        self._timeouts: dict[object, float] = {
-            h11.IDLE: config.headers_timeout,
-            h11.SEND_BODY: config.body_timeout + BODY_ANSWER_GRACE_SECONDS,
-        }
+        self._timeouts: dict[object, float] = {h11.IDLE: config.headers_timeout, h11.SEND_BODY: config.body_timeout}
         self._awaiting: object = None
         self._deadline: asyncio.TimerHandle | None = None
+        self._body_overdue = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -67,6 +65,11 @@ class DeadlineH11Protocol(H11Protocol):
         super().handle_events()
         self._follow_request()
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._body_overdue and self.conn.their_state is h11.SEND_BODY:
+            self._close("body")
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
@@ -76,6 +79,7 @@ class DeadlineH11Protocol(H11Protocol):
         if state is self._awaiting:
             return  # a deadline runs for the whole part, not from the last byte
         self._awaiting = state
+        self._body_overdue = False
         self._disarm()
         timeout = self._timeouts.get(state)
         if timeout is not None and not self.transport.is_closing():
@@ -88,11 +92,17 @@ class DeadlineH11Protocol(H11Protocol):
 
     def _expire(self) -> None:
         self._deadline = None
-        if self.transport.is_closing():
-            return
-        part = "headers" if self._awaiting is h11.IDLE else "body"
-        log.info("closing a connection from %s: its request's %s did not arrive in time", self.client[0] if self.client else "?", part)
-        self.transport.close()
+        if self._awaiting is h11.IDLE:
+            self._close("headers")
+        elif self.cycle is not None and not self.cycle.response_complete:
+            self._body_overdue = True  # closed in on_response_complete
+        else:
+            self._close("body")
+
+    def _close(self, part: str) -> None:
+        if not self.transport.is_closing():
+            log.info("closing a connection from %s: its request's %s did not arrive in time", self.client[0] if self.client else "?", part)
+            self.transport.close()
 
 
 def run(config: ServerConfig) -> None:
