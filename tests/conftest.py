@@ -26,6 +26,7 @@ import uvicorn
 
 from mailwright import runtime as runtime_module
 from mailwright.accounts import service as accounts
+from mailwright.api.server import ServerConfig
 from mailwright.app import create_app
 from mailwright.config import Settings
 from mailwright.db import migrate
@@ -45,6 +46,9 @@ FAST = {
     "step_retry_seconds": 0.05,
     "rate_limit_per_minute": 100_000,
     "rate_limit_burst": 10_000,
+    # Every test client is 127.0.0.1, and many tests try wrong keys on purpose.
+    "auth_failures_per_minute": 100_000,
+    "auth_failures_burst": 10_000,
     "webhook_retry_seconds": 0.05,
     "webhook_max_attempts": 4,
     # DNS verification: quick re-checks; each test process its own sandbox DNS port, so the
@@ -157,8 +161,7 @@ class LiveServer:
 
 def serve_in_thread(rt: Runtime) -> LiveServer:
     port = free_port()
-    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_config=None, lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(ServerConfig(create_app(rt), rt.settings, host="127.0.0.1", port=port, lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

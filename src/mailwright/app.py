@@ -64,6 +64,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_minute, runtime.settings.rate_limit_burst)
+    app.state.auth_failures = RateLimiter(runtime.settings.auth_failures_per_minute, runtime.settings.auth_failures_burst)
     faces = Faces(default=WoodpeckerErrors())
     install_error_handlers(app, faces)
     reseller_errors.install(app, faces)
@@ -74,7 +75,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     _add_service_routes(app)
     docs.install(app)
     app.add_middleware(AllowedMethods, api=app, faces=faces)
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes, timeout_seconds=runtime.settings.request_body_timeout_seconds)
     app.add_middleware(RequestContext)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

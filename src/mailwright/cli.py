@@ -17,7 +17,8 @@ from sqlalchemy import exc as sa_exc
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.segment import Segments
+from rich.table import Column, Table
 
 from mailwright import logs, runtime as runtime_module
 from mailwright.accounts import service as accounts
@@ -26,6 +27,7 @@ from mailwright.config import Settings, load_settings
 from mailwright.db import migrate
 from mailwright.api.woodpecker.presenters import order_status
 from mailwright.errors import InvalidFields, NotFound, RuleViolation
+from mailwright.ids import ID_LENGTH
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
 from mailwright.orders import service as orders
 from mailwright.owners import service as owners
@@ -118,8 +120,34 @@ def fail(message: str, code: int = 1) -> None:
 def emit(as_json: bool, payload: dict[str, Any], human: str | Table) -> None:
     if as_json:
         typer.echo(json.dumps(payload))
+    elif isinstance(human, Table):
+        show_table(human)
     else:
         console.print(human)
+
+
+FOLDED_WIDTH = 10  # the narrowest a column of folded text gets beside columns of ids
+
+
+def id_column(header: str) -> Column:
+    """A column of ids, which people copy from here: never wrapped, never cut."""
+    return Column(header, no_wrap=True, min_width=ID_LENGTH)
+
+
+def table(*columns: str | Column, **options: Any) -> Table:
+    """A table for people: id columns whole, other text folded onto more lines rather than cut."""
+    return Table(*(c if isinstance(c, Column) else Column(c, overflow="fold") for c in columns), **options)
+
+
+def show_table(shown: Table) -> None:
+    """Prints a table as wide as the terminal, or wider when its ids need it (with FOLDED_WIDTH
+    left for each other column): then its lines run past the edge and the terminal wraps them,
+    instead of Rich squeezing the other columns to nothing or cropping an id at the edge."""
+    _, right, _, left = shown.padding
+    borders = len(shown.columns) + 1
+    needed = borders + sum((column.min_width or FOLDED_WIDTH) + left + right for column in shown.columns)
+    width = max(console.width, needed, shown.min_width or 0)
+    console.print(Segments(console.render(shown, console.options.update_width(width))), crop=False)
 
 
 def _money(text: str, currency: str) -> Money:
@@ -141,8 +169,7 @@ def serve(
     executor_id: ExecutorIdOption = None,
 ) -> None:
     """Run the API and (unless --no-worker) the provisioning worker, migrating the database first."""
-    import uvicorn
-
+    from mailwright.api import server
     from mailwright.app import create_app
     from mailwright.provisioning import worker
 
@@ -158,7 +185,7 @@ def serve(
         # One process on one machine by default: a stable id resumes its workflows at restart.
         worker.launch(rt, executor_id=executor_id or worker.SERVE_EXECUTOR_ID)
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+        server.run(server.ServerConfig(create_app(rt), settings, host=host, port=port, timeout_graceful_shutdown=10))
     finally:
         if not no_worker:
             worker.shutdown()
@@ -289,10 +316,10 @@ def accounts_list(as_json: JsonOption = False) -> None:
             for a, b in rows
         ]
     }
-    table = Table("Account", "Name", "Balance", "Created")
+    listing = table(id_column("Account"), "Name", "Balance", "Created")
     for a, b in rows:
-        table.add_row(a.id, a.name, f"{b.decimal} {a.currency}" + (" (frozen)" if a.wallet_frozen else ""), iso(a.created_at))
-    emit(as_json, payload, table)
+        listing.add_row(a.id, a.name, f"{b.decimal} {a.currency}" + (" (frozen)" if a.wallet_frozen else ""), iso(a.created_at))
+    emit(as_json, payload, listing)
 
 
 @keys_app.command("create")
@@ -322,10 +349,10 @@ def keys_list(account_id: str, as_json: JsonOption = False) -> None:
             {"key_id": k.id, "prefix": k.prefix, "created": iso(k.created_at), "revoked": iso(k.revoked_at)} for k in keys
         ]
     }
-    table = Table("Key", "Starts with", "Created", "Revoked")
+    listing = table(id_column("Key"), "Starts with", "Created", "Revoked")
     for k in keys:
-        table.add_row(k.id, k.prefix + "...", iso(k.created_at), iso(k.revoked_at) or "")
-    emit(as_json, payload, table)
+        listing.add_row(k.id, k.prefix + "...", iso(k.created_at), iso(k.revoked_at) or "")
+    emit(as_json, payload, listing)
 
 
 @keys_app.command("revoke")
@@ -401,10 +428,10 @@ def wallet_show(
             for e in entries
         ],
     }
-    table = Table("When", "Kind", "Amount", "Description", title=f"Balance {balance.decimal} {balance.currency}")
+    ledger = table("When", "Kind", "Amount", "Description", title=f"Balance {balance.decimal} {balance.currency}")
     for e in entries:
-        table.add_row(iso(e.created_at), e.kind, Money(e.amount_minor, e.currency).decimal, e.description)
-    emit(as_json, payload, table)
+        ledger.add_row(iso(e.created_at), e.kind, Money(e.amount_minor, e.currency).decimal, e.description)
+    emit(as_json, payload, ledger)
 
 
 def _set_frozen(account_id: str, frozen: bool, as_json: bool) -> None:
@@ -506,14 +533,14 @@ def subscriptions_list(
             for account_id in ids
             for view in billing.list_subscriptions(session, rt.settings, rt.providers, account_id)
         ]
-    table = Table("Subscription", "Account", "Domain", "Status", "Mailboxes", "Period end", "Auto-renew", "Next charge")
+    listing = table(id_column("Subscription"), id_column("Account"), "Domain", "Status", "Mailboxes", "Period end", "Auto-renew", "Next charge")
     for item in items:
         charge = item["next_charge"]
-        table.add_row(
+        listing.add_row(
             item["subscription_id"], item["account_id"], item["domain"], item["status"], str(item["quantity"]),
             item["period_end"], "yes" if item["auto_renew"] else "no", f"{charge['amount']} {charge['currency']}" if charge else "",
         )
-    emit(as_json, {"subscriptions": items}, table)
+    emit(as_json, {"subscriptions": items}, listing)
 
 
 # ------------------------------------------------------------------ orders
@@ -524,11 +551,12 @@ def _order_payload(session: Any, order: Any) -> dict[str, Any]:
 
 
 def _order_table(payload: dict[str, Any]) -> Table:
-    table = Table("Item", "Status", "Reason", title=f"Order {payload['order_id']}: {payload['status']}")
+    title = f"Order {payload['order_id']}: {payload['status']}"
+    items = table("Item", "Status", "Reason", title=title, min_width=len(title))  # the title's id on one line
     for kind in ("domains", "mailboxes"):
         for item in payload[kind]:
-            table.add_row(item["name"], item["status"], item["failure_reason"] or "")
-    return table
+            items.add_row(item["name"], item["status"], item["failure_reason"] or "")
+    return items
 
 
 @orders_app.command("show")
@@ -568,10 +596,10 @@ def orders_list(
             for o in rows
         ]
     }
-    table = Table("Order", "Account", "Kind", "Status", "Total", "Created")
+    listing = table(id_column("Order"), id_column("Account"), "Kind", "Status", "Total", "Created")
     for o in rows:
-        table.add_row(o.id, o.account_id, o.kind, o.status, f"{Money(o.total_minor, o.currency).decimal} {o.currency}", iso(o.created_at))
-    emit(as_json, payload, table)
+        listing.add_row(o.id, o.account_id, o.kind, o.status, f"{Money(o.total_minor, o.currency).decimal} {o.currency}", iso(o.created_at))
+    emit(as_json, payload, listing)
 
 
 @orders_app.command("retry")

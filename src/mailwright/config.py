@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mailwright.validation import ascii_digits
+
 MAILBOX_PROVIDERS = ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT")
 _HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
 
@@ -30,7 +32,17 @@ class Settings(BaseSettings):
     # API protection.
     rate_limit_per_minute: int = Field(600, ge=1)
     rate_limit_burst: int = Field(60, ge=1)
+    # Failed authentication (an unknown or revoked key), per client address (an IPv6 one's /64):
+    # `auth_failures_burst` at once, then `auth_failures_per_minute`. Past that, any key from the
+    # address is answered 429 without being checked, until the allowance refills.
+    auth_failures_per_minute: int = Field(10, ge=1)
+    auth_failures_burst: int = Field(20, ge=1)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    # Slow clients: a request's headers must arrive within this long of the connection (or of the
+    # previous answer on a kept-alive one), its body within this long of its headers; otherwise
+    # the connection is closed, after a 408 when the body was being read. See api/server.py.
+    request_headers_timeout_seconds: float = Field(20.0, gt=0)
+    request_body_timeout_seconds: float = Field(120.0, gt=0)
 
     # Catalogue limits.
     max_mailboxes_per_domain: int = Field(5, ge=1)
@@ -165,7 +177,7 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_day_list(cls, value: str) -> str:
         days = [part.strip() for part in value.split(",") if part.strip()]
-        if not all(d.isdigit() and int(d) > 0 for d in days):
+        if not all(ascii_digits(d) and int(d) > 0 for d in days):
             raise ValueError("must be positive whole days, comma-separated, e.g. 7,1")
         return value
 

@@ -6,13 +6,14 @@ import secrets
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_LENGTH = 28
 
 
 def new_id() -> str:
     # 48 bits of milliseconds, then 92 random bits: sortable by creation, unguessable.
     value = (int(time.time() * 1000) << 92) | secrets.randbits(92)
     chars = []
-    for _ in range(28):
+    for _ in range(ID_LENGTH):
         value, index = divmod(value, 32)
         chars.append(_ALPHABET[index])
     return "".join(reversed(chars))

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 CURRENCIES = ("USD", "EUR")
-_DECIMAL = re.compile(r"^(?P<sign>-?)(?P<units>\d{1,12})(?:\.(?P<cents>\d{1,2}))?$")
+# [0-9], not \d: \d also matches other scripts' digits ("١٢"), which int() then reads as 12.
+_DECIMAL = re.compile(r"(?P<sign>-?)(?P<units>[0-9]{1,12})(?:\.(?P<cents>[0-9]{1,2}))?")
 
 
 class InvalidAmount(ValueError):
@@ -56,7 +57,7 @@ class Money:
 
 def parse_minor(text: str) -> int:
     """"12", "12.5", "12.50" -> 1250. Anything else raises InvalidAmount."""
-    match = _DECIMAL.match(str(text).strip())
+    match = _DECIMAL.fullmatch(str(text).strip())
     if not match:
         raise InvalidAmount(f"not an amount: {text!r}")
     minor = int(match["units"]) * 100 + int((match["cents"] or "0").ljust(2, "0"))

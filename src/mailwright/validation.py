@@ -20,6 +20,12 @@ _LABELS = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$", re.I)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$", re.I)
 
 
+def ascii_digits(value: str) -> bool:
+    """Only 0-9. str.isdigit() also takes other scripts' digits ("١٢", which int() reads as 12)
+    and superscripts ("²", which int() refuses), so every whole number people type goes through this."""
+    return value.isascii() and value.isdigit()
+
+
 def shown(value: Any) -> str | None:
     """How a rejected value is echoed back in `fields[].value`: strings as they are, null as null."""
     if value is None or isinstance(value, str):

@@ -33,12 +33,11 @@ def request_id(response: httpx.Response) -> str:
 
 
 def assert_problem(response: httpx.Response, status: int, title: str, details: str) -> dict[str, Any]:
-    """The {title, status, details, timestamp} body, exactly."""
+    """The {title, status, details, timestamp, request_id} body, exactly."""
     assert response.status_code == status, response.text
-    request_id(response)
     body = response.json()
     assert TIMESTAMP.match(body.get("timestamp", "")), body
-    assert body == {"title": title, "status": status, "details": details, "timestamp": body["timestamp"]}
+    assert body == {"title": title, "status": status, "details": details, "timestamp": body["timestamp"], "request_id": request_id(response)}
     return body
 
 

@@ -4,6 +4,7 @@ sizes, rate limits, unreachable providers and databases, unexpected failures; re
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import socket
 import time
 from urllib.parse import urlsplit
@@ -139,6 +140,32 @@ def test_rate_limit_per_key_is_429_with_retry_after(make_server, account, make_a
         assert other.get(PROVIDERS).status_code == 200
 
 
+def test_failed_authentication_is_throttled_per_client_address(make_server, account):
+    """Random wrong keys, each with a bucket of its own, still run out of one allowance: their
+    address's. Addresses come through X-Forwarded-For, which uvicorn trusts from loopback."""
+    live = make_server(auth_failures_per_minute=1, auth_failures_burst=3)
+    guesser = {"x-forwarded-for": "203.0.113.7"}
+    with client_for(live) as http:
+        guesses = [http.get(PROVIDERS, headers=guesser | {"x-api-key": f"mw_{secrets.token_urlsafe(32)}"}) for _ in range(6)]
+        assert [r.status_code for r in guesses] == [401, 401, 401, 429, 429, 429]
+        retry_after = guesses[-1].headers["retry-after"]
+        assert retry_after.isdigit() and 1 <= int(retry_after) <= 60
+        assert_problem(guesses[-1], 429, "Too Many Requests", f"Too many failed authentications from your address; retry in {retry_after} s")
+        # The rest of its /64 is the same guesser; the reseller face answers in its envelope.
+        assert http.get(PROVIDERS, headers={"x-forwarded-for": "2001:db8:0:7::1", "x-api-key": "mw_a"}).status_code == 401
+        assert http.get(PROVIDERS, headers={"x-forwarded-for": "2001:db8:0:7::1", "x-api-key": "mw_b"}).status_code == 401
+        assert http.get(PROVIDERS, headers={"x-forwarded-for": "2001:db8:0:7::1", "x-api-key": "mw_c"}).status_code == 401
+        assert http.get(PROVIDERS, headers={"x-forwarded-for": "2001:db8:0:7:ffff::2", "x-api-key": "mw_d"}).status_code == 429
+        reseller = http.get("/api/v1/integration/wallet", headers=guesser | {"cmr-x-api-key": "mw_e"})
+        assert reseller.status_code == 429 and reseller.headers["retry-after"].isdigit()
+        assert reseller.json()["data"]["code"] == "too_many_requests"
+        # From the guessing address even a valid key waits (checking it would answer the guess) ...
+        assert http.get(PROVIDERS, headers=guesser | account.headers).status_code == 429
+        # ... while from anywhere else it is served at once.
+        for _ in range(5):
+            assert http.get(PROVIDERS, headers={"x-forwarded-for": "198.51.100.9"} | account.headers).status_code == 200
+
+
 def test_unreachable_provider_is_503_and_charges_nothing(api_with_owner, account, runtime):
     domain = f"{unique('unreachable')}.com"
     response = order_domains(api_with_owner, [domain], [mailbox(f"r@{domain}")])
@@ -176,6 +203,9 @@ def test_every_response_carries_a_request_id(anon, api):
     assert request_id(unsafe) != "bad id\twith spaces"
     error = api.post("/rest/v2/domains/order", json={}, headers={"x-request-id": "client-chosen-id-0002"})
     assert error.json()["request_id"] == "client-chosen-id-0002"
+    # Problem bodies too, not only the 422 one.
+    for problem in (anon.get(PROVIDERS, headers={"x-request-id": "client-chosen-id-0003"}), api.get("/nope", headers={"x-request-id": "client-chosen-id-0003"})):
+        assert problem.status_code in (401, 404) and problem.json()["request_id"] == "client-chosen-id-0003"
 
 
 def test_health_and_readiness(anon):

@@ -64,7 +64,9 @@ def test_every_endpoint_its_body_and_errors_are_documented(anon):
     assert list(components["OrderDomainsRequest"]["required"]) == ["provider", "domains", "mailboxes"]
     assert components["OrderDomainsRequest"]["properties"]["provider"]["enum"] == ["MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT"]
     assert set(components["ValidationErrorBody"]["properties"]) == {"type", "message", "code", "request_id", "fields"}
-    assert set(components["ProblemBody"]["properties"]) == {"title", "status", "details", "timestamp"}
+    # The seed's four members, and the request's id that every error body carries.
+    assert set(components["ProblemBody"]["properties"]) == {"title", "status", "details", "timestamp", "request_id"}
+    assert set(components["ErrorData"]["properties"]) == {"code", "errors", "requestId"}
     assert schema["components"]["securitySchemes"]["WoodpeckerApiKey"] == {
         "type": "apiKey",
         "in": "header",

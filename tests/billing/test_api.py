@@ -121,7 +121,7 @@ def test_bad_input_names_every_field_and_unknown_ids_are_404(api_with_owner):
         api.delete(f"/rest/v2/domains/{domain}/mailboxes/nobody%40{domain}"),
     ):
         assert response.status_code == 404, response.text
-        assert set(response.json()) == {"title", "status", "details", "timestamp"}
+        assert set(response.json()) == {"title", "status", "details", "timestamp", "request_id"}
     off = api.patch(f"/rest/v2/subscriptions/{sub_id}/auto_renew", json={"auto_renew": False}).json()
     assert (off["auto_renew"], off["next_charge"]) == (False, None)
     quote = api.get(f"/rest/v2/subscriptions/{sub_id}/renewal_quote").json()

@@ -5,13 +5,19 @@ Every process costs about a second, so each test does a whole story with a few o
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from mailwright.accounts.models import ApiKey
+from mailwright.billing.models import Subscription
 from mailwright.wallet.models import LedgerEntry
-from tests.conftest import DEFAULT_REGISTRANT, Cli, client_for, mailwright_env, unique
+from tests.api.bodies import mailbox, order_domains
+from tests.conftest import DEFAULT_REGISTRANT, Cli, client_for, mailwright_env, unique, wait_for_order
 
 PROVIDERS = "/rest/v2/domains/providers"
+LAUNCHER = Path(__file__).resolve().parents[2] / "mw"
 
 
 def test_accounts_create_on_a_fresh_database_prints_one_json_object(database_factory, tmp_path):
@@ -98,11 +104,52 @@ BAD_INPUT = [
 ]
 
 
+def test_the_launchers_help_goes_on_with_every_command(cli):
+    launcher = subprocess.Popen([str(LAUNCHER), "--help"], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    own = cli("--help")
+    stdout, stderr = launcher.communicate(timeout=120)
+    assert (launcher.returncode, own.returncode) == (0, 0), stderr
+    lines, _, rest = stdout.partition("\n\n")
+    assert lines.startswith("Mailwright launcher:") and "./mw test [pytest args]" in lines
+    assert rest == own.stdout
+    assert all(command in rest for command in ("serve", "accounts", "keys", "wallet", "orders", "subscriptions"))
+
+
+def test_tables_print_every_id_whole_on_80_columns(cli, api_with_owner, account, runtime):
+    domain = f"{unique('cols')}.com"
+    ordered = order_domains(api_with_owner, [domain], [mailbox(f"richard@{domain}")])
+    assert ordered.status_code == 202, ordered.text
+    order_id = ordered.json()["order_id"]
+    assert wait_for_order(api_with_owner, order_id)["status"] == "completed"
+    with runtime.db.read() as session:
+        key_ids = list(session.scalars(sa.select(ApiKey.id).where(ApiKey.account_id == account.id)))
+        subscription_ids = list(session.scalars(sa.select(Subscription.id).where(Subscription.account_id == account.id)))
+    assert len(key_ids) == 1 and len(subscription_ids) == 1
+    commands = {
+        "accounts": (["accounts", "list"], [account.id]),
+        "keys": (["keys", "list", account.id], key_ids),
+        "orders": (["orders", "list", "--account", account.id], [order_id, account.id]),
+        "order": (["orders", "show", order_id], [order_id]),
+        "subscriptions": (["subscriptions", "list", "--account", account.id], subscription_ids + [account.id]),
+    }
+    narrow = Cli(cli.env | {"COLUMNS": "80"})
+    shown = dict(zip(commands, narrow.many(*[args for args, _ in commands.values()])))
+    for name, (_, ids) in commands.items():
+        assert shown[name].returncode == 0, shown[name].stderr
+        assert "─" in shown[name].stdout, name  # a table, for people
+        for printed in ids:
+            assert printed in shown[name].stdout, f"{name}: {printed} is not printed whole:\n{shown[name].stdout}"
+    # What fits stays within the terminal.
+    assert max(len(line) for line in shown["keys"].stdout.splitlines()) <= 80
+
+
 def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
     customer = make_account(credit="0")
     cases = BAD_INPUT + [
         (["wallet", "credit", customer.id, "12.345"], "'12.345' is not an amount like 500.00"),
         (["wallet", "credit", customer.id, "0"], "the amount must be positive"),
+        # Other scripts' digits are digits to int() and \d, not to people reading a ledger.
+        (["wallet", "credit", customer.id, "١٢"], "'١٢' is not an amount like 500.00"),
     ]
     results = cli.many(*[[*args, "--json"] for args, _ in cases])
     for (args, message), done in zip(cases, results):
@@ -110,6 +157,13 @@ def test_bad_input_is_a_clear_error_never_a_traceback(cli, make_account):
         assert done.stdout == "", args
         assert done.stderr.strip() == f"Error: {message}", args
     assert cli.json("wallet", "show", customer.id)["balance"] == "0.00"
+
+
+def test_settings_take_ascii_digits_only(runtime, tmp_path):
+    env = mailwright_env(runtime.settings.database_url, tmp_path, expiry_notice_days="٧,1")
+    done = Cli(env)("accounts", "list", "--json")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("Error: MAILWRIGHT_EXPIRY_NOTICE_DAYS: ") and "whole days" in done.stderr
 
 
 def test_an_unreachable_database_is_a_clear_error(tmp_path):

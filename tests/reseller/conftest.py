@@ -75,7 +75,8 @@ def field_errors(response: httpx.Response) -> dict[str, str]:
     body = response.json()
     assert set(body) == {"status", "message", "data"}, body
     assert body["status"] == response.status_code
-    assert set(body["data"]) == {"code", "errors"}, body
+    assert set(body["data"]) == {"code", "errors", "requestId"}, body
+    assert body["data"]["requestId"] == response.headers["x-request-id"]
     return {e["field"]: e["message"] for e in body["data"]["errors"]}
 
 

@@ -115,6 +115,9 @@ def test_every_bad_field_is_named(held, holdings, runtime):
     }
     assert field_errors(held.post("/domains/dns-records", json=ids | {"type": "MX", "content": "mail.example.com"})) == {"priority": "Field is required"}
     assert field_errors(held.post("/domains/dns-records", json=ids | {"type": "CAA", "name": "x", "content": "nonsense"})) == {"content": "Not valid CAA record content"}
+    assert field_errors(held.post("/domains/dns-records", json=ids | {"type": "SRV", "name": "_sip._tcp", "content": "٥ ٥٠٦٠ sip.example.com", "priority": 10})) == {
+        "content": "Must be 'weight port target', e.g. 5 5060 sip.example.com"
+    }
     assert field_errors(held.post("/domains/dns-records", json=ids | {"type": "CNAME", "name": "@", "content": "a.example"})) == {
         "name": "A CNAME cannot be at the zone apex (@)"
     }

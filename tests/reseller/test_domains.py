@@ -136,7 +136,11 @@ def test_another_users_domain_is_not_found(held, holdings, runtime):
     assert response.json() == {
         "status": 404,
         "message": "Domain not found",
-        "data": {"code": "not_found", "errors": [{"field": "domainId", "message": "No such domain of this user"}]},
+        "data": {
+            "code": "not_found",
+            "errors": [{"field": "domainId", "message": "No such domain of this user"}],
+            "requestId": response.headers["x-request-id"],
+        },
     }
 
 

@@ -13,7 +13,11 @@ def test_missing_key_is_401_naming_the_header(reseller_anon):
     assert response.json() == {
         "status": 401,
         "message": "Missing cmr-x-api-key header",
-        "data": {"code": "unauthorized", "errors": [{"field": "cmr-x-api-key", "message": "Header is required"}]},
+        "data": {
+            "code": "unauthorized",
+            "errors": [{"field": "cmr-x-api-key", "message": "Header is required"}],
+            "requestId": response.headers["x-request-id"],
+        },
     }
 
 
@@ -42,7 +46,7 @@ def test_unknown_path_under_the_prefix_is_404_in_the_envelope(reseller):
     assert response.json() == {
         "status": 404,
         "message": "No endpoint at GET /api/v1/integration/no-such-thing",
-        "data": {"code": "not_found", "errors": []},
+        "data": {"code": "not_found", "errors": [], "requestId": response.headers["x-request-id"]},
     }
 
 
@@ -50,7 +54,7 @@ def test_wrong_method_is_405_in_the_envelope(reseller):
     response = reseller.patch("/wallet")
     assert response.status_code == 405
     assert response.json()["status"] == 405
-    assert response.json()["data"] == {"code": "method_not_allowed", "errors": []}
+    assert response.json()["data"] == {"code": "method_not_allowed", "errors": [], "requestId": response.headers["x-request-id"]}
 
 
 def test_malformed_json_names_the_body(reseller):
@@ -90,7 +94,29 @@ def test_oversized_body_is_413_in_the_envelope(make_server, account):
 def test_the_woodpecker_face_keeps_its_own_error_shape(anon):
     response = anon.get("/rest/v2/domains")
     assert response.status_code == 401
-    assert set(response.json()) == {"title", "status", "details", "timestamp"}
+    assert set(response.json()) == {"title", "status", "details", "timestamp", "request_id"}
+
+
+def test_every_error_names_its_request(reseller, reseller_anon, make_server, account):
+    """The id a caller sends in X-Request-Id comes back in data.requestId, whatever the error."""
+    from tests.reseller.conftest import reseller_client
+
+    sent = {"x-request-id": "support-ticket-4711"}
+    slow = make_server(rate_limit_burst=1, rate_limit_per_minute=1)
+    with reseller_client(slow, account) as limited:
+        limited.get("/wallet")
+        throttled = limited.get("/wallet", headers=sent)
+    answers = {
+        401: reseller_anon.get("/wallet", headers=sent),
+        400: reseller.post("/users", json=[1], headers=sent),
+        404: reseller.get("/users/details", params={"userId": "0" * 28}, headers=sent),
+        405: reseller.patch("/wallet", headers=sent),
+        429: throttled,
+    }
+    for status, response in answers.items():
+        assert response.status_code == status, response.text
+        assert response.headers["x-request-id"] == "support-ticket-4711"
+        assert response.json()["data"]["requestId"] == "support-ticket-4711", status
 
 
 def test_openapi_documents_the_face(anon):

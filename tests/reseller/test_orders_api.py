@@ -185,6 +185,12 @@ def test_order_for_a_user_is_scoped_to_that_user(shop, other_reseller):
     assert unknown_user.status_code == 404 and "userId" in field_errors(unknown_user)
 
 
+def test_years_are_ascii_digits(shop):
+    response = create(shop, form([{"domain": f"{unique('yr')}.com", "years": "٢"}]))
+    assert response.status_code == 400, response.text
+    assert field_errors(response) == {"domains[0].years": "Must be a whole number of years from 1 to 10"}
+
+
 def test_every_offending_field_is_named(shop):
     name = f"{unique('bad')}.com"
     response = create(

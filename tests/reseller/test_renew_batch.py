@@ -132,7 +132,7 @@ def test_renew_subscriptions_without_enough_funds_renews_none(client, estate, ru
     before = snapshot(runtime, estate)
     response = client.post("/subscriptions/renew-subscriptions", json={"subscriptionIds": [estate.subscription_ids[n] for n in names]})
     assert response.status_code == 402, response.text
-    assert response.json()["data"] == {"code": "insufficient_funds", "errors": []}
+    assert response.json()["data"] == {"code": "insufficient_funds", "errors": [], "requestId": response.headers["x-request-id"]}
     total, balance = Money(cost, "USD").decimal, Money(cost - 1, "USD").decimal
     assert response.json()["message"] == f"Insufficient funds: the renewal costs {total} USD and the balance is {balance} USD"
     assert snapshot(runtime, estate) == before
@@ -145,7 +145,7 @@ def test_renew_domains_without_enough_funds_renews_none(client, estate, runtime)
     before = snapshot(runtime, estate)
     response = client.post("/domains/renew", json={"userId": estate.user_id, "domains": names})
     assert response.status_code == 402, response.text
-    assert response.json()["data"] == {"code": "insufficient_funds", "errors": []}
+    assert response.json()["data"] == {"code": "insufficient_funds", "errors": [], "requestId": response.headers["x-request-id"]}
     total, balance = Money(cost, "USD").decimal, Money(cost - 1, "USD").decimal
     assert response.json()["message"] == f"Insufficient funds: the renewal costs {total} USD and the balance is {balance} USD"
     assert snapshot(runtime, estate) == before

@@ -95,7 +95,7 @@ def test_unknown_user_is_404_naming_user_id(reseller):
     assert response.json() == {
         "status": 404,
         "message": "User not found",
-        "data": {"code": "not_found", "errors": [{"field": "userId", "message": "No such user"}]},
+        "data": {"code": "not_found", "errors": [{"field": "userId", "message": "No such user"}], "requestId": response.headers["x-request-id"]},
     }
 
 

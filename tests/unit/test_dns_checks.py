@@ -185,6 +185,7 @@ def test_valid_dmarc(value: str) -> None:
         ("v=DMARC1; p=none; rua=a@b.com", "rua= must list mailto: addresses; 'a@b.com' is not one"),
         ("v=DMARC1; p=none; pct=101", "pct= must be a whole number from 0 to 100"),
         ("v=DMARC1; p=none; pct=x", "pct= must be a whole number from 0 to 100"),
+        ("v=DMARC1; p=none; pct=١٠", "pct= must be a whole number from 0 to 100"),
         ("v=DMARC1; p=none; adkim=x", "adkim= must be r or s"),
     ],
 )

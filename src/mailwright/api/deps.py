@@ -12,8 +12,10 @@ from mailwright.accounts import service as accounts
 from mailwright.accounts.models import Account
 from mailwright.api.errors import HttpProblem
 from mailwright.api.middleware import BodyTooLarge, too_large_text
+from mailwright.api.ratelimit import RateLimiter, client_network
 from mailwright.crypto import hash_api_key
 from mailwright.runtime import Runtime
+from mailwright.validation import ascii_digits
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -38,7 +40,7 @@ async def refuse_declared_oversize(request: Request) -> None:
     """Runs before anything else on every route: a declared body over the limit is refused unread."""
     declared = request.headers.get("content-length", "")
     limit = get_runtime(request).settings.max_body_bytes
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+    if ascii_digits(declared) and int(declared) > limit:
         raise BodyTooLarge(too_large_text(limit))
 
 
@@ -91,15 +93,26 @@ def _parse_object(raw: bytes) -> dict[str, Any]:
 
 
 def account_for_key(request: Request, api_key: str) -> Account | None:
-    """The account of a valid API key (None if unknown or revoked), after the key's rate limit:
-    over it, 429 with Retry-After. Each face reports a missing or invalid key in its own words."""
+    """The account of a valid API key (None if unknown or revoked), after two limits, each
+    answered 429 with Retry-After: the client address's failed authentications, and the key's
+    requests. Each face reports a missing or invalid key in its own words."""
     runtime = get_runtime(request)
+    client = client_network(request.client.host if request.client else None)
+    failures: RateLimiter = request.app.state.auth_failures
+    # Refused unchecked: a key still checked while refusing the wrong ones would still tell
+    # a guesser which one is right.
+    retry_after = failures.retry_after(client)
+    if retry_after is not None:
+        raise _too_many(f"Too many failed authentications from your address; retry in {retry_after} s", retry_after)
     retry_after = request.app.state.rate_limiter.acquire(hash_api_key(api_key))
     if retry_after is not None:
-        raise HttpProblem(
-            429,
-            f"Rate limit of {runtime.settings.rate_limit_per_minute} requests per minute exceeded; retry in {retry_after} s",
-            {"Retry-After": str(retry_after)},
-        )
+        raise _too_many(f"Rate limit of {runtime.settings.rate_limit_per_minute} requests per minute exceeded; retry in {retry_after} s", retry_after)
     with runtime.db.read() as session:
-        return accounts.authenticate(session, api_key)
+        account = accounts.authenticate(session, api_key)
+    if account is None:
+        failures.acquire(client)
+    return account
+
+
+def _too_many(details: str, retry_after: int) -> HttpProblem:
+    return HttpProblem(429, details, {"Retry-After": str(retry_after)})

@@ -1,13 +1,15 @@
-"""ASGI middleware: request ids, access logs, and a body-size limit enforced while reading."""
+"""ASGI middleware: request ids, access logs, and the body's size and time limits, enforced while reading."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailwright.logs import request_id_var
@@ -19,6 +21,15 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 
 class BodyTooLarge(Exception):
     """A body passed the size limit while being read (answered 413)."""
+
+
+class BodyTooSlow(HTTPException):
+    """A body did not arrive within its time (answered 408, closing the connection: the rest of the
+    body is never read). An HTTPException, so FastAPI's own body parsing passes it on as it is
+    instead of reporting a malformed body."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"The request body did not arrive within {seconds:g} seconds", headers={"Connection": "close"})
 
 
 class RequestContext:
@@ -65,29 +76,41 @@ class RequestContext:
 
 class BodyLimit:
     """Stops reading a streamed body as soon as it passes `max_bytes`, so an oversized body is
-    never read whole. (A declared Content-Length over the limit is refused before any reading,
-    by the `refuse_declared_oversize` dependency, so the client gets 413 before anything else.)"""
+    never read whole, or when it has not all arrived `timeout_seconds` after the request's headers
+    (api.server closes such a connection at the same deadline if the app is not reading it).
+    (A declared Content-Length over the limit is refused before any reading, by the
+    `refuse_declared_oversize` dependency, so the client gets 413 before anything else.)"""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         seen = 0
+        deadline = asyncio.get_running_loop().time() + self.timeout_seconds
+        body_read = False
 
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+        async def limited_receive() -> Message:
+            nonlocal seen, body_read
+            if body_read:  # afterwards only a disconnect can come, whenever it comes
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow(self.timeout_seconds) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise BodyTooLarge(too_large_text(self.max_bytes))
+                body_read = not message.get("more_body", False)
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, limited_receive, send)
 
 
 def too_large_text(max_bytes: int) -> str:

@@ -17,6 +17,8 @@ import dns.zone
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from mailwright.validation import ascii_digits
+
 # RFC 7208 4.6.4: at most 10 mechanisms and modifiers that cause DNS lookups.
 SPF_MAX_LOOKUPS = 10
 SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
@@ -157,7 +159,7 @@ def dmarc_problems(value: str) -> list[str]:
             if not _MAILTO.match(uri):
                 problems.append(f"{name}= must list mailto: addresses; {uri!r} is not one")
     pct = found.get("pct")
-    if "pct" in found and not (pct and pct.isdigit() and int(pct) <= 100):
+    if "pct" in found and not (pct and ascii_digits(pct) and int(pct) <= 100):
         problems.append("pct= must be a whole number from 0 to 100")
     for name in ("adkim", "aspf"):
         if name in found and found[name] not in ("r", "s"):

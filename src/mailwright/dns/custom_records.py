@@ -280,7 +280,7 @@ def _content_problem(rtype: str, text: str) -> str | None:
             return "Must be a host name such as mail.example.com"
     elif rtype == "SRV":
         parts = text.split()
-        if len(parts) != 3 or not all(p.isdigit() for p in parts[:2]) or not _is_hostname(parts[2]):
+        if len(parts) != 3 or not all(check.ascii_digits(p) for p in parts[:2]) or not _is_hostname(parts[2]):
             return "Must be 'weight port target', e.g. 5 5060 sip.example.com"
     elif rtype == "TXT" and not text.isprintable():
         return "Must contain printable characters only"

@@ -339,7 +339,7 @@ def get_order(session: Session, account_id: str, order_id: str) -> Order:
 def _domain_extras(issues: FieldIssues, item: RequestedDomain) -> tuple[int, str | None, bool]:
     """Years, forwarding target and masking of one requested domain."""
     years = item.years
-    if isinstance(years, str) and years.strip().isascii() and years.strip().isdigit() and len(years.strip()) <= 2:
+    if isinstance(years, str) and check.ascii_digits(years.strip()) and len(years.strip()) <= 2:
         years = int(years)
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
         issues.add(item.years_field or f"{item.field}.years", YEARS_RANGE, check.shown(item.years))

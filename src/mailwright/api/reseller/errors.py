@@ -1,4 +1,4 @@
-"""Errors in this face's envelope: {"status", "message", "data": {"code", "errors": [{field, message}]}}.
+"""Errors in this face's envelope: {"status", "message", "data": {"code", "errors": [{field, message}], "requestId"}}.
 
 Registered for the /api/v1/integration prefix (api.errors.Faces), so service errors, request
 validation and HTTP-level refusals all come out in this shape."""
@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from mailwright.api.errors import Faces, HttpProblem
+from mailwright.api.middleware import request_id_of
 from mailwright.api.reseller import PREFIX
 from mailwright.api.reseller.envelope import envelope, error_data
 from collections.abc import Callable
@@ -85,14 +86,15 @@ def code_for_status(status: int) -> str:
 
 class ResellerErrors:
     def problem(self, request: Request, status: int, details: str, headers: dict[str, str]) -> Response:
-        return _json(status, details, error_data(code_for_status(status), []), headers)
+        return _answer(request, status, details, code_for_status(status), [], headers)
 
     def violation(self, request: Request, error: RuleViolation) -> Response:
         status = STATUS_BY_CODE.get(error.code, 422)
-        return _json(status, MESSAGES.get(error.code, error.message), error_data(error.code, error.fields), {})
+        return _answer(request, status, MESSAGES.get(error.code, error.message), error.code, error.fields, {})
 
 
-def _json(status: int, message: str, data: object, headers: dict[str, str]) -> JSONResponse:
+def _answer(request: Request, status: int, message: str, code: str, fields: list[FieldIssue], headers: dict[str, str]) -> JSONResponse:
+    data = error_data(code, fields, request_id_of(request.state))
     return JSONResponse(envelope(status, message, data), status_code=status, headers=headers)
 
 
@@ -101,4 +103,4 @@ def install(app: FastAPI, faces: Faces) -> None:
 
     @app.exception_handler(FieldProblem)
     async def _field_problem(request: Request, exc: FieldProblem) -> Response:
-        return _json(exc.status, exc.details, error_data(code_for_status(exc.status), exc.fields), exc.headers)
+        return _answer(request, exc.status, exc.details, code_for_status(exc.status), exc.fields, exc.headers)

@@ -28,6 +28,7 @@ class FieldError(BaseModel):
 class ErrorData(BaseModel):
     code: str = Field(description="Machine-readable: invalid_fields, not_found, unauthorized, insufficient_funds, ...")
     errors: list[FieldError] = Field(description="Every offending field; empty when the error is not about a field")
+    requestId: str | None = Field(description="The request's id, as in the X-Request-Id response header and the server's logs")
 
 
 class ErrorEnvelope(BaseModel):

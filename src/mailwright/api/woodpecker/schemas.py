@@ -243,6 +243,7 @@ class ProblemBody(BaseModel):
     status: int
     details: str
     timestamp: str
+    request_id: str | None = Field(description="The request's id, as in the X-Request-Id response header and the server's logs")
 
 
 class FieldIssueBody(BaseModel):
