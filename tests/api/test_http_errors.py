@@ -6,10 +6,8 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import socket
-import time
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from mailwright import runtime as runtime_module

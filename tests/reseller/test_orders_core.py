@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from mailwright import clock
 from mailwright.accounts.models import Account
-from mailwright.domains.models import Domain, DomainStatus
+from mailwright.domains.models import Domain
 from mailwright.errors import InvalidFields, RuleViolation
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.mailboxes.pictures import check_picture

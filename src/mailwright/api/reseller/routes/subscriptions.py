@@ -46,7 +46,7 @@ from mailwright.billing.lifecycle import SubscriptionStatus
 from mailwright.billing.models import RenewalKind, Subscription
 from mailwright.domains.models import Domain
 from mailwright.domains.names import normalize_domain
-from mailwright.errors import FieldIssue, InvalidFields, NotFound
+from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound
 from mailwright.orders import idempotency
 
 log = logging.getLogger(__name__)
