@@ -97,7 +97,10 @@ class _SandboxBase:
                 raise RetriableError(f"sandbox: {operation} of {subject} timed out (flaky-)", retry_after=0.2)
         elif flaky_name.startswith(NEEDS_ACTION_PREFIX):
             if self._count_attempt(operation, subject, 1, "needs_action"):
-                raise NeedsActionError(f"sandbox: {operation} of {subject} awaits a manual verification (action-)")
+                raise NeedsActionError(
+                    f"verify {subject} there by hand (sandbox test value `action-`: there is nothing to verify, "
+                    "retrying is enough)"
+                )
 
     def _count_attempt(self, operation: str, subject: str, failing_attempts: int, outcome: str) -> bool:
         """Count this attempt; True (and logged as `outcome`) while within the first `failing_attempts`."""
