@@ -416,9 +416,10 @@ def wallet_unfreeze(account_id: str, as_json: JsonOption = False) -> None:
 
 @domains_app.command("zone")
 def domains_zone(domain: str, as_json: JsonOption = False) -> None:
-    """Print the zone a domain should serve (SOA, NS and its sending records) as zone-file text."""
+    """Print the zone a domain should serve (its records, NS, and the SOA its DNS servers answer with) as zone-file text."""
     from mailwright.dns import service as dns_service
     from mailwright.dns.checks import zone_problems
+    from mailwright.dns.verify import served_soa
     from mailwright.dns.zone import zone_text
 
     with opened() as rt, rt.db.read() as session:
@@ -426,8 +427,11 @@ def domains_zone(domain: str, as_json: JsonOption = False) -> None:
             row = dns_service.find_domain(session, domain)
         except NotFound:
             fail(f"no domain {domain}")
-        zone = dns_service.expected_zone(session, rt.providers.dns_host, row)
+        soa = served_soa(rt, row.name)
+        zone = dns_service.expected_zone(session, rt.providers.dns_host, row, soa)
     text, problems = zone_text(zone), zone_problems(zone)
+    if soa is None:
+        problems.insert(0, f"{row.name}: its DNS servers serve no SOA for it (not provisioned yet, or unreachable), so none is shown")
     if as_json:
         typer.echo(json.dumps({"domain": row.name, "zone": text, "problems": problems}))
         return
