@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from sqlalchemy import exc as sa_exc
 
@@ -30,6 +30,9 @@ from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
 from mailwright.orders import service as orders
 from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
+
+if TYPE_CHECKING:
+    from mailwright.providers.sandbox import SandboxDnsHost
 
 app = typer.Typer(
     help="Mailwright: domains, DNS and mailboxes for cold email.",
@@ -186,8 +189,20 @@ def _start_sandbox_dns(rt: Runtime) -> None:
     from mailwright.providers.sandbox import SandboxDnsHost
 
     if isinstance(rt.providers.dns_host, SandboxDnsHost):
-        dns_port = rt.providers.dns_host.start_server()
-        typer.echo(f"Sandbox DNS answers on 127.0.0.1 port {dns_port} (UDP and TCP): dig @127.0.0.1 -p {dns_port} TXT _dmarc.DOMAIN", err=True)
+        for line in sandbox_dns_lines(rt.providers.dns_host):
+            typer.echo(line, err=True)
+
+
+def sandbox_dns_lines(host: SandboxDnsHost) -> list[str]:
+    """The startup lines naming the port this process's sandbox DNS server really answers on."""
+    port = host.start_server()
+    lines = [f"Sandbox DNS answers on 127.0.0.1 port {port} (UDP and TCP): dig @127.0.0.1 -p {port} TXT _dmarc.DOMAIN"]
+    if host.taken_port is not None:
+        lines.append(
+            f"  (port {host.taken_port}, MAILWRIGHT_SANDBOX_DNS_PORT, is taken by another process, which answers only for "
+            "the domains of its own database: query this one's port)"
+        )
+    return lines
 
 
 def _create_demo_account(rt: Runtime, host: str, port: int) -> None:

@@ -233,6 +233,12 @@ class SandboxDnsHost(_SandboxBase):
                 self._server = server
             return self._server.port
 
+    @property
+    def taken_port(self) -> int | None:
+        """The configured port, when another process held it and this one answers elsewhere."""
+        server = self._server
+        return server.wanted_port if server is not None and server.wanted_port_taken else None
+
     def close(self) -> None:
         with self._server_lock:
             if self._server is not None:
