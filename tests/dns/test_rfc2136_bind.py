@@ -27,7 +27,7 @@ from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from tests.conftest import unique, wait_until
 from tests.support.postgres import free_port
 
-NAMED = "/usr/sbin/named"
+NAMED = os.environ.get("MAILWRIGHT_NAMED", "/usr/sbin/named")  # checked by scripts/test-prerequisites
 KEY_NAME = "mailwright-key"
 
 
