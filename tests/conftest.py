@@ -337,7 +337,8 @@ def mailwright_env(database_url: str, data_dir: Path, **settings: str) -> dict[s
 def cli(runtime: Runtime) -> Cli:
     """The command line on the session's database (the one the `server` fixture serves)."""
     settings = runtime.settings
-    return Cli(mailwright_env(settings.database_url, settings.data_dir, secret_key=settings.secret_key))
+    # A command that queries the sandbox DNS (domains zone) answers on a port of its own, never the well-known one.
+    return Cli(mailwright_env(settings.database_url, settings.data_dir, secret_key=settings.secret_key, sandbox_dns_port="0"))
 
 
 # ------------------------------------------------------------------ helpers

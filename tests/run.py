@@ -5,7 +5,7 @@ non-zero if any backend failed.
 
 Arguments are passed to both pytest processes, e.g. `./mw test -k order -x`.
 MAILWRIGHT_TEST_BACKENDS chooses the backends (default `sqlite,postgresql`).
-Backend-independent unit tests (tests/unit) run once, in the SQLite process."""
+Backend-independent tests (RUN_ONCE) run once, in the SQLite process."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
+# Unit tests, the launcher (`./mw`) and the README's commands (a `serve` of their own, on its default SQLite).
+RUN_ONCE = ("tests/unit", "tests/launcher", "tests/readme")
 # pytest's closing line, "===== 12 passed, 1 skipped in 3.21s =====" (or without the rules under -q)
 SUMMARY = re.compile(r"^=*\s*(\d+ [a-z]+(, )?)+ in [\d.]+s\b.*$|^=*\s*no tests ran in [\d.]+s\b.*$")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)\b")
@@ -72,7 +74,7 @@ def main(argv: list[str]) -> int:
 
 
 def _start(backend: str, argv: list[str]) -> Run:
-    extra = [] if backend == "sqlite" else ["--ignore=tests/unit"]
+    extra = [] if backend == "sqlite" else [f"--ignore={path}" for path in RUN_ONCE]
     env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, *argv]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from sqlalchemy import exc as sa_exc
 
@@ -33,6 +33,9 @@ from mailwright.orders import service as orders
 from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
+
+if TYPE_CHECKING:
+    from mailwright.providers.sandbox import SandboxDnsHost
 
 app = typer.Typer(
     help="Mailwright: domains, DNS and mailboxes for cold email.",
@@ -221,8 +224,20 @@ def _start_sandbox_dns(rt: Runtime) -> None:
     from mailwright.providers.sandbox import SandboxDnsHost
 
     if isinstance(rt.providers.dns_host, SandboxDnsHost):
-        dns_port = rt.providers.dns_host.start_server()
-        typer.echo(f"Sandbox DNS answers on 127.0.0.1 port {dns_port} (UDP and TCP): dig @127.0.0.1 -p {dns_port} TXT _dmarc.DOMAIN", err=True)
+        for line in sandbox_dns_lines(rt.providers.dns_host):
+            typer.echo(line, err=True)
+
+
+def sandbox_dns_lines(host: SandboxDnsHost) -> list[str]:
+    """The startup lines naming the port this process's sandbox DNS server really answers on."""
+    port = host.start_server()
+    lines = [f"Sandbox DNS answers on 127.0.0.1 port {port} (UDP and TCP): dig @127.0.0.1 -p {port} TXT _dmarc.DOMAIN"]
+    if host.taken_port is not None:
+        lines.append(
+            f"  (port {host.taken_port}, MAILWRIGHT_SANDBOX_DNS_PORT, is taken by another process, which answers only for "
+            "the domains of its own database: query this one's port)"
+        )
+    return lines
 
 
 def _set_sandbox_registrant(rt: Runtime) -> None:
@@ -463,9 +478,10 @@ def wallet_unfreeze(account_id: str, as_json: JsonOption = False) -> None:
 
 @domains_app.command("zone")
 def domains_zone(domain: str, as_json: JsonOption = False) -> None:
-    """Print the zone a domain should serve (SOA, NS and its sending records) as zone-file text."""
+    """Print the zone a domain should serve (its records, NS, and the SOA its DNS servers answer with) as zone-file text."""
     from mailwright.dns import service as dns_service
     from mailwright.dns.checks import zone_problems
+    from mailwright.dns.verify import served_soa
     from mailwright.dns.zone import zone_text
 
     with opened() as rt, rt.db.read() as session:
@@ -473,8 +489,11 @@ def domains_zone(domain: str, as_json: JsonOption = False) -> None:
             row = dns_service.find_domain(session, domain)
         except NotFound:
             fail(f"no domain {domain}")
-        zone = dns_service.expected_zone(session, rt.providers.dns_host, row)
+        soa = served_soa(rt, row.name)
+        zone = dns_service.expected_zone(session, rt.providers.dns_host, row, soa)
     text, problems = zone_text(zone), zone_problems(zone)
+    if soa is None:
+        problems.insert(0, f"{row.name}: its DNS servers serve no SOA for it (not provisioned yet, or unreachable), so none is shown")
     if as_json:
         typer.echo(json.dumps({"domain": row.name, "zone": text, "problems": problems}))
         return

@@ -1,4 +1,4 @@
-"""The RFC 2136 DnsHost against a real BIND (Debian's bind9, installed by .ci/run) on loopback:
+"""The RFC 2136 DnsHost against a real BIND (Debian's bind9, installed by ./mw test) on loopback:
 provision a domain's records through the adapter, resolve every one with real DNS queries, and
 verify a DKIM signature made with the domain's key by fetching the key from that server."""
 
@@ -27,7 +27,7 @@ from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from tests.conftest import unique, wait_until
 from tests.support.postgres import free_port
 
-NAMED = "/usr/sbin/named"
+NAMED = os.environ.get("MAILWRIGHT_NAMED", "/usr/sbin/named")  # checked by scripts/test-prerequisites
 KEY_NAME = "mailwright-key"
 
 

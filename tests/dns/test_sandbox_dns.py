@@ -16,16 +16,19 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from mailwright.cli import sandbox_dns_lines
 from mailwright.dns.checks import dkim_problems, dmarc_problems, spf_problems
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.zone import build_zone
 from mailwright.domains.models import Domain
 from mailwright.mailboxes.models import Mailbox
 from mailwright.providers.base import RecordSpec
+from mailwright.providers.sandbox import SandboxDnsHost
 from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 from mailwright.providers.sandbox.models import SandboxCall, SandboxDnsRecord
 from mailwright.runtime import Runtime
 from tests.conftest import unique, wait_for_order, wait_until
+from tests.support.postgres import free_port
 
 
 def order(api: httpx.Client, domain: str, provider: str = "MAILDOSO") -> dict[str, Any]:
@@ -172,7 +175,7 @@ def test_a_taken_port_falls_back_to_a_free_one_and_big_answers_go_over_tcp() -> 
     port = first.start()
     second = SandboxDnsServer(lambda name: zone, port=port)
     try:
-        assert second.start() not in (0, port)  # logged, not fatal: the first one answers on `port`
+        assert second.start() not in (0, port) and second.wanted_port_taken  # not fatal: the first one answers on `port`
         query = dns.message.make_query("big.test", "TXT", use_edns=False)
         over_udp = dns.query.udp(query, "127.0.0.1", timeout=5, port=port)
         assert over_udp.flags & dns.flags.TC and not over_udp.answer
@@ -181,6 +184,38 @@ def test_a_taken_port_falls_back_to_a_free_one_and_big_answers_go_over_tcp() -> 
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_process_finding_its_dns_port_taken_prints_the_port_it_really_answers_on(
+    api_with_owner: httpx.Client, runtime: Runtime
+) -> None:
+    """As a second `serve` does when the first holds MAILWRIGHT_SANDBOX_DNS_PORT: its startup
+    lines name its own port, which answers for its database's domains."""
+    domain = unique("port") + ".com"
+    order(api_with_owner, domain)
+    held = dns_port(runtime)
+    second = SandboxDnsHost(runtime.db, dns_port=held)
+    try:
+        lines = sandbox_dns_lines(second)
+        port = second.start_server()
+        assert port not in (0, held)
+        assert lines == [
+            f"Sandbox DNS answers on 127.0.0.1 port {port} (UDP and TCP): dig @127.0.0.1 -p {port} TXT _dmarc.DOMAIN",
+            f"  (port {held}, MAILWRIGHT_SANDBOX_DNS_PORT, is taken by another process, which answers only for "
+            "the domains of its own database: query this one's port)",
+        ]
+        reply = dns.query.udp(dns.message.make_query(f"_dmarc.{domain}", "TXT"), "127.0.0.1", timeout=5, port=port)
+        assert reply.flags & dns.flags.AA and served_texts(reply) == ["v=DMARC1; p=none"]
+    finally:
+        second.close()
+
+    free = SandboxDnsHost(runtime.db, dns_port=free_port())
+    try:
+        assert sandbox_dns_lines(free) == [
+            f"Sandbox DNS answers on 127.0.0.1 port {free.dns_port} (UDP and TCP): dig @127.0.0.1 -p {free.dns_port} TXT _dmarc.DOMAIN"
+        ]
+    finally:
+        free.close()
 
 
 def test_a_redirected_domain_points_its_apex_at_the_redirect_server(api_with_owner: httpx.Client, runtime: Runtime) -> None:

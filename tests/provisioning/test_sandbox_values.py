@@ -95,7 +95,12 @@ def test_action_domain_parks_until_retried_then_completes(api_with_owner, accoun
     assert body["status"] == "needs_action"
     by_name = items(body)
     assert by_name[domain]["status"] == "needs_action"
-    assert "manual verification" in by_name[domain]["failure_reason"]
+    # What waits, for whom, what to do, and how to go on: never a "refusal".
+    assert by_name[domain]["failure_reason"] == (
+        f"The registration waits for a person's action at the registrar: verify {domain} there by hand "
+        "(sandbox test value `action-`: there is nothing to verify, retrying is enough). "
+        "Once that is done, retry the order."
+    )
     assert by_name[f"jared@{domain}"]["status"] == "ordered"
     assert body["completed"] is None
     assert refunds(runtime, account.id) == []
@@ -137,7 +142,11 @@ def test_action_mailbox_parks_alone_and_the_operator_resumes_it(api_with_owner, 
     assert [o["order_id"] for o in waiting["orders"]] == [order_id]
     shown = cli.json("orders", "show", order_id)
     assert shown["status"] == "needs_action" and shown["account_id"] == account.id
-    assert items(shown)[parked]["failure_reason"].startswith("The mailbox host refused to create the mailbox: sandbox:")
+    assert items(shown)[parked]["failure_reason"] == (
+        f"Creating the mailbox waits for a person's action at the mailbox host: verify {parked} there by hand "
+        "(sandbox test value `action-`: there is nothing to verify, retrying is enough). "
+        "Once that is done, retry the order."
+    )
 
     resumed = cli.json("orders", "retry", order_id)
     assert resumed["status"] == "processing" and resumed["retries"] == 1

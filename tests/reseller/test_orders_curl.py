@@ -80,7 +80,7 @@ def filled_in(sample: str, served: Served, pictures: list[Path]) -> str:
 
 
 def test_the_documented_curl_sample_creates_an_order(served, tmp_path):
-    assert shutil.which("curl"), "curl is installed by .ci/run"
+    assert shutil.which("curl"), "curl is installed by ./mw test (scripts/test-prerequisites)"
     pictures = [tmp_path / "email1.png", tmp_path / "email2.jpg"]
     pictures[0].write_bytes(png(32))
     pictures[1].write_bytes(jpeg(32))

@@ -23,16 +23,20 @@ class PostgresNotFound(RuntimeError):
 
 
 def find_bindir() -> Path:
+    """Where initdb and pg_ctl are, looked for as scripts/test-prerequisites does: only in
+    MAILWRIGHT_PG_BINDIR when it is set."""
     explicit = os.environ.get("MAILWRIGHT_PG_BINDIR")
-    candidates = [explicit] if explicit else []
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    candidates += [os.path.dirname(p) for p in (shutil.which("initdb"), shutil.which("pg_ctl")) if p]
+    if explicit:
+        candidates = [explicit]
+    else:
+        candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+        candidates += [os.path.dirname(p) for p in (shutil.which("initdb"), shutil.which("pg_ctl")) if p]
     for candidate in candidates:
         if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
             return Path(candidate).resolve()
     raise PostgresNotFound(
-        "PostgreSQL server binaries not found (initdb, pg_ctl). Install Debian's `postgresql` package "
-        "(.ci/run does) or set MAILWRIGHT_PG_BINDIR."
+        f"PostgreSQL server binaries not found (initdb, pg_ctl) in {explicit or 'the usual places'}. Install "
+        "Debian's `postgresql` package (`./mw test` does, as root) or set MAILWRIGHT_PG_BINDIR."
     )
 
 

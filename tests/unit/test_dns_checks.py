@@ -207,9 +207,10 @@ def test_zone_text_is_standard_and_reparses() -> None:
     planned = sending_records(MAILDOSO, own_dkim=dkim_txt_value(KEY), tracking_label="track", tracking_target="t.example.net")
     zone = checked_zone("piedpiper.com", [p.spec for p in planned], ["ns1.example.net", "ns2.example.net"])
     text = zone_text(zone)
-    assert text.startswith("$ORIGIN piedpiper.com.\n@ 3600 IN SOA ns1.example.net. hostmaster 1 ")
-    assert "@ 3600 IN MX 10 mx1.maildoso.com.\n@ 3600 IN MX 20 mx2.maildoso.com." in text
-    assert "track 3600 IN CNAME t.example.net." in text
+    # Every name absolute, as dig shows them.
+    assert text.startswith("$ORIGIN piedpiper.com.\npiedpiper.com. 3600 IN SOA ns1.example.net. hostmaster.piedpiper.com. 1 ")
+    assert "piedpiper.com. 3600 IN MX 10 mx1.maildoso.com.\npiedpiper.com. 3600 IN MX 20 mx2.maildoso.com." in text
+    assert "track.piedpiper.com. 3600 IN CNAME t.example.net." in text
     again = dns.zone.from_text(text, origin="piedpiper.com.", relativize=True)
     assert zone_text(again) == text  # the text is the zone, nothing lost (long TXT included)
     dkim = again.get_rdataset("mw1._domainkey", dns.rdatatype.TXT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dns.rrset
 import dns.zone
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from mailwright import clock
 from mailwright.clock import iso
 from mailwright.dns.models import DnsRecord
-from mailwright.dns.zone import build_zone, spec_text
+from mailwright.dns.zone import build_zone, spec_text, with_soa
 from mailwright.domains.models import Domain
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import NotFound
@@ -74,6 +75,8 @@ def find_domain(session: Session, name: str) -> Domain:
     return domain
 
 
-def expected_zone(session: Session, dns_host: DnsHost, domain: Domain) -> dns.zone.Zone:
+def expected_zone(session: Session, dns_host: DnsHost, domain: Domain, soa: dns.rrset.RRset | None) -> dns.zone.Zone:
+    """The zone the domain should serve: its records and the DNS host's nameservers, under the SOA
+    its servers really answer with (verify.served_soa; the DNS host owns the serial)."""
     specs = [spec_of(row) for row in records_of(session, domain.id)]
-    return build_zone(domain.name, specs, dns_host.nameservers(domain.name))
+    return with_soa(build_zone(domain.name, specs, dns_host.nameservers(domain.name)), soa)

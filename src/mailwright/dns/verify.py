@@ -19,6 +19,7 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 
 from mailwright.dns import service
 from mailwright.dns.checks import is_spf
@@ -39,6 +40,12 @@ class Observation:
 def query(servers: Servers, name: dns.name.Name, rdtype: int, timeout: float) -> list[dns.rdata.Rdata] | None:
     """The records the first answering authoritative server serves at name/type ([] for none);
     None when no server gave an authoritative answer."""
+    rrset = query_rrset(servers, name, rdtype, timeout)
+    return list(rrset) if rrset is not None else None
+
+
+def query_rrset(servers: Servers, name: dns.name.Name, rdtype: int, timeout: float) -> dns.rrset.RRset | None:
+    """As `query`, with the TTL: an empty set for none; None when no server gave an authoritative answer."""
     message = dns.message.make_query(name, rdtype)
     message.flags &= ~dns.flags.RD  # ask the authority itself, not for recursion
     for address, port in servers:
@@ -49,8 +56,18 @@ def query(servers: Servers, name: dns.name.Name, rdtype: int, timeout: float) ->
         if not response.flags & dns.flags.AA or response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
             continue
         rrset = response.get_rrset(response.answer, name, dns.rdataclass.IN, rdtype)
-        return list(rrset) if rrset is not None else []
+        return rrset if rrset is not None else dns.rrset.RRset(name, dns.rdataclass.IN, rdtype)
     return None
+
+
+def served_soa(rt: Runtime, domain: str) -> dns.rrset.RRset | None:
+    """The SOA the domain's authoritative servers answer with now; None when they serve none."""
+    try:
+        servers = rt.providers.dns_host.query_servers(domain)
+    except ProviderError:
+        return None
+    soa = query_rrset(servers, origin_of(domain), dns.rdatatype.SOA, rt.settings.dns_query_timeout_seconds)
+    return soa or None
 
 
 def compare(spec: RecordSpec, served: list[dns.rdata.Rdata] | None) -> Observation:

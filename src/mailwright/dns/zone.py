@@ -11,6 +11,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.TXT
+import dns.rrset
 import dns.zone
 
 from mailwright.dns.checks import cname_conflicts, zone_problems
@@ -96,5 +97,19 @@ def checked_zone(domain: str, records: Iterable[RecordSpec], nameservers: Iterab
     return zone
 
 
+def with_soa(zone: dns.zone.Zone, soa: dns.rrset.RRset | None) -> dns.zone.Zone:
+    """The zone under the SOA its servers answer with (None: they serve none, so none is shown)."""
+    zone.delete_rdataset(dns.name.empty, dns.rdatatype.SOA)
+    if soa is not None:
+        zone.replace_rdataset(dns.name.empty, soa.to_rdataset())
+    return zone
+
+
 def zone_text(zone: dns.zone.Zone) -> str:
-    return zone.to_text(sorted=True, relativize=True, want_origin=True)
+    """Zone-file text, the SOA first and every name absolute, as DNS tools (dig) show what is served."""
+    lines = [f"$ORIGIN {zone.origin.to_text()}"]
+    for name in sorted(zone.nodes):
+        owner = name.derelativize(zone.origin)
+        for rdataset in sorted(zone.nodes[name].rdatasets, key=lambda r: r.rdtype != dns.rdatatype.SOA):
+            lines.append(rdataset.to_text(owner, origin=zone.origin, relativize=False))
+    return "\n".join(lines) + "\n"

@@ -74,7 +74,7 @@ class Rfc2136DnsHost:
         if answer.rcode() != dns.rcode.NOERROR or not answer.flags & dns.flags.AA or soa is None:
             raise NeedsActionError(
                 f"The DNS server {self.server}:{self.port} does not host the zone {domain}: create it there "
-                "(allowing dynamic updates with Mailwright's TSIG key), then retry"
+                "(allowing dynamic updates with Mailwright's TSIG key)"
             )
         return self.nameservers(domain)
 

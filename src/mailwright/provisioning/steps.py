@@ -64,11 +64,14 @@ def needs_action(reason: str) -> Outcome:
 
 
 PROVIDER_STEPS: dict[str, Callable[..., Outcome]] = {}
+# Ends the reason of every parked item: both faces and the command line can retry an order.
+ONCE_DONE = "Once that is done, retry the order."
 
 
-def provider_step(role: str, refused: str) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+def provider_step(role: str, refused: str, waits: str) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Mark a step that calls the provider of `role` (registrar, dns or MAILBOX_HOST); its typed
-    provider errors become outcomes, `refused` prefixing the reason a person will read."""
+    provider errors become outcomes with the reason a person will read: `refused` prefixes a
+    refusal, `waits` an item parked until a person acts (the provider's message says how)."""
 
     def wrap(fn: Callable[..., Outcome]) -> Callable[..., Outcome]:
         @functools.wraps(fn)
@@ -76,7 +79,7 @@ def provider_step(role: str, refused: str) -> Callable[[Callable[..., Outcome]],
             try:
                 return fn(*args)
             except NeedsActionError as exc:
-                return needs_action(f"{refused}: {exc}")
+                return needs_action(f"{waits}: {str(exc).rstrip('.')}. {ONCE_DONE}")
             except RetriableError as exc:
                 return retry(str(exc), exc.retry_after)
             except TerminalError as exc:
@@ -125,7 +128,11 @@ def _domain_in(domain_id: str, status: str) -> Domain | None:
         return domain if domain is not None and domain.status == status else None
 
 
-@provider_step(REGISTRAR, "The registrar refused the registration")
+@provider_step(
+    REGISTRAR,
+    refused="The registrar refused the registration",
+    waits="The registration waits for a person's action at the registrar",
+)
 def register_domain(domain_id: str) -> Outcome:
     rt = current()
     domain = _domain_in(domain_id, DomainStatus.ORDERED)
@@ -149,7 +156,11 @@ def register_domain(domain_id: str) -> Outcome:
     return ok()
 
 
-@provider_step(DNS, "The DNS host refused to create the zone")
+@provider_step(
+    DNS,
+    refused="The DNS host refused to create the zone",
+    waits="Creating the zone waits for a person's action at the DNS host",
+)
 def create_dns_zone(domain_id: str) -> Outcome:
     domain = _domain_in(domain_id, DomainStatus.REGISTERED)
     if domain is None:
@@ -157,7 +168,11 @@ def create_dns_zone(domain_id: str) -> Outcome:
     return ok(nameservers=list(current().providers.dns_host.ensure_zone(domain.name)))
 
 
-@provider_step(REGISTRAR, "The registrar refused the nameservers")
+@provider_step(
+    REGISTRAR,
+    refused="The registrar refused the nameservers",
+    waits="Setting the nameservers waits for a person's action at the registrar",
+)
 def delegate_nameservers(domain_id: str, nameservers: list[str]) -> Outcome:
     domain = _domain_in(domain_id, DomainStatus.REGISTERED)
     if domain is not None and nameservers:
@@ -165,7 +180,11 @@ def delegate_nameservers(domain_id: str, nameservers: list[str]) -> Outcome:
     return ok()
 
 
-@provider_step(DNS, "The DNS records could not be published")
+@provider_step(
+    DNS,
+    refused="The DNS records could not be published",
+    waits="Publishing the DNS records waits for a person's action at the DNS host",
+)
 def publish_dns_records(domain_id: str) -> Outcome:
     rt = current()
     domain = _domain_in(domain_id, DomainStatus.REGISTERED)
@@ -229,7 +248,11 @@ def mark_domain_ready(domain_id: str) -> Outcome:
     return ok()
 
 
-@provider_step(DNS, "The domain's redirect or forwarding was refused")
+@provider_step(
+    DNS,
+    refused="The domain's redirect or forwarding was refused",
+    waits="The domain's redirect or forwarding waits for a person's action",
+)
 def apply_domain_settings(domain_id: str) -> Outcome:
     """Push the domain's redirect URL and email forwarding to the providers, if they changed."""
     rt = current()
@@ -292,7 +315,11 @@ def park_domain(domain_id: str, reason: str) -> None:
 # ------------------------------------------------------------------ mailbox steps
 
 
-@provider_step(MAILBOX_HOST, "The mailbox host refused to create the mailbox")
+@provider_step(
+    MAILBOX_HOST,
+    refused="The mailbox host refused to create the mailbox",
+    waits="Creating the mailbox waits for a person's action at the mailbox host",
+)
 def create_mailbox(mailbox_id: str) -> Outcome:
     rt = current()
     with rt.db.read() as session:
@@ -346,7 +373,11 @@ def fetch_profile_picture(mailbox_id: str) -> Outcome:
     return ok()
 
 
-@provider_step(MAILBOX_HOST, "The mailbox host refused the mailbox's settings")
+@provider_step(
+    MAILBOX_HOST,
+    refused="The mailbox host refused the mailbox's settings",
+    waits="The mailbox's settings wait for a person's action at the mailbox host",
+)
 def apply_mailbox_settings(mailbox_id: str) -> Outcome:
     """Push the mailbox's current address, names and profile picture to its host, if they changed
     since last time. The address first, so names and picture go to the address the host has then
@@ -453,7 +484,11 @@ def park_mailbox(mailbox_id: str, reason: str) -> None:
         )
 
 
-@provider_step(DNS, "The DNS host refused the records")
+@provider_step(
+    DNS,
+    refused="The DNS host refused the records",
+    waits="Publishing the records waits for a person's action at the DNS host",
+)
 def push_dns_records(domain_id: str, pairs: list[list[str]]) -> Outcome:
     """Make the DNS host serve, for each (name, type), exactly the records stored now (nothing
     when none are left). Reads the current rows, so a late or repeated run converges too."""

@@ -1,9 +1,9 @@
 """The sandbox DNS host's authoritative server: real DNS over UDP and TCP on loopback, answering
 from the sandbox tables, so verification (and `dig`) sees exactly what a real host would serve.
 
-Every process that needs it runs its own; they all read the same database, so any one of them
-answers for every sandbox zone. When the configured port is taken (another Mailwright process
-already answers there) this process falls back to a free port for its own queries."""
+Every process that needs it runs its own, answering from its own database. When the configured
+port is taken (by another Mailwright process, perhaps on another database, or by anything else),
+this process answers on a free port instead and says which (`port`, `wanted_port_taken`)."""
 
 from __future__ import annotations
 
@@ -120,6 +120,7 @@ class SandboxDnsServer:
         self.find_zone = find_zone
         self.host = host
         self.wanted_port = port
+        self.wanted_port_taken = False
         self.port = 0
         self._servers: list[socketserver.BaseServer] = []
 
@@ -129,11 +130,9 @@ class SandboxDnsServer:
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE or self.wanted_port == 0:
                 raise
-            log.warning(
-                "sandbox DNS port %s is in use (another Mailwright process answers there); this process answers on a free port",
-                self.wanted_port,
-            )
             self._bind(0)
+            self.wanted_port_taken = True
+            log.info("sandbox DNS port %s is taken by another process; this one answers on port %s", self.wanted_port, self.port)
         for server in self._servers:
             threading.Thread(target=server.serve_forever, name=f"sandbox-dns-{self.port}", daemon=True).start()
         return self.port

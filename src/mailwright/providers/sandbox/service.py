@@ -97,7 +97,10 @@ class _SandboxBase:
                 raise RetriableError(f"sandbox: {operation} of {subject} timed out (flaky-)", retry_after=0.2)
         elif flaky_name.startswith(NEEDS_ACTION_PREFIX):
             if self._count_attempt(operation, subject, 1, "needs_action"):
-                raise NeedsActionError(f"sandbox: {operation} of {subject} awaits a manual verification (action-)")
+                raise NeedsActionError(
+                    f"verify {subject} there by hand (sandbox test value `action-`: there is nothing to verify, "
+                    "retrying is enough)"
+                )
 
     def _count_attempt(self, operation: str, subject: str, failing_attempts: int, outcome: str) -> bool:
         """Count this attempt; True (and logged as `outcome`) while within the first `failing_attempts`."""
@@ -229,6 +232,12 @@ class SandboxDnsHost(_SandboxBase):
                 server.start()
                 self._server = server
             return self._server.port
+
+    @property
+    def taken_port(self) -> int | None:
+        """The configured port, when another process held it and this one answers elsewhere."""
+        server = self._server
+        return server.wanted_port if server is not None and server.wanted_port_taken else None
 
     def close(self) -> None:
         with self._server_lock:
