@@ -70,6 +70,13 @@ def user(reseller: httpx.Client) -> dict[str, Any]:
     return create_user(reseller)
 
 
+def error_data(response: httpx.Response) -> dict[str, Any]:
+    """An error envelope's data without its request id, after checking that the id is the request's."""
+    data = dict(response.json()["data"])
+    assert data.pop("requestId") == response.headers["x-request-id"]
+    return data
+
+
 def field_errors(response: httpx.Response) -> dict[str, str]:
     """field -> message of an error envelope, after checking the envelope's shape."""
     body = response.json()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import unique
 from tests.reseller.conftest import field_errors
 from tests.reseller.test_domains import _domain_ids
 
@@ -129,5 +130,5 @@ def test_ids_of_every_other_type_are_named_never_queried(held, holdings, value):
 
 @pytest.mark.parametrize("years", ["٥", "9" * 5000, 10**30, -1, "1.5"], ids=["arabic-digit", "5000-digits", "huge", "negative", "fraction"])
 def test_years_outside_whole_ascii_numbers_from_1_to_10_are_refused(held, years):
-    body = {"domains": [{"domain": "piedpiper.com", "years": years}]}
+    body = {"domains": [{"domain": f"{unique()}.com", "years": years}]}
     assert _answer(held.post("/orders", json=body), 400) == {"domains[0].years": "Must be a whole number of years from 1 to 10"}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from mailwright.orders.models import Order
 from tests.conftest import OWNER, client_for, unique, wait_until
-from tests.reseller.conftest import create_user, field_errors, reseller_client
+from tests.reseller.conftest import create_user, error_data, field_errors, reseller_client
 from tests.reseller.images import jpeg, png
 
 YEARLY_COM = "13.00"
@@ -228,7 +228,7 @@ def test_every_domain_problem_is_named_at_once_in_request_order(shop):
     ):
         assert response.status_code == 422, response.text
         body = response.json()
-        assert body["message"] == "Domain(s) not available" and body["data"] == {
+        assert body["message"] == "Domain(s) not available" and error_data(response) == {
             "code": "domain_unavailable",
             "errors": [
                 {"field": "domains[1].domain", "message": "Domain is not available"},
