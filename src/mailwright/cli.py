@@ -23,7 +23,7 @@ from rich.table import Column, Table
 from mailwright import logs, runtime as runtime_module
 from mailwright.accounts import service as accounts
 from mailwright.clock import iso
-from mailwright.config import Settings, load_settings
+from mailwright.config import SettingProblem, Settings, load_settings
 from mailwright.db import migrate
 from mailwright.errors import InvalidFields, NotFound, RuleViolation
 from mailwright.ids import ID_LENGTH
@@ -91,6 +91,9 @@ def main() -> None:
         for error in exc.errors():
             setting = "MAILWRIGHT_" + "_".join(str(part) for part in error["loc"]).upper()
             typer.echo(f"Error: {setting}: {error['msg']}", err=True)
+        sys.exit(2)
+    except SettingProblem as exc:  # a setting wrong for what the others chose
+        typer.echo(f"Error: {exc.setting}: {exc.message}", err=True)
         sys.exit(2)
 
 

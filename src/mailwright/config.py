@@ -209,5 +209,25 @@ class Settings(BaseSettings):
         return int(overrides.get(provider, self.max_mailboxes_per_domain))
 
 
+class SettingProblem(ValueError):
+    """A setting that is missing or wrong for what the other settings chose (e.g. a registrar's
+    API key when MAILWRIGHT_REGISTRAR names it). Raised while the runtime is built, so `serve`
+    and every command stop at start with one line naming the variable (cli.main)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = "MAILWRIGHT_" + field.upper()
+        self.message = message
+
+
+def required(settings: Settings, field: str, why: str) -> str:
+    """The value of a text setting that `why` needs (e.g. "MAILWRIGHT_REGISTRAR=porkbun"); a
+    SettingProblem when it is empty."""
+    value = str(getattr(settings, field) or "").strip()
+    if not value:
+        raise SettingProblem(field, f"must be set for {why}")
+    return value
+
+
 def load_settings() -> Settings:
     return Settings()

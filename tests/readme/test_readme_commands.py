@@ -11,6 +11,8 @@ What stays faithful, and the few things that differ:
   on a free port: `127.0.0.1:8080` and `localhost:8080` in commands become that port. Its
   sandbox DNS port is one this test holds, as when a second `serve` runs on another database: the
   README must use the port `serve` prints.
+- `serve` resolves example.com as the internet does, also where there is no DNS (CI): see
+  public_dns/sitecustomize.py.
 - curl runs with `--fail-with-body` added (a shim first on PATH), so an HTTP error fails the
   command like any other non-zero exit; dig must get an authoritative NOERROR answer.
 
@@ -55,6 +57,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+PUBLIC_DNS = Path(__file__).parent / "public_dns"
 DOCUMENTED_HOSTS = ("127.0.0.1:8080", "localhost:8080")
 COMMAND_TIMEOUT = 240  # a command polling until provisioning is done, on a loaded machine
 # Copied from what `serve` printed at start.
@@ -175,6 +178,7 @@ def test_every_command_of_the_readme_runs(tmp_path: Path, held_dns_port: int) ->
     work = checkout_like(tmp_path)
     env = serve_env(None, None, sandbox_dns_port=str(held_dns_port))
     env["PATH"] = f"{strict_curl(tmp_path)}:{env['PATH']}"
+    env["PYTHONPATH"] = str(PUBLIC_DNS)  # example.com resolves without DNS; see its sitecustomize
     serve = ServeProcess(env, work).start()
     outputs = tmp_path / "outputs"
     outputs.mkdir()

@@ -7,6 +7,7 @@ workflow can tell a hiccup (retry) from a refusal (fail the item) from a human's
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,6 +36,21 @@ class TerminalError(ProviderError):
 
 class NeedsActionError(ProviderError):
     """A person must act (verify an account, raise a quota) before a retry can succeed."""
+
+
+class Capability(enum.StrEnum):
+    """What an adapter can do. Each adapter class declares the set it has as `SUPPORTS` (as
+    octodns' providers do), `mailwright providers check` shows it, and an operation outside it is
+    refused with an error that says what the provider's API lacks, never faked."""
+
+    PRICING = "pricing"  # prices of registration and renewal
+    AVAILABILITY = "availability"
+    REGISTRATION = "registration"
+    RENEWAL = "renewal"
+    NAMESERVERS = "nameservers"  # delegation to another DNS host
+    ZONES = "zones"  # creates zones itself
+    DNS_RECORDS = "dns_records"
+    WEB_REDIRECT = "web_redirect"
 
 
 @dataclass(frozen=True)

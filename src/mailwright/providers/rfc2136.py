@@ -25,6 +25,7 @@ import dns.update
 from mailwright.config import Settings
 from mailwright.dns.zone import origin_of, owner_name, to_rdata
 from mailwright.providers.base import (
+    Capability,
     NeedsActionError,
     ProviderUnavailable,
     RecordSpec,
@@ -34,6 +35,9 @@ from mailwright.providers.base import (
 
 
 class Rfc2136DnsHost:
+    # Zones are the operator's to create (module docstring); a redirect needs RFC2136_REDIRECT_ADDRESS.
+    SUPPORTS = frozenset({Capability.DNS_RECORDS, Capability.WEB_REDIRECT})
+
     def __init__(
         self,
         server: str,

@@ -38,6 +38,7 @@ from mailwright.dns.zone import build_zone
 from mailwright.money import Money
 from mailwright.providers.base import (
     Availability,
+    Capability,
     Contact,
     MailboxAccess,
     MailSetup,
@@ -127,6 +128,8 @@ class _SandboxBase:
 
 
 class SandboxRegistrar(_SandboxBase):
+    SUPPORTS = frozenset({Capability.PRICING, Capability.AVAILABILITY, Capability.REGISTRATION, Capability.RENEWAL, Capability.NAMESERVERS})
+
     def tlds(self) -> tuple[str, ...]:
         return tuple(YEARLY_PRICES)
 
@@ -212,6 +215,8 @@ class SandboxRegistrar(_SandboxBase):
 
 
 class SandboxDnsHost(_SandboxBase):
+    SUPPORTS = frozenset({Capability.ZONES, Capability.DNS_RECORDS, Capability.WEB_REDIRECT})
+
     def __init__(self, db: Database, latency_ms: int = 0, dns_port: int = 0) -> None:
         super().__init__(db, latency_ms)
         self.dns_port = dns_port
