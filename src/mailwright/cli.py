@@ -25,7 +25,6 @@ from mailwright.accounts import service as accounts
 from mailwright.clock import iso
 from mailwright.config import SettingProblem, Settings, load_settings
 from mailwright.db import migrate
-from mailwright.api.woodpecker.presenters import order_status
 from mailwright.errors import InvalidFields, NotFound, RuleViolation
 from mailwright.ids import ID_LENGTH
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
@@ -569,6 +568,8 @@ def subscriptions_list(
 
 
 def _order_payload(session: Any, order: Any) -> dict[str, Any]:
+    from mailwright.api.woodpecker.presenters import order_status  # the API's modules only where needed
+
     return order_status(session, order) | {"account_id": order.account_id, "retries": order.retries}
 
 
