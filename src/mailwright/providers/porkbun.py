@@ -62,6 +62,7 @@ from mailwright.providers.base import (
     Capability,
     Contact,
     NeedsActionError,
+    ProviderError,
     ProviderUnavailable,
     RecordSpec,
     Registration,
@@ -164,6 +165,11 @@ class PorkbunApi:
         try:
             answer = response.json()
         except ValueError as exc:
+            if 400 <= response.status_code < 500:  # e.g. 403 from a host that no longer serves the API
+                raise NeedsActionError(
+                    f"{where}: HTTP {response.status_code} without Porkbun's JSON answer: check MAILWRIGHT_PORKBUN_BASE_URL "
+                    "(https://api.porkbun.com/api/json/v3 unless you use another)"
+                ) from exc
             raise RetriableError(f"{where}: an answer that is not JSON ({response.status_code})") from exc
         if not isinstance(answer, dict):
             raise RetriableError(f"{where}: an answer that is not a JSON object ({response.status_code})")
@@ -331,7 +337,7 @@ class PorkbunRegistrar:
         popular = ("com", "net", "org", "io", "co", "ai")
         try:
             offered = self.api.pricing()
-        except RetriableError:
+        except ProviderError:  # suggestions then use the popular ones
             return popular
         return tuple(t for t in popular if t in offered) + tuple(sorted(t for t in offered if t not in popular))
 
@@ -348,7 +354,8 @@ class PorkbunRegistrar:
             except TerminalError:
                 results.append(Availability(domain=domain, available=False, price=None))
                 continue
-            price = Money(answer.price, currency) if answer.available and currency == MONEY_CURRENCY else None
+            sold = answer.available and answer.price > 0 and currency == MONEY_CURRENCY
+            price = Money(answer.price, currency) if sold else None
             results.append(Availability(domain=domain, available=answer.available, price=price))
         return results
 
@@ -367,6 +374,8 @@ class PorkbunRegistrar:
         answer = self.api.check_domain(domain)
         if not answer.available:
             raise TerminalError(f"{domain} is not available at Porkbun")
+        if answer.price <= 0:
+            raise TerminalError(f"Porkbun quotes no price for {domain}")
         try:
             self.api.call(
                 f"domain/create/{quote(domain)}",

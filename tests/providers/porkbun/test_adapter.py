@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from mailwright.config import SettingProblem, Settings
 from mailwright.money import Money
 from mailwright.providers.base import (
+    Availability,
     Capability,
     Contact,
     NeedsActionError,
@@ -108,13 +110,23 @@ def test_documented_errors_become_typed_errors(name: str, kind: type[Exception],
     assert "pk1_doc" not in str(raised.value) and "sk1_doc" not in str(raised.value)
 
 
+def test_a_host_that_no_longer_serves_the_api_names_the_base_url_setting() -> None:
+    # porkbun.com stopped serving the API on 2024-12-01 and answers 403 with an HTML page.
+    transport = httpx.MockTransport(lambda request: httpx.Response(403, text="<html>403 Forbidden</html>"))
+    api = PorkbunApi("pk1_doc", "sk1_doc", "https://porkbun.com/api/json/v3", transport=transport)
+    with pytest.raises(NeedsActionError, match="MAILWRIGHT_PORKBUN_BASE_URL"):
+        PorkbunDnsHost(api).check()
+
+
 def test_the_emulator_answers_as_documented(emulator: PorkbunEmulator) -> None:
     emulator.add_domain("borseth.ink")
     emulator.domains["borseth.ink"].forwards.append(fixture("get_url_forwarding")["forwards"][0])
 
+    client = httpx.Client(base_url=emulator.base_url + "/")
+
     def post(path: str, **body: Any) -> dict[str, Any]:
         keys = {"apikey": emulator.api_key, "secretapikey": emulator.secret_api_key}
-        return httpx.post(f"{emulator.base_url}/{path}", json=keys | body).json()
+        return client.post(path, json=keys | body).json()
 
     created = post("dns/create/borseth.ink", name="www", type="A", content="1.1.1.1", ttl="600")
     assert shape(created) == shape(fixture("dns_create"))
@@ -131,11 +143,12 @@ def test_the_emulator_answers_as_documented(emulator: PorkbunEmulator) -> None:
     emulator.balance = 100_000
     assert shape(post("domain/create/hooli.com", cost=1108, agreeToTerms="yes")) == shape(fixture("create"))
     # Errors: HTTP 400 with the documented bodies.
-    wrong = httpx.post(f"{emulator.base_url}/ping", json={"apikey": "pk1_x", "secretapikey": "sk1_x"})
+    wrong = client.post("ping", json={"apikey": "pk1_x", "secretapikey": "sk1_x"})
     assert (wrong.status_code, wrong.json()) == (400, fixture("error_invalid_api_key"))
     assert post("dns/retrieve/notmine.com") == fixture("error_invalid_domain")
     emulator.domains["borseth.ink"].api_access = False
     assert post("dns/retrieve/borseth.ink") == fixture("error_not_opted_in")
+    client.close()
 
 
 # ------------------------------------------------------------------ registrar
@@ -144,25 +157,29 @@ def test_the_emulator_answers_as_documented(emulator: PorkbunEmulator) -> None:
 def test_availability_prices_and_the_budget_of_checks(emulator: PorkbunEmulator, registrar: PorkbunRegistrar) -> None:
     emulator.taken.add("hooli.com")
     emulator.premium["pied.io"] = "3000.00"
-    emulator.check_limit = 2
+    emulator.check_limit = 3
     assert registrar.check(["piedpiper.com", "hooli.com"], "USD") == [
         registrar.check(["piedpiper.com"], "USD")[0],  # the cached answer: no third check
         registrar.check(["hooli.com"], "USD")[0],
     ]
-    [piedpiper, hooli] = registrar.check(["piedpiper.com", "hooli.com"], "USD")
+    [piedpiper, hooli, pied] = registrar.check(["piedpiper.com", "hooli.com", "pied.io"], "USD")
     assert (piedpiper.available, piedpiper.price, hooli.available, hooli.price) == (True, Money(1108, "USD"), False, None)
+    assert (pied.available, pied.price) == (True, Money(300000, "USD"))  # a premium name: its own price
     assert emulator.paths().count("/domain/checkDomain/piedpiper.com") == 1
-    # Porkbun said 2 of 2 checks are used within 10 s: the next name waits instead of being checked.
+    # Porkbun said 3 of 3 checks are used within 10 s: the next name waits instead of being checked.
     with pytest.raises(ProviderUnavailable, match="try again in") as raised:
-        registrar.check(["pied.io"], "USD")
+        registrar.check(["aviato.com"], "USD")
     assert raised.value.retry_after is not None and 5 < raised.value.retry_after <= 10
-    assert "/domain/checkDomain/pied.io" not in emulator.paths()
+    assert "/domain/checkDomain/aviato.com" not in emulator.paths()
+    # A TLD Porkbun does not sell ("Invalid domain."): unavailable, not an error of the whole search.
+    emulator.check_limit = 10
+    assert PorkbunRegistrar(api_for(emulator)).check(["piedpiper.zz"], "USD") == [Availability("piedpiper.zz", False, None)]
     assert registrar.check(["piedpiper.com"], "EUR")[0].price is None  # Porkbun prices in USD only
     assert "com" in registrar.tlds()[:3]
 
 
 def test_porkbuns_own_refusal_of_a_check_waits_as_it_says(emulator: PorkbunEmulator, registrar: PorkbunRegistrar) -> None:
-    emulator.checks = [__import__("time").monotonic()]  # the budget spent by someone else with these keys
+    emulator.checks = [time.monotonic()]  # the budget spent by someone else with these keys
     with pytest.raises(ProviderUnavailable, match="limit") as raised:
         registrar.check(["piedpiper.com"], "USD")
     assert raised.value.retry_after is not None and raised.value.retry_after <= 10
