@@ -175,7 +175,11 @@ class PorkbunApi:
             raise RetriableError(f"{where}: an answer that is not a JSON object ({response.status_code})")
         if answer.get("status") == "SUCCESS" and response.status_code == 200:
             return answer
-        raise _refusal(where, str(answer.get("message") or f"HTTP {response.status_code}"), answer, domain)
+        message = str(answer.get("message") or f"HTTP {response.status_code}")
+        for secret in self._keys.values():  # Porkbun's words only, never our keys, whatever it echoes
+            if secret:
+                message = message.replace(secret, "[key]")
+        raise _refusal(where, message[:300], answer, domain)
 
     # ------------------------------------------------------------------ shared calls
 
@@ -365,7 +369,11 @@ class PorkbunRegistrar:
 
     def register(self, domain: str, years: int, contact: Contact, idempotency_key: str) -> Registration:
         """Look before buying (listAll), then buy one year at the quoted price. `contact` is not sent:
-        Porkbun registers every domain to the account's default contact (module docstring)."""
+        Porkbun registers every domain to the account's default contact (module docstring).
+
+        A domain found in the account is taken as bought by an earlier attempt of this step:
+        Porkbun keeps no order key to compare, and a name already in the account is unavailable
+        at the check, so no order can name one the operator held before."""
         existing = self.find_registration(domain)
         if existing is not None:
             return existing

@@ -110,6 +110,14 @@ def test_documented_errors_become_typed_errors(name: str, kind: type[Exception],
     assert "pk1_doc" not in str(raised.value) and "sk1_doc" not in str(raised.value)
 
 
+def test_porkbuns_message_never_carries_our_keys_back() -> None:
+    echo = httpx.MockTransport(lambda r: httpx.Response(400, json={"status": "ERROR", "message": "Bad key sk1_doc for pk1_doc."}))
+    api = PorkbunApi("pk1_doc", "sk1_doc", "https://api.porkbun.com/api/json/v3", transport=echo)
+    with pytest.raises(TerminalError) as raised:
+        PorkbunDnsHost(api).remove_records("piedpiper.com", "@", "TXT")
+    assert "sk1_doc" not in str(raised.value) and "pk1_doc" not in str(raised.value) and "[key]" in str(raised.value)
+
+
 def test_a_host_that_no_longer_serves_the_api_names_the_base_url_setting() -> None:
     # porkbun.com stopped serving the API on 2024-12-01 and answers 403 with an HTML page.
     transport = httpx.MockTransport(lambda request: httpx.Response(403, text="<html>403 Forbidden</html>"))
