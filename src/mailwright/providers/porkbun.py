@@ -1,6 +1,8 @@
 """Porkbun as registrar (MAILWRIGHT_REGISTRAR=porkbun) and as DNS host (MAILWRIGHT_DNS_HOST=porkbun),
-through its JSON API v3 (https://porkbun.com/api/json/v3/documentation, and its Markdown edition
-https://porkbun.com/llms-full.txt with the registration guide https://porkbun.com/llms/guides/register-a-domain).
+through its JSON API v3 (https://porkbun.com/api/json/v3/documentation, its Markdown edition
+https://porkbun.com/llms-full.txt with the registration guide https://porkbun.com/llms/guides/register-a-domain,
+and Porkbun's official MCP server linked from there, github.com/oborseth/Porkbun-MCP, for Domain
+Renew and the Idempotency-Key header).
 
 What the API is, as documented: every call is a POST of a JSON body carrying `apikey` and
 `secretapikey` to `<base>/<path>`; the answer is `{"status": "SUCCESS", ...}` or, with an HTTP

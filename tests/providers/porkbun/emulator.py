@@ -6,8 +6,11 @@ from Mailwright's adapter:
   DNS Create Record, DNS Edit/Delete/Retrieve Records by Domain, Subdomain and Type, DNS Retrieve
   Records by Domain);
 - https://porkbun.com/llms-full.txt and https://porkbun.com/llms/guides/register-a-domain
-  (Domain Check with its `limits`, Domain Create with `cost` in pennies and `agreeToTerms`,
-  Domain Renew, the `Idempotency-Key` header on orders);
+  (Domain Check answering `avail` and `price` in USD, Domain Create with `cost` in pennies and
+  `agreeToTerms`), and Porkbun's official MCP server that page links to (github.com/oborseth/
+  Porkbun-MCP, src/tools.ts and src/api.ts: Domain Renew with `cost`, the `Idempotency-Key`
+  header on orders, listAll's `start` in pages of 1000); Domain Check's `limits` (`TTL`,
+  `limit`, `used`, `naturalLanguage`) as client libraries read them (porkbun-php/client);
 - answers recorded from the live API in dns-lexicon's cassettes (tests/fixtures/cassettes/porkbun:
   record names as full names, TTL and priority as strings, `Invalid domain.` for a domain not in
   the account) and error bodies quoted in public issue trackers (`Invalid API key. (002)`,
