@@ -121,6 +121,7 @@ def test_an_order_is_bought_and_published_in_the_porkbun_account(
             assert detail["status"] == "failed", detail
             assert "were not served as expected" in detail["failure_reason"], detail
             assert zones.queried == []
+            wait_until(lambda: http.get("/rest/v2/wallet").json()["balance"] == "500.00", timeout=30)  # the demo credit, whole again
         http.close()
     finally:
         serve.stop()
