@@ -27,7 +27,7 @@ its credit in pennies, names held elsewhere, prices per TLD, premium names. New 
 parking records Porkbun puts on a fresh domain (an ALIAS at the apex and a wildcard CNAME to
 pixie.porkbun.com). Domain checks are limited to `check_limit` per `check_ttl` seconds.
 
-Faults: `fail_next(status, retry_after=...)` (500, 429 with Retry-After ...), `slow_next(seconds)`,
+Faults: `fail_next(status, retry_after=...)` (500, 429 with Retry-After ...), `slow_next(seconds, path)`,
 `balance = 0`, `take_on_create.add(name)` (taken by someone else between the check and the create).
 """
 
@@ -110,7 +110,7 @@ class PorkbunEmulator:
         self.charges: list[tuple[str, str, int]] = []  # (kind, domain, pennies)
         self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []  # path, body, headers
         self._faults: list[tuple[int, float | None]] = []
-        self._slow: list[float] = []
+        self._slow: list[tuple[float, str]] = []
         self._ids = itertools.count(432480875)
         self._server: ThreadingHTTPServer | None = None
 
@@ -155,9 +155,10 @@ class PorkbunEmulator:
         with self.lock:
             self._faults.extend([(status, retry_after)] * times)
 
-    def slow_next(self, seconds: float) -> None:
+    def slow_next(self, seconds: float, path: str = "/") -> None:
+        """The next call whose path starts with `path` answers `seconds` late (after doing its work)."""
         with self.lock:
-            self._slow.append(seconds)
+            self._slow.append((seconds, path))
 
     def add_domain(self, name: str, *, api_access: bool = True, years: int = 1, records: bool = True) -> AccountDomain:
         """A domain already in the account (registered before, by hand)."""
@@ -181,10 +182,10 @@ class PorkbunEmulator:
         raw = request.rfile.read(length) if length else b""
         path = request.path.split("?")[0]
         with self.lock:
-            slow = self._slow.pop(0) if self._slow else 0.0
             fault = self._faults.pop(0) if self._faults else None
-        if slow:
-            time.sleep(slow)
+            slow = next((s for s in self._slow if path.startswith(BASE_PATH + s[1].rstrip("/")) or s[1] == "/"), None)
+            if slow is not None:
+                self._slow.remove(slow)
         if fault is not None:
             status, retry_after = fault
             headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
@@ -205,10 +206,14 @@ class PorkbunEmulator:
             shown = {k: v for k, v in body.items() if k not in ("apikey", "secretapikey")}
             self.calls.append(("/" + "/".join(parts), shown, {k.lower(): v for k, v in request.headers.items()}))
             try:
-                answer = self._route(parts, body, request)
+                answer: dict[str, Any] | PorkbunError = self._route(parts, body, request)
             except PorkbunError as exc:
-                self._send(request, exc.status, {"status": "ERROR", "message": str(exc)} | exc.extra)
-                return
+                answer = exc
+        if slow is not None:  # the work is done; only the answer is late (a client may give up first)
+            time.sleep(slow[0])
+        if isinstance(answer, PorkbunError):
+            self._send(request, answer.status, {"status": "ERROR", "message": str(answer)} | answer.extra)
+            return
         self._send(request, 200, {"status": "SUCCESS"} | answer)
 
     @staticmethod

@@ -208,6 +208,19 @@ def test_a_domain_is_bought_once_for_its_quoted_price(emulator: PorkbunEmulator,
     assert registrar.find_registration("piedpiper.com") == registration
 
 
+def test_an_order_whose_answer_is_lost_is_not_bought_again(emulator: PorkbunEmulator) -> None:
+    registrar = PorkbunRegistrar(api_for(emulator, timeout=0.3))
+    emulator.slow_next(1.0, "/domain/create/")  # Porkbun buys it, but its answer comes too late
+    with pytest.raises(ProviderUnavailable, match="no answer within"):
+        registrar.register("piedpiper.com", 1, CONTACT, idempotency_key="domain-6")
+    time.sleep(0.8)
+    # The step is retried: Porkbun's account already has the domain, so nothing is bought twice.
+    assert registrar.register("piedpiper.com", 1, CONTACT, idempotency_key="domain-6").domain == "piedpiper.com"
+    assert emulator.charges == [("registration", "piedpiper.com", 1108)]
+    assert emulator.paths().count("/domain/create/piedpiper.com") == 1
+    registrar.close()
+
+
 def test_a_name_taken_between_check_and_create_is_terminal(emulator: PorkbunEmulator, registrar: PorkbunRegistrar) -> None:
     assert registrar.check(["piedpiper.com"], "USD")[0].available
     emulator.take_on_create.add("piedpiper.com")
