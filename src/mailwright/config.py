@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     tracking_cname_label: str = "track"
     tracking_cname_target: str = ""
     # Who hosts the zones: the sandbox (answers real DNS on loopback) or an RFC 2136 server.
-    dns_host: Literal["sandbox", "rfc2136"] = "sandbox"
+    dns_host: Literal["sandbox", "rfc2136", "porkbun"] = "sandbox"
     # The sandbox DNS server's UDP+TCP port on 127.0.0.1 (`dig @127.0.0.1 -p 10053 ...`);
     # 0 picks a free one. A process finding it taken answers on a free port of its own.
     sandbox_dns_port: int = Field(10053, ge=0, le=65535)
@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     # IPv4 address of a web server that performs domain redirects; empty: redirects refused.
     rfc2136_redirect_address: str = ""
     app_version: str = "mailwright-1"
+
+    # Who registers domains: the sandbox, or a real registrar named below.
+    registrar: Literal["sandbox", "porkbun"] = "sandbox"
+
+    # Porkbun (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun)
+    # API keys from porkbun.com/account/api; required when either role names porkbun.
+    porkbun_api_key: str = ""
+    porkbun_secret_api_key: str = ""
+    porkbun_base_url: str = "https://api.porkbun.com/api/json/v3"
 
     # Webhooks: attempts per delivery, first pause between them (doubling up to the maximum),
     # and how long one request may take.
