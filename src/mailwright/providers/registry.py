@@ -1,5 +1,5 @@
 """Which adapter serves which role: the sandbox by default; DNS may be an RFC 2136 server
-(MAILWRIGHT_DNS_HOST=rfc2136). Further real adapters plug in here."""
+(MAILWRIGHT_DNS_HOST=rfc2136) or Cloudflare (=cloudflare). Further real adapters plug in here."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from mailwright.config import MAILBOX_PROVIDERS, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, Registrar
+from mailwright.providers.cloudflare import CloudflareDnsHost
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
 
@@ -60,4 +61,6 @@ def build_providers(settings: Settings) -> Providers:
 def _dns_host(settings: Settings, db: Database) -> DnsHost:
     if settings.dns_host == "rfc2136":
         return Rfc2136DnsHost.from_settings(settings)
+    if settings.dns_host == "cloudflare":
+        return CloudflareDnsHost.from_settings(settings)
     return SandboxDnsHost(db, settings.sandbox_latency_ms, settings.sandbox_dns_port)
