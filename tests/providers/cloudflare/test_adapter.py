@@ -437,3 +437,38 @@ def test_the_adapter_reads_the_documented_bodies() -> None:
     adapter = CloudflareDnsHost("t", "0" * 32, "http://127.0.0.1:9/client/v4")
     assert adapter._nameservers_of("example.com", adapter._remember("example.com", zone)) == ("bob.ns.cloudflare.com", "lola.ns.cloudflare.com")
     adapter.close()
+
+
+# ------------------------------------------------------------------ served as verification expects
+
+
+def test_published_records_are_served_as_verification_expects(cf: CloudflareEmulator, token: str) -> None:
+    """The sending records, written through the adapter and served from the emulator's records as
+    Cloudflare's nameservers would, pass the same comparison that decides readiness: TXT quoting,
+    the DKIM key's split, MX priorities and absolute hostnames all survive the round trip."""
+    from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
+    from mailwright.dns.records import sending_records
+    from mailwright.dns.verify import observe
+    from mailwright.providers.base import MailSetup
+    from tests.providers.cloudflare.dns_server import EmulatorDns
+
+    server = EmulatorDns(cf)
+    adapter = CloudflareDnsHost(token, cf.account_id, cf.base_url, timeout=2.0, resolve=lambda ns: ["127.0.0.1"])
+    try:
+        name = domain()
+        adapter.ensure_zone(name)
+        setup = MailSetup(
+            mx=(RecordSpec("MX", "@", "mx1.maildoso.com.", priority=10), RecordSpec("MX", "@", "mx2.maildoso.com.", priority=20)),
+            spf_includes=("_spf.maildoso.com",),
+        )
+        planned = sending_records(
+            setup, own_dkim=dkim_txt_value(generate_private_key_pem()), dmarc_rua="dmarc@piedpiper.com", tracking_label="track", tracking_target="t.example.net"
+        )
+        specs = [p.spec for p in planned]
+        adapter.replace_records(name, specs)
+        seen = observe(name, specs, (("127.0.0.1", server.port),), timeout=2)
+        assert [o.valid for o in seen] == [True] * len(specs), seen
+        assert adapter.query_servers(name)[0] == ("127.0.0.1", 53)  # where verification goes for a real zone
+    finally:
+        adapter.close()
+        server.stop()
