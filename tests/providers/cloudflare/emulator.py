@@ -80,6 +80,9 @@ class CloudflareEmulator:
         self.rate_limit = 1200
         self.rate_window = 300.0
         self.delay = 0.0
+        # Runs once, inside the next zone creation, before the name is checked: another worker's
+        # creation landing between a lookup and a create.
+        self.before_next_zone_create: Any = None
         self._failures: deque[tuple[int, float | None]] = deque()
         self._seen: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
@@ -277,6 +280,9 @@ class CloudflareEmulator:
             raise Answer(400, 1002, "Invalid zone type")
         if not re.fullmatch(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", name):
             raise Answer(400, 1002, "Invalid domain name")
+        hook, self.before_next_zone_create = self.before_next_zone_create, None
+        if hook is not None:
+            hook()
         if any(z["name"] == name for z in self.zones.values()):
             raise Answer(400, 1061, f"{name} already exists")
         zone = self._new_zone(name, account_id, payload.get("type", "full"))

@@ -165,6 +165,14 @@ def test_a_zone_already_added_to_another_account_waits_for_a_person(cf: Cloudfla
     assert cf.zone_named(name) is None
 
 
+def test_a_zone_created_meanwhile_in_the_account_is_used_not_duplicated(cf: CloudflareEmulator, host: CloudflareDnsHost) -> None:
+    name = domain()
+    made: list[dict[str, Any]] = []
+    cf.before_next_zone_create = lambda: made.append(cf._new_zone(name, cf.account_id))
+    assert host.ensure_zone(name) == tuple(made[0]["name_servers"])  # 1061, then found in the account
+    assert [z["id"] for z in cf.zones.values() if z["name"] == name] == [made[0]["id"]]
+
+
 def test_a_zone_made_in_the_dashboard_is_used_as_it_is(cf: CloudflareEmulator, host: CloudflareDnsHost) -> None:
     name = domain()
     zone = cf.add_zone(name)
