@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     tracking_cname_label: str = "track"
     tracking_cname_target: str = ""
     # Who hosts the zones: the sandbox (answers real DNS on loopback) or an RFC 2136 server.
-    dns_host: Literal["sandbox", "rfc2136", "porkbun"] = "sandbox"
+    dns_host: Literal["sandbox", "rfc2136", "porkbun", "cloudflare"] = "sandbox"
     # The sandbox DNS server's UDP+TCP port on 127.0.0.1 (`dig @127.0.0.1 -p 10053 ...`);
     # 0 picks a free one. A process finding it taken answers on a free port of its own.
     sandbox_dns_port: int = Field(10053, ge=0, le=65535)
@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     rfc2136_nameservers: str = ""
     # IPv4 address of a web server that performs domain redirects; empty: redirects refused.
     rfc2136_redirect_address: str = ""
+    # Cloudflare (MAILWRIGHT_DNS_HOST = cloudflare)
+    # An API token with Zone → Zone → Edit and Zone → DNS → Edit, and the account its zones go in.
+    cloudflare_api_token: str = ""
+    cloudflare_account_id: str = ""
+    cloudflare_base_url: str = "https://api.cloudflare.com/client/v4"
     app_version: str = "mailwright-1"
 
     # Who registers domains: the sandbox, or a real registrar named below.

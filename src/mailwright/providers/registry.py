@@ -1,6 +1,6 @@
 """Which adapter serves which role: the sandbox by default; DNS may be an RFC 2136 server
-(MAILWRIGHT_DNS_HOST=rfc2136); Porkbun may be the registrar and/or the DNS host
-(MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun). Further real adapters plug in here."""
+(MAILWRIGHT_DNS_HOST=rfc2136) or Cloudflare (=cloudflare); Porkbun may be the registrar and/or the DNS
+host (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun). Further real adapters plug in here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from mailwright.config import MAILBOX_PROVIDERS, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, Registrar
+from mailwright.providers.cloudflare import CloudflareDnsHost
 from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
@@ -71,4 +72,6 @@ def _dns_host(settings: Settings, db: Database) -> DnsHost:
         return PorkbunDnsHost.from_settings(settings)
     if settings.dns_host == "rfc2136":
         return Rfc2136DnsHost.from_settings(settings)
+    if settings.dns_host == "cloudflare":
+        return CloudflareDnsHost.from_settings(settings)
     return SandboxDnsHost(db, settings.sandbox_latency_ms, settings.sandbox_dns_port)

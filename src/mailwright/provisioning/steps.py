@@ -259,11 +259,13 @@ def apply_domain_settings(domain_id: str) -> Outcome:
     domain = _domain_in(domain_id, DomainStatus.READY)
     if domain is None or domain.settings_applied_version >= domain.settings_version:
         return ok()
+    # Forwarding first: a DNS host that cannot redirect (Cloudflare with a DNS token) refuses the
+    # redirect, and that refusal must not keep the mail forwarding from being applied.
+    rt.providers.mailbox_host(domain.provider).set_forwarding(domain.name, domain.email_forward_address)
     if domain.mask_forwarding and domain.domain_redirect_url:
         rt.providers.dns_host.set_web_redirect(domain.name, domain.domain_redirect_url, masked=True)
     else:
         rt.providers.dns_host.set_web_redirect(domain.name, domain.domain_redirect_url)
-    rt.providers.mailbox_host(domain.provider).set_forwarding(domain.name, domain.email_forward_address)
     with rt.db.write() as session:
         _mark_applied(session, Domain, domain_id, domain.settings_version)
     return ok()
