@@ -177,6 +177,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a DNS host name like track or open.tracker.example")
         return value
 
+    @field_validator("billing_schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from croniter import croniter  # DBOS's own cron parser: what it accepts, and only that
+
+        if value.strip() and not croniter.is_valid(value.strip(), second_at_beginning=True):
+            raise ValueError("must be a cron schedule with seconds first (e.g. '0 */10 * * * *'), or empty for none")
+        return value
+
     @field_validator("max_mailboxes_by_provider")
     @classmethod
     def _valid_json_map(cls, value: str) -> str:
