@@ -79,10 +79,15 @@ class Rfc2136DnsHost:
         query = dns.message.make_query(dns.name.root, dns.rdatatype.SOA)
         if self.key is not None:
             query.use_tsig(self.key)
-        response = self._send(query, ".")
+        try:
+            response = self._send(query, ".")
+        except RetriableError as exc:
+            if self.key is None or not isinstance(exc.__cause__, dns.exception.FormError):
+                raise
+            response = None  # an unsigned answer to a signed query (dnspython refuses to read it)
         if self.key is None:
             return f"{self.server}:{self.port} answers DNS; no TSIG key is set, so updates go unsigned"
-        if not response.had_tsig:
+        if response is None or not response.had_tsig:
             raise NeedsActionError(
                 f"The DNS server {self.server} answered without signing with Mailwright's TSIG key: check "
                 "MAILWRIGHT_RFC2136_TSIG_KEY_NAME and that the server has a key statement for it"
