@@ -669,18 +669,17 @@ def providers_check(as_json: JsonOption = False) -> None:
         warning = sandbox_warning(rt.providers)
     ok = all(r.ok for r in results)
     payload = {"ok": ok, "real_provider_configured": rt.providers.uses_real_provider, "providers": [r.payload() for r in results]}
-    shown = table("Role", "Provider", "Adapter", "Reachable", "Authenticated", "Can do", "Result", title="Providers")
+    shown = table("Role", "Provider", "Reached", "Auth", "Can do", "Result", title="Providers")
     for r in results:
-        provider = r.role.provider
-        if r.role.is_sandbox and rt.providers.uses_real_provider:
-            provider = "SANDBOX (nothing real)"
+        # Beside a real provider, the sandbox's rows say so in capitals.
+        name = "SANDBOX" if r.role.is_sandbox and rt.providers.uses_real_provider else r.role.provider
+        provider = f"{name}\n{r.adapter}"
         shown.add_row(
-            r.role.label, provider, r.adapter, _yes_no(r.reachable), _yes_no(r.authenticated),
-            ", ".join(r.supports) or "-", r.message,
+            r.role.label, provider, _yes_no(r.reachable), _yes_no(r.authenticated), ", ".join(r.supports) or "-", r.message
         )
-    if warning:
-        shown.caption = " ".join(line for line in warning if not line.startswith("!"))
     emit(as_json, payload, shown)
+    if warning and not as_json:
+        typer.echo("\n".join(warning))
     if not ok:
         if not as_json:
             failing = ", ".join(r.role.label for r in results if not r.ok)

@@ -4,9 +4,13 @@ In process: no command is started here (see test_providers_check_cli.py for the 
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 from pydantic import ValidationError
 
+from mailwright import cli
 from mailwright.config import SettingProblem, Settings
 from mailwright.providers.checks import check_role, redact, sandbox_warning
 from mailwright.providers.registry import Providers, Role, build_providers
@@ -48,15 +52,15 @@ def test_a_verify_server_that_is_not_host_and_port_stops_at_start(text: str) -> 
 def test_sandbox_adapters_say_what_they_are(runtime: Runtime) -> None:
     results = {role.label: check_role(role, runtime.settings) for role in runtime.providers.roles()}
     assert list(results) == [
-        "registrar", "dns_host", "mailbox_host MAILDOSO", "mailbox_host MAILFORGE", "mailbox_host GOOGLE", "mailbox_host MICROSOFT"
+        "registrar", "DNS host", "mailbox host MAILDOSO", "mailbox host MAILFORGE", "mailbox host GOOGLE", "mailbox host MICROSOFT"
     ]
     assert all(r.ok and r.role.is_sandbox for r in results.values())
     assert results["registrar"].adapter == "SandboxRegistrar"
     assert results["registrar"].supports == ("availability", "nameservers", "pricing", "registration", "renewal")
-    assert results["registrar"].message.startswith("Sandbox registrar in this database (")
+    assert re.fullmatch(r"Sandbox: \d+ domains in this database; registers nothing for real", results["registrar"].message)
     port = runtime.providers.dns_host.start_server()  # type: ignore[attr-defined]
-    assert results["dns_host"].message.startswith(f"Sandbox DNS answers on 127.0.0.1 port {port} (")
-    assert "it creates no real mailbox" in results["mailbox_host GOOGLE"].message
+    assert results["DNS host"].message.startswith(f"Sandbox DNS on 127.0.0.1 port {port}, ")
+    assert re.fullmatch(r"Sandbox: \d+ GOOGLE mailboxes in this database; creates none for real", results["mailbox host GOOGLE"].message)
     # All on the sandbox: nothing to warn about.
     assert sandbox_warning(runtime.providers) == []
 
@@ -81,15 +85,41 @@ def test_the_sandbox_is_named_loudly_beside_a_real_provider(runtime: Runtime) ->
     )
     assert mixed.uses_real_provider and mixed.delegates and mixed.registrar_is_sandbox
     assert [r.label for r in mixed.sandbox_roles()] == [
-        "registrar", "mailbox_host MAILDOSO", "mailbox_host MAILFORGE", "mailbox_host GOOGLE", "mailbox_host MICROSOFT"
+        "registrar", "mailbox host MAILDOSO", "mailbox host MAILFORGE", "mailbox host GOOGLE", "mailbox host MICROSOFT"
     ]
-    lines = sandbox_warning(mixed)
-    assert lines[1] == "WARNING: a real provider is configured (MAILWRIGHT_REGISTRAR=sandbox, MAILWRIGHT_DNS_HOST=rfc2136),"
-    assert "  - registrar: sandbox (domains are NOT registered anywhere; set MAILWRIGHT_REGISTRAR)" in lines
-    assert "  - mailbox_host GOOGLE: sandbox (GOOGLE mailboxes are NOT created anywhere)" in lines
-    assert not any("dns_host" in line for line in lines)
+    assert sandbox_warning(mixed) == [
+        "!" * 76,
+        "WARNING: a real provider is configured (MAILWRIGHT_REGISTRAR=sandbox,",
+        "MAILWRIGHT_DNS_HOST=rfc2136), but these roles still run on the SANDBOX,",
+        "which buys and creates NOTHING real:",
+        "  - registrar: domains are NOT registered anywhere (MAILWRIGHT_REGISTRAR)",
+        "  - mailbox host MAILDOSO: mailboxes are NOT created anywhere",
+        "  - mailbox host MAILFORGE: mailboxes are NOT created anywhere",
+        "  - mailbox host GOOGLE: mailboxes are NOT created anywhere",
+        "  - mailbox host MICROSOFT: mailboxes are NOT created anywhere",
+        "Customers are charged for these as for real ones. Configure a real provider",
+        "for each, or sell nothing that needs them (`mailwright providers check`).",
+        "!" * 76,
+    ]
 
 
 def test_secret_settings_never_show_in_a_check_sentence() -> None:
     settings = Settings(rfc2136_tsig_secret="c2VjcmV0c2VjcmV0c2VjcmV0")
     assert redact("rejected key c2VjcmV0c2VjcmV0c2VjcmV0 for zone", settings) == "rejected key *** for zone"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("MAILWRIGHT_DNS_VERIFY_SERVER", "localhost", "'localhost' is not host:port with an IP address"),
+        ("MAILWRIGHT_REGISTRAR", "porkbun", "Input should be 'sandbox'"),
+    ],
+)
+def test_a_wrong_provider_setting_stops_a_command_with_one_line(monkeypatch, capsys, variable: str, value: str, says: str) -> None:
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(sys, "argv", ["mailwright", "providers", "check"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"Error: {variable}: ") and says in err

@@ -87,24 +87,23 @@ def sandbox_warning(providers: Providers) -> list[str]:
     if not left:
         return []
     lines = [
-        "!" * 78,
-        "WARNING: a real provider is configured "
-        f"(MAILWRIGHT_REGISTRAR={providers.registrar_name}, MAILWRIGHT_DNS_HOST={providers.dns_host_name}),",
-        "but these roles still run on the SANDBOX, which buys and creates NOTHING real:",
+        "!" * 76,
+        f"WARNING: a real provider is configured (MAILWRIGHT_REGISTRAR={providers.registrar_name},",
+        f"MAILWRIGHT_DNS_HOST={providers.dns_host_name}), but these roles still run on the SANDBOX,",
+        "which buys and creates NOTHING real:",
     ]
-    for role in left:
-        lines.append(f"  - {role.label}: sandbox ({_consequence(role)})")
+    lines += [f"  - {role.label}: {_consequence(role)}" for role in left]
     lines += [
-        "Customers are charged for these as for real ones. Configure a real provider for each,",
-        "or sell nothing that needs them. `mailwright providers check` lists every role.",
-        "!" * 78,
+        "Customers are charged for these as for real ones. Configure a real provider",
+        "for each, or sell nothing that needs them (`mailwright providers check`).",
+        "!" * 76,
     ]
     return lines
 
 
 def _consequence(role: Role) -> str:
     if role.role == REGISTRAR_ROLE:
-        return "domains are NOT registered anywhere; set MAILWRIGHT_REGISTRAR"
+        return "domains are NOT registered anywhere (MAILWRIGHT_REGISTRAR)"
     if role.role == MAILBOX_HOST_ROLE:
-        return f"{role.mailbox_provider} mailboxes are NOT created anywhere"
-    return f"zones are served only by this process on loopback; set {_SETTING[role.role]}"
+        return "mailboxes are NOT created anywhere"
+    return f"zones are served on loopback only, seen by no one ({_SETTING[role.role]})"

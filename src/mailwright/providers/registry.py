@@ -29,7 +29,9 @@ class Role:
 
     @property
     def label(self) -> str:
-        return f"{self.role} {self.mailbox_provider}" if self.mailbox_provider else self.role
+        """For people: "registrar", "DNS host", "mailbox host GOOGLE"."""
+        text = self.role.replace("_", " ").replace("dns", "DNS")
+        return f"{text} {self.mailbox_provider}" if self.mailbox_provider else text
 
     @property
     def is_sandbox(self) -> bool:

@@ -167,7 +167,7 @@ class SandboxRegistrar(_SandboxBase):
         self._arrive("check_account", "")
         with self.db.read() as session:
             count = session.scalar(sa.select(sa.func.count()).select_from(SandboxDomain))
-        return f"Sandbox registrar in this database ({count} domains): it registers nothing for real"
+        return f"Sandbox: {count} domains in this database; registers nothing for real"
 
     def find_registration(self, domain: str) -> Registration | None:
         self._arrive("find_registration", domain)
@@ -254,7 +254,7 @@ class SandboxDnsHost(_SandboxBase):
             raise ProviderUnavailable(f"The sandbox DNS server on 127.0.0.1 port {port} does not answer: {exc}") from exc
         with self.db.read() as session:
             zones = session.scalar(sa.select(sa.func.count()).select_from(SandboxZone))
-        return f"Sandbox DNS answers on 127.0.0.1 port {port} ({zones} zones), seen by no one else"
+        return f"Sandbox DNS on 127.0.0.1 port {port}, {zones} zones; seen by no one else"
 
     def nameservers(self, domain: str) -> tuple[str, ...]:
         return SANDBOX_NAMESERVERS
@@ -371,7 +371,7 @@ class SandboxMailboxHost(_SandboxBase):
             count = session.scalar(
                 sa.select(sa.func.count()).select_from(SandboxMailbox).where(SandboxMailbox.provider == self.provider)
             )
-        return f"Sandbox stand-in for {self.provider} in this database ({count} mailboxes): it creates no real mailbox"
+        return f"Sandbox: {count} {self.provider} mailboxes in this database; creates none for real"
 
     def monthly_price(self, currency: str) -> Money:
         return Money(MONTHLY_MAILBOX_PRICES[self.provider], currency)
