@@ -244,12 +244,13 @@ class SandboxDnsHost(_SandboxBase):
         self._server_lock = threading.Lock()
 
     def check(self) -> str:
-        """Asks this process's sandbox DNS server a real query (it refuses names it does not host)."""
+        """Asks this process's sandbox DNS server a real query over TCP (it refuses names it does
+        not host); the timeout is generous: the answer waits on a database read."""
         self._arrive("check_account", "")
         port = self.start_server()
         query = dns.message.make_query(SANDBOX_NAMESERVERS[0], dns.rdatatype.SOA)
         try:
-            dns.query.udp(query, "127.0.0.1", timeout=3.0, port=port)
+            dns.query.tcp(query, "127.0.0.1", timeout=15.0, port=port)
         except (dns.exception.DNSException, OSError) as exc:
             raise ProviderUnavailable(f"The sandbox DNS server on 127.0.0.1 port {port} does not answer: {exc}") from exc
         with self.db.read() as session:
