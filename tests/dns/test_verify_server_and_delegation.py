@@ -159,13 +159,13 @@ def test_a_parents_referral_is_read_as_the_delegation(bind: Bind) -> None:
 
 
 def test_the_rfc2136_account_check_proves_the_tsig_key(bind: Bind) -> None:
-    assert bind.host().check() == f"127.0.0.1:{bind.port} answers DNS and accepts the TSIG key mailwright-key"
-    assert bind.host(key_name="").check() == f"127.0.0.1:{bind.port} answers DNS; no TSIG key is set, so updates go unsigned"
+    assert bind.host().probe() == f"127.0.0.1:{bind.port} answers DNS and accepts the TSIG key mailwright-key"
+    assert bind.host(key_name="").probe() == f"127.0.0.1:{bind.port} answers DNS; no TSIG key is set, so updates go unsigned"
     wrong = base64.b64encode(secrets.token_bytes(32)).decode()
     with pytest.raises(NeedsActionError, match="TSIG"):
-        bind.host(secret=wrong).check()
+        bind.host(secret=wrong).probe()
     with pytest.raises(NeedsActionError, match="TSIG"):
-        bind.host(key_name="someone-else").check()
+        bind.host(key_name="someone-else").probe()
 
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol, overload
+from typing import Protocol
 
 from mailwright.money import Money
 
@@ -118,7 +118,7 @@ class MailSetup:
 class AccountCheck(Protocol):
     """What `mailwright providers check` calls on every configured adapter."""
 
-    def check(self) -> str:
+    def probe(self) -> str:
         """Call the provider's cheapest authenticated endpoint (Porkbun /ping, Cloudflare's token
         verify, a Namecheap balance call, an SOA query signed with the TSIG key) and say in one
         short sentence what it confirmed, e.g. "API key valid for account 1234". Never a secret.
@@ -132,12 +132,13 @@ class Registrar(Protocol):
         """The top-level domains it sells, most popular first."""
         ...
 
-    # `check()` without arguments is the account check (AccountCheck); with domains, availability.
-    @overload
-    def check(self) -> str: ...
+    def probe(self) -> str:
+        """The account check (AccountCheck)."""
+        ...
 
-    @overload
-    def check(self, domains: list[str], currency: str) -> list[Availability]: ...
+    def check(self, domains: list[str], currency: str) -> list[Availability]:
+        """Availability and price of each domain."""
+        ...
 
     def find_registration(self, domain: str) -> Registration | None: ...
 
@@ -159,7 +160,7 @@ class Registrar(Protocol):
 
 
 class DnsHost(Protocol):
-    def check(self) -> str:
+    def probe(self) -> str:
         """The account check (AccountCheck)."""
         ...
 
@@ -193,7 +194,7 @@ class DnsHost(Protocol):
 class MailboxHost(Protocol):
     provider: str
 
-    def check(self) -> str:
+    def probe(self) -> str:
         """The account check (AccountCheck)."""
         ...
 

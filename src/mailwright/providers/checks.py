@@ -47,12 +47,12 @@ class CheckResult:
 
 
 def check_role(role: Role, settings: Settings) -> CheckResult:
-    """Calls the adapter's `check()`; its typed errors say how far it got."""
+    """Calls the adapter's `probe()`; its typed errors say how far it got."""
     adapter = role.adapter
     supports = tuple(sorted(str(c) for c in getattr(adapter, "SUPPORTS", frozenset())))
     name = type(adapter).__name__
     try:
-        sentence = adapter.check()  # type: ignore[attr-defined]
+        sentence = adapter.probe()
     except NeedsActionError as exc:
         return CheckResult(role, name, True, False, supports, redact(f"Not authenticated: {exc}", settings))
     except ProviderUnavailable as exc:

@@ -131,7 +131,7 @@ class CloudflareDnsHost:
 
     # ------------------------------------------------------------------ check
 
-    def check(self) -> str:
+    def probe(self) -> str:
         """What the cheapest authenticated call confirmed: the token is active. A user token is
         verified at /user/tokens/verify, an account-owned one at /accounts/{id}/tokens/verify."""
         try:

@@ -8,7 +8,7 @@ What the API is, as documented: every call is a POST of a JSON body carrying `ap
 `secretapikey` to `<base>/<path>`; the answer is `{"status": "SUCCESS", ...}` or, with an HTTP
 status other than 200, `{"status": "ERROR", "message": "..."}`. The calls used here:
 
-- `/ping` (the cheapest authenticated call: `check()`), `/pricing/get` (no authentication: the
+- `/ping` (the cheapest authenticated call: `probe()`), `/pricing/get` (no authentication: the
   standard registration and renewal price of every TLD, USD strings such as "9.68");
 - `/domain/checkDomain/{domain}`: availability and this name's price (`response.avail` "yes"/"no",
   `price`, `regularPrice`, `premium`, `additional.renewal.price`) and the caller's budget of checks
@@ -52,7 +52,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, overload
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -325,19 +325,10 @@ class PorkbunRegistrar:
     def from_settings(cls, settings: Settings) -> PorkbunRegistrar:
         return cls(PorkbunApi.from_settings(settings, "MAILWRIGHT_REGISTRAR"))
 
-    @overload
-    def check(self) -> str: ...
-
-    @overload
-    def check(self, domains: list[str], currency: str) -> list[Availability]: ...
-
-    def check(self, domains: list[str] | None = None, currency: str = MONEY_CURRENCY) -> str | list[Availability]:
-        """check() -> str, for `mailwright providers check`: /ping, the cheapest authenticated call
-        (NeedsActionError for wrong keys, ProviderUnavailable/RetriableError when Porkbun cannot be
-        reached). check(domains, currency): the Registrar protocol's availability check."""
-        if domains is None:
-            return self.api.ping()
-        return self.check_availability(domains, currency)
+    def probe(self) -> str:
+        """For `mailwright providers check`: /ping, the cheapest authenticated call (NeedsActionError
+        for wrong keys, ProviderUnavailable/RetriableError when Porkbun cannot be reached)."""
+        return self.api.ping()
 
     def tlds(self) -> tuple[str, ...]:
         popular = ("com", "net", "org", "io", "co", "ai")
@@ -347,7 +338,7 @@ class PorkbunRegistrar:
             return popular
         return tuple(t for t in popular if t in offered) + tuple(sorted(t for t in offered if t not in popular))
 
-    def check_availability(self, domains: list[str], currency: str) -> list[Availability]:
+    def check(self, domains: list[str], currency: str) -> list[Availability]:
         """Prices are Porkbun's, in USD: another currency gets no price (not sold here). A name
         Porkbun refuses to check (a TLD it does not sell) is unavailable; wrong keys or a spent
         budget of checks answer ProviderUnavailable, which a request answers 503."""
@@ -482,19 +473,16 @@ class PorkbunDnsHost:
     # Porkbun creates the zone itself when a domain enters the account; it cannot host others.
     SUPPORTS = frozenset({Capability.DNS_RECORDS, Capability.WEB_REDIRECT})
 
-    def __init__(self, api: PorkbunApi, *, verify_server: str = "", resolve: Callable[[str], list[str]] | None = None) -> None:
+    def __init__(self, api: PorkbunApi, *, resolve: Callable[[str], list[str]] | None = None) -> None:
         self.api = api
-        self.verify_server = verify_server
         self._resolve = resolve or _ipv4_addresses
         self._servers: tuple[tuple[str, int], ...] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PorkbunDnsHost:
-        # MAILWRIGHT_DNS_VERIFY_SERVER (host:port), where the readiness checks' queries go instead
-        # of Porkbun's nameservers, once Settings has it (dns/verify.py).
-        return cls(PorkbunApi.from_settings(settings, "MAILWRIGHT_DNS_HOST"), verify_server=getattr(settings, "dns_verify_server", "") or "")
+        return cls(PorkbunApi.from_settings(settings, "MAILWRIGHT_DNS_HOST"))
 
-    def check(self) -> str:
+    def probe(self) -> str:
         """`mailwright providers check`: /ping, the cheapest authenticated call."""
         return self.api.ping()
 
@@ -582,9 +570,6 @@ class PorkbunDnsHost:
         return PORKBUN_NAMESERVERS
 
     def query_servers(self, domain: str) -> tuple[tuple[str, int], ...]:
-        if self.verify_server:
-            host, _, port = self.verify_server.rpartition(":")
-            return ((host.strip("[]") or "127.0.0.1", int(port or 53)),)
         if self._servers is None:
             addresses = [(address, 53) for ns in PORKBUN_NAMESERVERS for address in self._resolve(ns)]
             if not addresses:

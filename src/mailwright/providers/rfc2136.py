@@ -72,7 +72,7 @@ class Rfc2136DnsHost:
 
     # ------------------------------------------------------------------ DnsHost
 
-    def check(self) -> str:
+    def probe(self) -> str:
         """An SOA query of the root over TCP, signed with the TSIG key when one is set: any answer
         shows the server is there, and a signed answer that our key verifies shows the server
         knows the key (a wrong key or secret comes back as a TSIG error: NeedsActionError)."""

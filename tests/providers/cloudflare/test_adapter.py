@@ -106,22 +106,22 @@ def test_settings_missing_or_wrong_for_cloudflare_name_the_variable(tmp_path: Pa
 
 def test_check_confirms_an_active_token(cf: CloudflareEmulator) -> None:
     user = CloudflareDnsHost(cf.add_token(expires_on="2030-01-01T00:00:00Z"), cf.account_id, cf.base_url, timeout=2.0)
-    assert user.check() == "token active (expires 2030-01-01T00:00:00Z)"
+    assert user.probe() == "token active (expires 2030-01-01T00:00:00Z)"
     # An account-owned token is verified at the account's endpoint.
     owned = CloudflareDnsHost(cf.add_token(owner=cf.account_id), cf.account_id, cf.base_url, timeout=2.0)
-    assert owned.check() == "token active"
+    assert owned.probe() == "token active"
     assert cf.calls[-2:] == [("GET", "/client/v4/user/tokens/verify"), ("GET", f"/client/v4/accounts/{cf.account_id}/tokens/verify")]
 
 
 def test_check_refuses_an_unknown_or_expired_token_without_showing_it(cf: CloudflareEmulator) -> None:
     secret = "not-a-token-" + unique("s")
     with pytest.raises(NeedsActionError) as unknown:
-        CloudflareDnsHost(secret, cf.account_id, cf.base_url, timeout=2.0).check()
+        CloudflareDnsHost(secret, cf.account_id, cf.base_url, timeout=2.0).probe()
     assert "Invalid API Token (code 1000)" in str(unknown.value) and "Zone → DNS → Edit" in str(unknown.value)
     assert secret not in str(unknown.value)
     expired = cf.add_token(status="expired")
     with pytest.raises(NeedsActionError) as late:
-        CloudflareDnsHost(expired, cf.account_id, cf.base_url, timeout=2.0).check()
+        CloudflareDnsHost(expired, cf.account_id, cf.base_url, timeout=2.0).probe()
     assert "token is expired" in str(late.value) and expired not in str(late.value)
 
 
@@ -130,7 +130,7 @@ def test_check_unreachable_is_provider_unavailable(cf: CloudflareEmulator) -> No
 
     nowhere = CloudflareDnsHost(cf.add_token(), cf.account_id, f"http://127.0.0.1:{free_port()}/client/v4", timeout=1.0)
     with pytest.raises(ProviderUnavailable):
-        nowhere.check()
+        nowhere.probe()
 
 
 # ------------------------------------------------------------------ zones
@@ -339,18 +339,18 @@ def test_server_errors_rate_limits_and_slowness_are_retriable(cf: CloudflareEmul
     impatient = CloudflareDnsHost(host_token(host), cf.account_id, cf.base_url, timeout=0.3)
     cf.delay = 0.6  # beyond the adapter's timeout
     with pytest.raises(ProviderUnavailable, match="no answer"):
-        impatient.check()
+        impatient.probe()
     cf.delay = 0
     cf.reset_faults()
-    assert host.check() == "token active"
+    assert host.probe() == "token active"
 
 
 def test_past_the_documented_rate_limit_every_call_waits(cf: CloudflareEmulator, host: CloudflareDnsHost) -> None:
     cf.rate_limit, cf.rate_window = 3, 30.0
     for _ in range(3):
-        host.check()
+        host.probe()
     with pytest.raises(RetriableError) as limited:
-        host.check()
+        host.probe()
     assert limited.value.retry_after is not None and 1 <= limited.value.retry_after <= 30
     with pytest.raises(RetriableError):  # still blocked until the window frees a place
         host.nameservers(domain())

@@ -79,8 +79,8 @@ def test_the_adapter_reads_the_documented_bodies() -> None:
         "domain/addUrlForward/": (200, "success"), "dns/editByNameType/": (200, "success"),
     })
     registrar, host = PorkbunRegistrar(api), PorkbunDnsHost(api)
-    assert registrar.check() == "authenticated; your IP seen by Porkbun: 8.8.8.8"
-    assert host.check() == "authenticated; your IP seen by Porkbun: 8.8.8.8"
+    assert registrar.probe() == "authenticated; your IP seen by Porkbun: 8.8.8.8"
+    assert host.probe() == "authenticated; your IP seen by Porkbun: 8.8.8.8"
     [availability] = registrar.check(["example.com"], "USD")
     assert availability.available and availability.price == Money(968, "USD")
     assert registrar.renewal_price("piedpiper.design", "USD") == Money(3558, "USD")
@@ -123,7 +123,7 @@ def test_a_host_that_no_longer_serves_the_api_names_the_base_url_setting() -> No
     transport = httpx.MockTransport(lambda request: httpx.Response(403, text="<html>403 Forbidden</html>"))
     api = PorkbunApi("pk1_doc", "sk1_doc", "https://porkbun.com/api/json/v3", transport=transport)
     with pytest.raises(NeedsActionError, match="MAILWRIGHT_PORKBUN_BASE_URL"):
-        PorkbunDnsHost(api).check()
+        PorkbunDnsHost(api).probe()
 
 
 def test_the_emulator_answers_as_documented(emulator: PorkbunEmulator) -> None:
@@ -235,7 +235,7 @@ def test_missing_credit_and_wrong_keys_need_a_person(emulator: PorkbunEmulator, 
         registrar.register("piedpiper.com", 1, CONTACT, idempotency_key="domain-3")
     assert emulator.charges == []
     wrong = PorkbunRegistrar(api_for(emulator, secret="sk1_wrong"))
-    for call in (wrong.check, lambda: wrong.register("hooli.com", 1, CONTACT, "domain-4")):
+    for call in (wrong.probe, lambda: wrong.register("hooli.com", 1, CONTACT, "domain-4")):
         with pytest.raises(NeedsActionError, match="MAILWRIGHT_PORKBUN_SECRET_API_KEY") as raised:
             call()
         assert "sk1_wrong" not in str(raised.value) and emulator.secret_api_key not in str(raised.value)
@@ -257,9 +257,9 @@ def test_outages_are_retried_with_porkbuns_wait(emulator: PorkbunEmulator, regis
     slow = PorkbunRegistrar(api_for(emulator, timeout=0.2))
     emulator.slow_next(0.5)
     with pytest.raises(ProviderUnavailable, match="no answer within"):
-        slow.check()
+        slow.probe()
     slow.close()
-    assert registrar.check() == "authenticated; your IP seen by Porkbun: 127.0.0.1"
+    assert registrar.probe() == "authenticated; your IP seen by Porkbun: 127.0.0.1"
 
 
 def test_nameservers_change_only_when_different(emulator: PorkbunEmulator, registrar: PorkbunRegistrar) -> None:
@@ -376,11 +376,10 @@ def test_web_redirects_use_porkbuns_url_forwarding(emulator: PorkbunEmulator, dn
         dns_host.set_web_redirect("piedpiper.com", "https://hooli.example", masked=True)
 
 
-def test_query_servers_are_porkbuns_nameservers_or_the_verify_server(emulator: PorkbunEmulator) -> None:
+def test_query_servers_are_porkbuns_nameservers(emulator: PorkbunEmulator) -> None:
     addresses = {"curitiba.ns.porkbun.com": ["173.245.58.37"], "maceio.ns.porkbun.com": ["162.159.11.180"]}
     host = PorkbunDnsHost(api_for(emulator), resolve=lambda name: addresses.get(name, []))
     assert host.query_servers("piedpiper.com") == (("173.245.58.37", 53), ("162.159.11.180", 53))
-    assert PorkbunDnsHost(api_for(emulator), verify_server="127.0.0.1:10053").query_servers("piedpiper.com") == (("127.0.0.1", 10053),)
     with pytest.raises(ProviderUnavailable, match="cannot be resolved"):
         PorkbunDnsHost(api_for(emulator), resolve=lambda name: []).query_servers("piedpiper.com")
 

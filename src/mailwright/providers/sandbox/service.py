@@ -25,7 +25,6 @@ import datetime as dt
 import hashlib
 import threading
 import time
-from typing import overload
 
 import dns.exception
 import dns.message
@@ -138,16 +137,7 @@ class SandboxRegistrar(_SandboxBase):
     def tlds(self) -> tuple[str, ...]:
         return tuple(YEARLY_PRICES)
 
-    @overload
-    def check(self) -> str: ...
-
-    @overload
-    def check(self, domains: list[str], currency: str) -> list[Availability]: ...
-
-    def check(self, domains: list[str] | None = None, currency: str = "USD") -> str | list[Availability]:
-        """Without arguments, the account check (base.AccountCheck); otherwise availability."""
-        if domains is None:
-            return self._account_check()
+    def check(self, domains: list[str], currency: str) -> list[Availability]:
         self._arrive("check", ",".join(domains)[:254])
         if any(d.startswith("unreachable") for d in domains):
             raise ProviderUnavailable("sandbox: the registrar cannot be reached (unreachable)")
@@ -163,7 +153,7 @@ class SandboxRegistrar(_SandboxBase):
             results.append(Availability(domain=domain, available=available, price=price))
         return results
 
-    def _account_check(self) -> str:
+    def probe(self) -> str:
         self._arrive("check_account", "")
         with self.db.read() as session:
             count = session.scalar(sa.select(sa.func.count()).select_from(SandboxDomain))
@@ -243,7 +233,7 @@ class SandboxDnsHost(_SandboxBase):
         self._server: SandboxDnsServer | None = None
         self._server_lock = threading.Lock()
 
-    def check(self) -> str:
+    def probe(self) -> str:
         """Asks this process's sandbox DNS server a real query over TCP (it refuses names it does
         not host); the timeout is generous: the answer waits on a database read."""
         self._arrive("check_account", "")
@@ -366,7 +356,7 @@ class SandboxMailboxHost(_SandboxBase):
         super().__init__(db, latency_ms)
         self.provider = provider
 
-    def check(self) -> str:
+    def probe(self) -> str:
         self._arrive("check_account", "")
         with self.db.read() as session:
             count = session.scalar(
