@@ -103,6 +103,7 @@ def test_an_order_creates_the_zone_at_cloudflare_delegates_to_it_and_becomes_rea
         engine.dispose()
 
 
+@pytest.mark.backend_independent  # its own SQLite file; serve stops before using it
 def test_serve_stops_at_start_naming_a_missing_cloudflare_setting(cf, tmp_path):
     env = serve_env(f"sqlite:///{tmp_path / 'mw.db'}", tmp_path / "data", dns_host="cloudflare", cloudflare_account_id=cf.account_id)
     done = subprocess.run([MAILWRIGHT_COMMAND, "serve", "--port", "0"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -120,6 +120,7 @@ def test_an_order_is_bought_and_published_in_the_porkbun_account(
         assert secret not in serve.text
 
 
+@pytest.mark.backend_independent  # its own SQLite file; serve stops before using it
 def test_serve_without_the_key_stops_at_start_naming_it(tmp_path: Path) -> None:
     env = serve_env(f"sqlite:///{tmp_path / 'mailwright.db'}", tmp_path / "data", registrar="porkbun")
     result = subprocess.run([MAILWRIGHT_COMMAND, "serve", "--port", "0"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
