@@ -20,6 +20,7 @@ from mailwright.owners.service import SANDBOX_REGISTRANT
 from tests.conftest import MAILWRIGHT_COMMAND, Cli, mailwright_env, unique, wait_until
 from tests.reseller.images import jpeg, png
 from tests.support.postgres import free_port
+from tests.support.serve import end
 
 SAMPLE = Path(__file__).with_name("seed_004_create_order.sh")
 DOCUMENTED_BASE = "https://customers.coldmailreseller.com"
@@ -63,11 +64,7 @@ def served(database_factory, tmp_path) -> Iterator[Served]:
 
         yield Served(base, wait_until(ready, timeout=90, interval=0.2), Cli(env))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        end(process)
         log.close()
 
 

@@ -19,6 +19,7 @@ from mailwright.dns.zone import origin_of
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from tests.conftest import wait_until
 from tests.support.postgres import free_port
+from tests.support.serve import end
 
 NAMED = os.environ.get("MAILWRIGHT_NAMED", "/usr/sbin/named")  # checked by scripts/test-prerequisites
 KEY_NAME = "mailwright-key"
@@ -85,11 +86,7 @@ zone "{zone}" {{ type primary; file "{root}/{zone}.db"; allow-update {{ key "{KE
         assert process.poll() is None, (root / "named.log").read_text()
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        end(process)
         log.close()
 
 

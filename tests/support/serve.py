@@ -41,6 +41,18 @@ def serve_env(database_url: str | None, data_dir: Path | None, **settings: str) 
     return env | {f"MAILWRIGHT_{k.upper()}": v for k, v in (defaults | settings).items()}
 
 
+def end(process: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Ask a child process to stop (`sig`), and kill it if it has not within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 @dataclass
 class ServeProcess:
     """One `mailwright serve` on a free port; everything it prints is kept in `output`."""
@@ -97,12 +109,8 @@ class ServeProcess:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process:
+            end(self.process, sig=signal.SIGINT)
 
     def _collect(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None

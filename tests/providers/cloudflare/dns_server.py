@@ -1,24 +1,21 @@
 """An authoritative DNS server on loopback (UDP and TCP) answering from the Cloudflare emulator's
 records, as Cloudflare's nameservers serve what its API holds: TXT content's quoted strings
 become the character-strings, MX and SRV get their priority, hostnames are absolute. Lets a test
-query published records with the same code that verifies readiness (dns/verify.py)."""
+query published records with the same code that verifies readiness (dns/verify.py). The serving is
+the sandbox's DNS server; only the zones come from the emulator."""
 
 from __future__ import annotations
 
-import socketserver
-import struct
-import threading
 from typing import Any
 
-import dns.flags
-import dns.message
 import dns.name
-import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.TXT
-import dns.rrset
+import dns.zone
+
+from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 
 from tests.providers.cloudflare.emulator import CloudflareEmulator, txt_strings_of
 
@@ -44,66 +41,23 @@ def rdata_of(record: dict[str, Any]) -> dns.rdata.Rdata:
 class EmulatorDns:
     def __init__(self, emulator: CloudflareEmulator) -> None:
         self.emulator = emulator
-        handler = self._handlers()
-        self.udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), handler[0])
-        self.port = self.udp.server_address[1]
-        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), handler[1])
-        for server in (self.udp, self.tcp):
-            server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.server = SandboxDnsServer(self.zone_for)
+        self.port = self.server.start()
 
     def stop(self) -> None:
-        for server in (self.udp, self.tcp):
-            server.shutdown()
-            server.server_close()
+        self.server.stop()
 
-    def answer(self, wire: bytes, limit: int | None) -> bytes:
-        query = dns.message.from_wire(wire)
-        response = dns.message.make_response(query)
-        question = query.question[0]
-        zone = self._zone_of(question.name)
-        if zone is None:
-            response.set_rcode(dns.rcode.REFUSED)
-            return response.to_wire()
-        response.flags |= dns.flags.AA
-        wanted = question.name.to_text(omit_final_dot=True).lower()
+    def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
+        """The emulated zone holding `qname` (the longest match), with the records its API holds."""
         with self.emulator.lock:
-            records = [r for r in self.emulator.records[zone["id"]].values() if r["name"] == wanted]
-        matching = [r for r in records if dns.rdatatype.from_text(r["type"]) == question.rdtype]
-        if matching:
-            rrset = dns.rrset.RRset(question.name, dns.rdataclass.IN, question.rdtype)
-            for record in matching:
-                rrset.add(rdata_of(record), record["ttl"] if record["ttl"] > 1 else 300)
-            response.answer.append(rrset)
-        elif not records and question.name != dns.name.from_text(zone["name"]):
-            response.set_rcode(dns.rcode.NXDOMAIN)
-        wire_out = response.to_wire()
-        if limit is not None and len(wire_out) > limit:
-            response.answer.clear()
-            response.flags |= dns.flags.TC
-            wire_out = response.to_wire()
-        return wire_out
-
-    def _zone_of(self, name: dns.name.Name) -> dict[str, Any] | None:
-        with self.emulator.lock:
-            zones = list(self.emulator.zones.values())
-        best = [z for z in zones if name.is_subdomain(dns.name.from_text(z["name"]))]
-        return max(best, key=lambda z: len(z["name"]), default=None)
-
-    def _handlers(self) -> tuple[type[socketserver.BaseRequestHandler], type[socketserver.BaseRequestHandler]]:
-        server = self
-
-        class Udp(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                data, sock = self.request
-                sock.sendto(server.answer(data, 512), self.client_address)
-
-        class Tcp(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                size = self.rfile.read(2)
-                if len(size) < 2:
-                    return
-                out = server.answer(self.rfile.read(struct.unpack("!H", size)[0]), None)
-                self.wfile.write(struct.pack("!H", len(out)) + out)
-
-        return Udp, Tcp
+            zones = [z for z in self.emulator.zones.values() if qname.is_subdomain(dns.name.from_text(z["name"]))]
+            if not zones:
+                return None
+            found = max(zones, key=lambda z: len(z["name"]))
+            records = list(self.emulator.records[found["id"]].values())
+        origin = dns.name.from_text(found["name"])
+        zone = dns.zone.Zone(origin)
+        for record in records:
+            rdataset = zone.find_rdataset(dns.name.from_text(record["name"]), dns.rdatatype.from_text(record["type"]), create=True)
+            rdataset.add(rdata_of(record), record["ttl"] if record["ttl"] > 1 else 300)
+        return zone
