@@ -50,7 +50,7 @@ def build_providers(settings: Settings) -> Providers:
     db = Database(settings.resolved_database_url)
     latency = settings.sandbox_latency_ms
     return Providers(
-        registrar=SandboxRegistrar(db, latency),
+        registrar=SandboxRegistrar(db, latency, settings.sandbox_registrar_currency or None),
         dns_host=_dns_host(settings, db),
         mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
         sandbox_db=db,
