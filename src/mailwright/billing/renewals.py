@@ -6,7 +6,7 @@ the same period). So however often, however concurrently, and with whatever `at`
 period is charged and extended at most once.
 
 Subscriptions (monthly):
-  period end reached, auto-renew on  -> charge quantity x today's price, extend one month
+  period end reached, auto-renew on  -> charge quantity x today's price book price, extend one month
   not enough funds                   -> PAST_DUE: retried every run, `subscription.renewal.failed`
                                         at most once per renewal_retry_hours (daily)
   grace over (subscription_grace_days) -> mailboxes suspended at the host, `subscription.suspended`
@@ -274,16 +274,16 @@ def _process_domain(runtime: Runtime, domain_id: str, at: dt.datetime, report: R
 
 
 def quote_domain(session: Session, runtime: Runtime, domain: Domain) -> Money | None:
-    """What renewing the domain for one year is sold at today (None: the registrar gives no
-    renewal cost, or the price book sells none at or above it)."""
+    """What renewing the domain for one year is sold at today (None: the registrar quotes no
+    renewal cost, or the price book has no renewal price covering it)."""
     return domain_renewal_price(session, runtime.providers, domain)
 
 
 class RenewalPriceUnavailable(PaymentFailed):
     def __init__(self, name: str, field: str | None = None) -> None:
-        super().__init__(f"no renewal price for {name}: the registrar gives none, or the price book sells none at or above its cost")
+        super().__init__(f"no renewal price for {name}: the registrar quotes none, or the price book has none covering the registrar's cost")
         if field:
-            self.fields = [FieldIssue(field, "No renewal price: the registrar gives none, or the price book sells none at or above its cost", name)]
+            self.fields = [FieldIssue(field, "No renewal price: the registrar quotes none, or the price book has none covering the registrar's cost", name)]
 
 
 def _renew_domain(runtime: Runtime, domain_id: str, expected: dt.datetime) -> bool:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from mailwright import clock, pagination
 from mailwright.billing import lifecycle, repository, workspace
 from mailwright.billing.lifecycle import SubscriptionStatus
-from mailwright.catalog import prices
 from mailwright.billing.models import MONTHLY, EndReason, Subscription, SubscriptionRecord
+from mailwright.catalog import prices
 from mailwright.clock import iso
 from mailwright.config import Settings
 from mailwright.db.cas import transition
@@ -186,8 +186,8 @@ class DomainRenewalView:
 
     domain: Domain
     status: str  # lifecycle.RegistrationStatus
-    # What one year's renewal is sold at today (None: the registrar gives no renewal cost, or the
-    # price book sells none at or above it; see catalog.prices.renewal_price).
+    # What one year's renewal is sold at today (None: the registrar quotes no renewal cost, or the
+    # price book has no renewal price covering it; see catalog.prices.renewal_price).
     renewal_price: Money | None
     # When the wallet will be charged (None when it will not renew automatically).
     renews_at: dt.datetime | None

@@ -188,7 +188,7 @@ def renewal_price(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, 
     response_model=Envelope[list[RenewedDomainPrice]],
     responses=NOT_FOUND | {
         402: {"model": ErrorEnvelope, "description": "The wallet cannot pay for all of them (insufficient_funds), or the "
-              "registrar gives no price for one (payment_failed, domains[i] named): none is renewed"},
+              "price book has no renewal price for one covering the registrar's cost (payment_failed, domains[i] named): none is renewed"},
         409: {"model": ErrorEnvelope, "description": "One was renewed or changed meanwhile (renewal_conflict): none is renewed"},
         422: {"model": ErrorEnvelope, "description": "One is not a registered domain (domain_not_renewable, domains[i] named): none is renewed"},
     },
