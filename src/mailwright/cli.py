@@ -788,7 +788,7 @@ def prices_list(as_json: JsonOption = False) -> None:
     mailboxes = table("Provider", "Currency", "Per month", title="Mailboxes")
     for m in payload["mailboxes"]:
         mailboxes.add_row(m["provider"], m["currency"], m["monthly"])
-    rates = table("Currency", "1 USD costs", title="Exchange rates (registrars' costs in another currency)")
+    rates = table("Currency", "1 USD costs", title="Exchange rates")
     for r in payload["rates"]:
         rates.add_row(r["currency"], f"{r['per_usd']} {r['currency']}")
     for shown in (domains, mailboxes, rates):
