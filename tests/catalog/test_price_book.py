@@ -134,6 +134,7 @@ def test_a_tld_without_selling_price_is_refused(rt):
     with rt.db.read() as session:
         assert "ai" not in catalog.selling_tlds(session, rt.providers, "USD")
         assert catalog.suggest_names("ai stuff", catalog.selling_tlds(session, rt.providers, "USD"))[0] == "aistuff.com"
+    assert catalog.suggest_names("pied piper", ()) == []  # nothing sold: no suggestion, and no fault in the phrase
 
 
 def test_premium_names_are_refused_unless_allowed_up_to_premium_max(rt):

@@ -79,7 +79,8 @@ def _phrase_words(phrase: str) -> tuple[list[str], str | None]:
 
 def suggest_names(phrase: str, tlds: tuple[str, ...]) -> list[str] | None:
     """Sensible names for a phrase: the phrase itself on every TLD (the one it named first), then
-    common prefixes and suffixes on the most popular TLDs. None when the phrase has no usable word.
+    common prefixes and suffixes on the most popular TLDs. None when the phrase has no usable word;
+    empty when there is no TLD to put it on.
 
     "Pied Piper" -> piedpiper.com, piedpiper.net, ..., pied-piper.com, ..., getpiedpiper.com, ...
     """
@@ -87,6 +88,8 @@ def suggest_names(phrase: str, tlds: tuple[str, ...]) -> list[str] | None:
     if not words:
         return None
     ordered_tlds = ([wanted_tld] if wanted_tld else []) + [t for t in tlds if t != wanted_tld]
+    if not ordered_tlds:  # the price book sells no TLD: nothing to suggest, nothing wrong with the phrase
+        return []
     base = "".join(words)
     labels = [base] + (["-".join(words)] if len(words) > 1 else [])
     candidates = [f"{label}.{tld}" for label in labels for tld in ordered_tlds]
