@@ -23,7 +23,8 @@ from rich.table import Column, Table
 from mailwright import logs, runtime as runtime_module
 from mailwright.accounts import service as accounts
 from mailwright.clock import iso
-from mailwright.config import SettingProblem, Settings, load_settings
+from mailwright.catalog import prices as price_book
+from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings, load_settings
 from mailwright.db import migrate
 from mailwright.errors import InvalidFields, NotFound, RuleViolation
 from mailwright.ids import ID_LENGTH
@@ -66,6 +67,12 @@ registrant_app = typer.Typer(
 app.add_typer(registrant_app, name="registrant")
 providers_app = typer.Typer(help="The registrar, DNS host and mailbox hosts configured (see README: Real registrars and DNS hosts).", no_args_is_help=True)
 app.add_typer(providers_app, name="providers")
+prices_app = typer.Typer(
+    help="The price book: what domains (per TLD, per year) and mailboxes (per month) sell at, per currency, "
+    "and the exchange rates that turn a registrar's cost into them (see README: Prices).",
+    no_args_is_help=True,
+)
+app.add_typer(prices_app, name="prices")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -757,6 +764,170 @@ def registrant_show(as_json: JsonOption = False) -> None:
         emit(as_json, {"registrant": None}, "No default registrant is set; set one with `mailwright registrant set`.")
         return
     emit(as_json, {"registrant": payload}, _registrant_table(payload))
+
+
+# ------------------------------------------------------------------ the price book
+
+CurrencyOption = Annotated[str | None, typer.Option("--currency", help=f"The currency of the price: {', '.join(CURRENCIES)}.")]
+
+
+def _price_currency(currency: str | None) -> str:
+    chosen = (currency or "").strip().upper()
+    if chosen not in CURRENCIES:
+        shown = "is required" if currency is None else f"{currency!r} is not one"
+        fail(f"--currency: {shown}; one of {', '.join(CURRENCIES)}", 2)
+    return chosen
+
+
+def _price(option: str, text: str, currency: str) -> Money:
+    """A selling price: an amount above zero (`option` names it in the error line)."""
+    try:
+        money = Money(parse_minor(text), currency)
+    except InvalidAmount:
+        fail(f"{option}: {text!r} is not an amount like 13.00", 2)
+        raise
+    if money.minor <= 0:
+        fail(f"{option}: a price must be above zero, not {text}", 2)
+    return money
+
+
+def _tld(text: str) -> str:
+    try:
+        return price_book.normalize_tld(text)
+    except price_book.InvalidTld as exc:
+        fail(f"TLD: {exc}", 2)
+        raise
+
+
+def _domain_price_payload(row: Any) -> dict[str, Any]:
+    return {
+        "tld": row.tld,
+        "currency": row.currency,
+        "registration": Money(row.registration_minor, row.currency).decimal,
+        "renewal": Money(row.renewal_minor, row.currency).decimal,
+        "premium_max": None if row.premium_max_minor is None else Money(row.premium_max_minor, row.currency).decimal,
+        "updated": iso(row.updated_at),
+    }
+
+
+def _mailbox_price_payload(row: Any) -> dict[str, Any]:
+    return {"provider": row.provider, "currency": row.currency, "monthly": Money(row.monthly_minor, row.currency).decimal, "updated": iso(row.updated_at)}
+
+
+def _rate_payload(row: Any) -> dict[str, Any]:
+    return {"currency": row.currency, "per_usd": price_book.format_rate(row.per_usd_millionths), "updated": iso(row.updated_at)}
+
+
+@prices_app.command("list")
+def prices_list(as_json: JsonOption = False) -> None:
+    """Every selling price and exchange rate."""
+    with opened() as rt, rt.db.read() as session:
+        found = price_book.listing(session)
+        payload = {
+            "domains": [_domain_price_payload(r) for r in found["domains"]],
+            "mailboxes": [_mailbox_price_payload(r) for r in found["mailboxes"]],
+            "rates": [_rate_payload(r) for r in found["rates"]],
+            "base_currency": price_book.BASE_CURRENCY,
+        }
+    if as_json:
+        emit(True, payload, "")
+        return
+    domains = table("TLD", "Currency", "Registration / year", "Renewal / year", "Premium names up to", title="Domains")
+    for d in payload["domains"]:
+        domains.add_row(d["tld"], d["currency"], d["registration"], d["renewal"], d["premium_max"] or "not sold")
+    mailboxes = table("Provider", "Currency", "Per month", title="Mailboxes")
+    for m in payload["mailboxes"]:
+        mailboxes.add_row(m["provider"], m["currency"], m["monthly"])
+    rates = table("Currency", "1 USD costs", title="Exchange rates")
+    for r in payload["rates"]:
+        rates.add_row(r["currency"], f"{r['per_usd']} {r['currency']}")
+    for shown in (domains, mailboxes, rates):
+        show_table(shown)
+    if not payload["domains"]:
+        console.print("No TLD has a price: no domain can be sold. Add one with `mailwright prices set-domain`.")
+
+
+@prices_app.command("set-domain")
+def prices_set_domain(
+    tld: Annotated[str, typer.Argument(help="The TLD (public suffix), e.g. com, io, co.uk.")],
+    amount: Annotated[str, typer.Argument(help="Yearly registration price, e.g. 13.00.")],
+    currency: CurrencyOption = None,
+    renewal: Annotated[str | None, typer.Option(help="Yearly renewal price (default: AMOUNT).")] = None,
+    premium_max: Annotated[
+        str | None, typer.Option("--premium-max", help="Sell premium names up to this price, at their cost (default: never).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set (replace) a TLD's yearly prices in one currency."""
+    chosen = _price_currency(currency)
+    name = _tld(tld)
+    registration = _price("AMOUNT", amount, chosen)
+    renewal_price = _price("--renewal", renewal, chosen) if renewal is not None else None
+    premium = _price("--premium-max", premium_max, chosen) if premium_max is not None else None
+    with opened() as rt, rt.db.write() as session:
+        payload = _domain_price_payload(price_book.set_domain(session, name, registration, renewal_price, premium))
+    premium_text = f"premium names up to {payload['premium_max']}" if premium else "no premium names"
+    emit(
+        as_json,
+        {"domain": payload},
+        f".{name} sells at {payload['registration']} {chosen} a year (renewal {payload['renewal']}, {premium_text}).",
+    )
+
+
+@prices_app.command("remove-domain")
+def prices_remove_domain(
+    tld: Annotated[str, typer.Argument(help="The TLD to stop selling.")],
+    currency: Annotated[str | None, typer.Option("--currency", help="Only in this currency (default: in every currency).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stop selling a TLD (its domains then have no price: domain_price_unavailable)."""
+    name = _tld(tld)
+    chosen = _price_currency(currency) if currency is not None else None
+    with opened() as rt, rt.db.write() as session:
+        removed = price_book.remove_domain(session, name, chosen)
+    if not removed:
+        fail(f".{name} has no price" + (f" in {chosen}" if chosen else ""))
+    emit(as_json, {"tld": name, "currency": chosen, "removed": removed}, f".{name} is no longer sold" + (f" in {chosen}." if chosen else "."))
+
+
+@prices_app.command("set-mailbox")
+def prices_set_mailbox(
+    provider: Annotated[str, typer.Argument(help=f"The mailbox provider: {', '.join(MAILBOX_PROVIDERS)}.")],
+    amount: Annotated[str, typer.Argument(help="Monthly price of one mailbox, e.g. 6.00.")],
+    currency: CurrencyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set one mailbox provider's monthly price in one currency."""
+    chosen = _price_currency(currency)
+    name = provider.strip().upper()
+    if name not in MAILBOX_PROVIDERS:
+        fail(f"PROVIDER: {provider!r} is not one of {', '.join(MAILBOX_PROVIDERS)}", 2)
+    monthly = _price("AMOUNT", amount, chosen)
+    with opened() as rt, rt.db.write() as session:
+        payload = _mailbox_price_payload(price_book.set_mailbox(session, name, monthly))
+    emit(as_json, {"mailbox": payload}, f"{name} mailboxes sell at {payload['monthly']} {chosen} a month.")
+
+
+@prices_app.command("set-rate")
+def prices_set_rate(
+    currency: Annotated[str, typer.Argument(help=f"The currency: one of {', '.join(c for c in CURRENCIES if c != 'USD')}.")],
+    rate: Annotated[str, typer.Argument(help="What 1 USD costs in it, e.g. 0.92 (at most 6 decimals).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Set what 1 USD costs in CURRENCY: converts a registrar's cost to the currency a domain sells in."""
+    chosen = currency.strip().upper()
+    if chosen == price_book.BASE_CURRENCY:
+        fail("CURRENCY: USD is the base of every rate (1 USD = 1 USD)", 2)
+    if chosen not in CURRENCIES:
+        fail(f"CURRENCY: {currency!r} is not one of {', '.join(c for c in CURRENCIES if c != 'USD')}", 2)
+    try:
+        millionths = price_book.parse_rate(rate)
+    except price_book.InvalidRate:
+        fail(f"RATE: {rate!r} is not a rate above zero like 0.92 (at most 6 decimals)", 2)
+        raise
+    with opened() as rt, rt.db.write() as session:
+        payload = _rate_payload(price_book.set_rate(session, chosen, millionths))
+    emit(as_json, {"rate": payload}, f"1 USD costs {payload['per_usd']} {chosen}.")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(5.0, gt=0)
     worker_dead_after_seconds: float = Field(60.0, gt=0)
     sandbox_latency_ms: int = Field(0, ge=0)
+    # The currency the sandbox registrar quotes its costs in; empty: whichever it is asked for.
+    # USD makes it bill as real registrars do, so the price book's exchange rates come into play.
+    sandbox_registrar_currency: Literal["", "USD", "EUR"] = ""
 
     # DNS for sending (see README "DNS for sending").
     # Where DMARC aggregate reports go: comma-separated addresses; empty publishes no rua=.

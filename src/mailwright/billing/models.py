@@ -50,7 +50,7 @@ class Subscription(Base):
     domain_claim: Mapped[str | None] = mapped_column(String(28), unique=True, nullable=True)
     provider: Mapped[str] = mapped_column(String(20))
     billing_cycle: Mapped[str] = mapped_column(String(10), default=MONTHLY)
-    # The price per mailbox of the current period (the catalog's price when it was paid).
+    # The price per mailbox of the current period (the price book's price when it was paid).
     price_per_mailbox_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # Periods are whole calendar months counted from the anchor (day clamped to short months).

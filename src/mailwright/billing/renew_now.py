@@ -135,7 +135,7 @@ def _subscription_due(session: Session, runtime: Runtime, account_id: str, field
     restore = sub.suspended_at is not None or at >= sub.period_end + dt.timedelta(days=runtime.settings.subscription_grace_days)
     domain = session.get(Domain, sub.domain_id)
     assert domain is not None
-    return _Due(field, sub_id, domain.name, domain.user_id, sub.period_end, period_price(runtime, sub, quantity), quantity, restore)
+    return _Due(field, sub_id, domain.name, domain.user_id, sub.period_end, period_price(session, sub, quantity), quantity, restore)
 
 
 def _domain_due(session: Session, runtime: Runtime, account_id: str, field: str, domain_id: str) -> _Due:
@@ -148,7 +148,7 @@ def _domain_due(session: Session, runtime: Runtime, account_id: str, field: str,
             "Only a registered domain held by this account can be renewed",
             [FieldIssue(field, f"The domain is {domain.status} and cannot be renewed", domain.name)],
         )
-    price = quote_domain(runtime, domain)
+    price = quote_domain(session, runtime, domain)
     if price is None:
         raise RenewalPriceUnavailable(domain.name, field)
     return _Due(field, domain_id, domain.name, domain.user_id, domain.expires_at, price)

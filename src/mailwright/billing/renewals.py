@@ -6,7 +6,7 @@ the same period). So however often, however concurrently, and with whatever `at`
 period is charged and extended at most once.
 
 Subscriptions (monthly):
-  period end reached, auto-renew on  -> charge quantity x today's price, extend one month
+  period end reached, auto-renew on  -> charge quantity x today's price book price, extend one month
   not enough funds                   -> PAST_DUE: retried every run, `subscription.renewal.failed`
                                         at most once per renewal_retry_hours (daily)
   grace over (subscription_grace_days) -> mailboxes suspended at the host, `subscription.suspended`
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from mailwright import clock
 from mailwright.billing import lifecycle, notify, repository, workspace
 from mailwright.billing.models import BillingNotice, EndReason, Subscription, SubscriptionRecord
-from mailwright.billing.service import mailbox_price
+from mailwright.billing.service import domain_renewal_price, mailbox_price
 from mailwright.clock import iso
 from mailwright.db.cas import transition
 from mailwright.domains.models import Domain, DomainStatus
@@ -148,7 +148,9 @@ def charge_subscription_period(
     assert sub is not None
     # The account before the subscription, as every writer takes them: no lock-order deadlock.
     wallet.lock_account(session, sub.account_id)
-    unit = mailbox_price(runtime.providers, sub.provider, sub.currency)
+    unit = mailbox_price(session, sub.provider, sub.currency)
+    if unit is None:
+        raise MailboxPriceUnavailable(sub.provider, sub.currency)
     # Paid in grace: the period continues from where it ended. Paid while suspended: a new
     # period starts now, and the suspended days are not charged.
     start, anchor = (at, at) if restore else (expected_end, sub.anchor_at)
@@ -179,9 +181,17 @@ def charge_subscription_period(
     return end
 
 
-def period_price(runtime: Runtime, sub: Subscription, quantity: int) -> Money:
+def period_price(session: Session, sub: Subscription, quantity: int) -> Money:
     """What one period of `quantity` mailboxes costs today (what charge_subscription_period takes)."""
-    return mailbox_price(runtime.providers, sub.provider, sub.currency) * quantity
+    unit = mailbox_price(session, sub.provider, sub.currency)
+    if unit is None:
+        raise MailboxPriceUnavailable(sub.provider, sub.currency)
+    return unit * quantity
+
+
+class MailboxPriceUnavailable(PaymentFailed):
+    def __init__(self, provider: str, currency: str) -> None:
+        super().__init__(f"the price book has no monthly price of {provider} mailboxes in {currency}")
 
 
 def _renewal_unpaid(
@@ -263,16 +273,17 @@ def _process_domain(runtime: Runtime, domain_id: str, at: dt.datetime, report: R
         _notice(runtime, report, "domain", domain_id, expected, at)
 
 
-def quote_domain(runtime: Runtime, domain: Domain) -> Money | None:
-    """What renewing the domain for one year costs today (None: the registrar gives no price)."""
-    return runtime.providers.registrar.renewal_price(domain.name, domain.currency)
+def quote_domain(session: Session, runtime: Runtime, domain: Domain) -> Money | None:
+    """What renewing the domain for one year is sold at today (None: the registrar quotes no
+    renewal cost, or the price book has no renewal price covering it)."""
+    return domain_renewal_price(session, runtime.providers, domain)
 
 
 class RenewalPriceUnavailable(PaymentFailed):
     def __init__(self, name: str, field: str | None = None) -> None:
-        super().__init__(f"the registrar gives no renewal price for {name}")
+        super().__init__(f"no renewal price for {name}: the registrar quotes none, or the price book has none covering the registrar's cost")
         if field:
-            self.fields = [FieldIssue(field, "The registrar gives no renewal price", name)]
+            self.fields = [FieldIssue(field, "No renewal price: the registrar quotes none, or the price book has none covering the registrar's cost", name)]
 
 
 def _renew_domain(runtime: Runtime, domain_id: str, expected: dt.datetime) -> bool:
@@ -281,7 +292,7 @@ def _renew_domain(runtime: Runtime, domain_id: str, expected: dt.datetime) -> bo
         with runtime.db.write() as session:
             domain = session.get(Domain, domain_id)
             assert domain is not None
-            price = quote_domain(runtime, domain)
+            price = quote_domain(session, runtime, domain)
             if price is None:
                 raise RenewalPriceUnavailable(domain.name)
             return charge_domain_year(session, runtime, domain_id, expected, price)

@@ -20,6 +20,7 @@ from mailwright import clock, pagination
 from mailwright.billing import lifecycle, repository, workspace
 from mailwright.billing.lifecycle import SubscriptionStatus
 from mailwright.billing.models import MONTHLY, EndReason, Subscription, SubscriptionRecord
+from mailwright.catalog import prices
 from mailwright.clock import iso
 from mailwright.config import Settings
 from mailwright.db.cas import transition
@@ -46,7 +47,7 @@ class SubscriptionView:
     status: str
     quantity: int
     price_per_mailbox: Money
-    # What the next renewal costs at today's catalog price (None when it will not renew).
+    # What the next renewal costs at today's price book price (None when it will not renew).
     next_charge: Money | None
 
     @property
@@ -152,9 +153,10 @@ def subscription_for_domain(session: Session, domain_id: str) -> Subscription | 
     return repository.running_subscription(session, domain_id)
 
 
-def mailbox_price(providers: Providers, provider: str, currency: str) -> Money:
-    """The catalog's monthly price of one mailbox today: what a renewal will charge per mailbox."""
-    return providers.mailbox_host(provider).monthly_price(currency)
+def mailbox_price(session: Session, provider: str, currency: str) -> Money | None:
+    """The price book's monthly price of one mailbox today: what a renewal will charge per mailbox
+    (None: the price book sells none of this provider in this currency)."""
+    return prices.mailbox_price(session, provider, currency)
 
 
 def _views(
@@ -168,7 +170,8 @@ def _views(
         status = lifecycle.subscription_status(sub, at, settings)
         quantity = counts.get(sub.domain_id, 0) if sub.domain_claim is not None else 0
         renews = status in RENEWING and sub.auto_renew and quantity > 0
-        next_charge = mailbox_price(providers, sub.provider, sub.currency) * quantity if renews else None
+        unit = mailbox_price(session, sub.provider, sub.currency) if renews else None
+        next_charge = unit * quantity if unit is not None else None
         views.append(
             SubscriptionView(
                 sub, names.get(sub.domain_id, ""), status, quantity, Money(sub.price_per_mailbox_minor, sub.currency), next_charge
@@ -183,20 +186,30 @@ class DomainRenewalView:
 
     domain: Domain
     status: str  # lifecycle.RegistrationStatus
-    # What one year's renewal costs today (None: the registrar gives no price).
+    # What one year's renewal is sold at today (None: the registrar quotes no renewal cost, or the
+    # price book has no renewal price covering it; see catalog.prices.renewal_price).
     renewal_price: Money | None
     # When the wallet will be charged (None when it will not renew automatically).
     renews_at: dt.datetime | None
 
 
-def domain_renewal(settings: Settings, providers: Providers, domain: Domain, *, at: dt.datetime | None = None) -> DomainRenewalView:
+def domain_renewal(
+    session: Session, settings: Settings, providers: Providers, domain: Domain, *, at: dt.datetime | None = None
+) -> DomainRenewalView:
     status = lifecycle.registration_status(domain, at or clock.now(), settings)
     held = status in (lifecycle.RegistrationStatus.ACTIVE, lifecycle.RegistrationStatus.EXPIRED)
-    price = providers.registrar.renewal_price(domain.name, domain.currency) if held else None
+    price = domain_renewal_price(session, providers, domain) if held else None
     renews_at = None
     if held and domain.auto_renew and domain.expires_at is not None:
         renews_at = domain.expires_at - dt.timedelta(days=settings.domain_renew_days_before)
     return DomainRenewalView(domain, status, price, renews_at)
+
+
+def domain_renewal_price(session: Session, providers: Providers, domain: Domain) -> Money | None:
+    """What renewing the domain for one year is sold at today: the price book's renewal price,
+    checked against the registrar's renewal cost (catalog.prices.renewal_price)."""
+    cost = providers.registrar.renewal_price(domain.name, domain.currency)
+    return prices.renewal_price(session, domain.name, domain.currency, cost)
 
 
 def set_subscription_auto_renew(

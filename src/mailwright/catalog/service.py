@@ -10,6 +10,7 @@ import idna
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mailwright.catalog import prices
 from mailwright.domains.models import Domain
 from mailwright.domains.names import normalize_domain
 from mailwright.money import Money
@@ -27,22 +28,43 @@ class ProviderPrice:
     price: Money
 
 
-def mailbox_prices(providers: Providers, currency: str) -> list[ProviderPrice]:
-    return [
-        ProviderPrice(name, providers.mailbox_host(name).monthly_price(currency))
-        for name in providers.mailbox_provider_names
-    ]
+def mailbox_prices(session: Session, providers: Providers, currency: str) -> list[ProviderPrice]:
+    """Each configured mailbox provider with its monthly price in `currency` from the price book
+    (a provider without one is not offered)."""
+    book = prices.mailbox_prices(session, currency)
+    return [ProviderPrice(name, book[name]) for name in providers.mailbox_provider_names if name in book]
+
+
+def selling_tlds(session: Session, providers: Providers, currency: str) -> tuple[str, ...]:
+    """The TLDs names are suggested on: those the price book sells in `currency`, in the
+    registrar's order of popularity where it lists them."""
+    return prices.selling_tlds(session, currency, providers.registrar.tlds())
 
 
 def check_domains(session: Session, providers: Providers, names: list[str], currency: str) -> list[Availability]:
-    """The registrar's answer, except that a name already held by any Mailwright account is taken."""
+    """Availability from the registrar, priced from the price book (catalog.prices: the registrar's
+    answer is its cost). A name already held by any Mailwright account is taken; a name that
+    cannot be sold without a loss, or whose TLD has no selling price, has no price."""
     if not names:
         return []
     held = set(session.scalars(sa.select(Domain.name_claim).where(Domain.name_claim.in_(names))))
-    return [
-        Availability(a.domain, False, None) if a.domain in held else a
-        for a in providers.registrar.check(names, currency)
-    ]
+    book = prices.domain_prices(session, currency, [prices.tld_of(n) for n in names])
+    known_rates: dict[str, int] | None = None
+    answers = []
+    for a in providers.registrar.check(names, currency):
+        if a.domain in held:
+            answers.append(Availability(a.domain, False, None))
+            continue
+        listed = book.get(prices.tld_of(a.domain))
+        if not a.available or listed is None or a.price is None:
+            answers.append(Availability(a.domain, a.available, None, a.premium))
+            continue
+        if a.price.currency != currency and known_rates is None:
+            known_rates = prices.rates(session)
+        cost = prices.convert_up(a.price, currency, known_rates or {})
+        selling = prices.sell(listed.registration, listed.premium_max, cost, premium=a.premium)
+        answers.append(Availability(a.domain, True, selling, a.premium))
+    return answers
 
 
 def _phrase_words(phrase: str) -> tuple[list[str], str | None]:
@@ -57,7 +79,8 @@ def _phrase_words(phrase: str) -> tuple[list[str], str | None]:
 
 def suggest_names(phrase: str, tlds: tuple[str, ...]) -> list[str] | None:
     """Sensible names for a phrase: the phrase itself on every TLD (the one it named first), then
-    common prefixes and suffixes on the most popular TLDs. None when the phrase has no usable word.
+    common prefixes and suffixes on the most popular TLDs. None when the phrase has no usable word;
+    empty when there is no TLD to put it on.
 
     "Pied Piper" -> piedpiper.com, piedpiper.net, ..., pied-piper.com, ..., getpiedpiper.com, ...
     """
@@ -65,6 +88,8 @@ def suggest_names(phrase: str, tlds: tuple[str, ...]) -> list[str] | None:
     if not words:
         return None
     ordered_tlds = ([wanted_tld] if wanted_tld else []) + [t for t in tlds if t != wanted_tld]
+    if not ordered_tlds:  # the price book sells no TLD: nothing to suggest, nothing wrong with the phrase
+        return []
     base = "".join(words)
     labels = [base] + (["-".join(words)] if len(words) > 1 else [])
     candidates = [f"{label}.{tld}" for label in labels for tld in ordered_tlds]

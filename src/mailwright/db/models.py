@@ -2,6 +2,7 @@
 
 from mailwright.accounts.models import Account, ApiKey
 from mailwright.billing.models import BillingNotice, RenewalAction, Subscription
+from mailwright.catalog.models import DomainPrice, ExchangeRate, MailboxPrice
 from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
@@ -26,7 +27,7 @@ from mailwright.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookE
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "ApiKey", "BillingNotice", "DefaultRegistrant", "DnsRecord", "Domain", "DomainOwner", "IdempotencyRecord", "LedgerEntry", "Mailbox",
+    "Account", "ApiKey", "BillingNotice", "DefaultRegistrant", "DnsRecord", "Domain", "DomainOwner", "DomainPrice", "ExchangeRate", "MailboxPrice", "IdempotencyRecord", "LedgerEntry", "Mailbox",
     "Order", "OrderPicture", "ProfilePicture", "RenewalAction", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",

@@ -26,6 +26,7 @@ from mailwright import clock
 from mailwright import validation as check
 from mailwright.accounts.models import Account
 from mailwright.billing import service as subscriptions
+from mailwright.catalog import prices as price_book
 from mailwright.catalog import service as catalog
 from mailwright.config import Settings
 from mailwright.crypto import new_password
@@ -469,7 +470,10 @@ def _plan_mailboxes(
             continue
         if first is None or last is None or target.provider is None:
             continue
-        price = providers.mailbox_host(target.provider).monthly_price(currency)
+        price = price_book.mailbox_price(session, target.provider, currency)
+        if price is None:
+            issues.add(item.email_field, f"{target.provider} mailboxes are not sold in {currency}", item.email)
+            continue
         planned.append(
             PlannedMailbox(
                 address, local, domain, first, last, target.provider, price.minor, item.email_field, target.existing_domain_id, url

@@ -57,8 +57,13 @@ class Capability(enum.StrEnum):
 class Availability:
     domain: str
     available: bool
-    # Price of one year's registration; None when unavailable or not sold.
+    # From a registrar: its COST of one year's registration, in whatever currency it bills in
+    # (None when unavailable or it does not sell the name). From catalog.check_domains: the
+    # SELLING price from the operator's price book (None: not sold, domain_price_unavailable).
     price: Money | None
+    # The registry prices this name above the TLD's standard price (Porkbun `premium`, Namecheap
+    # `IsPremiumName`): sold only when the price book allows premiums for the TLD (premium_max).
+    premium: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ class Registrar(Protocol):
     def set_nameservers(self, domain: str, nameservers: tuple[str, ...]) -> None: ...
 
     def renewal_price(self, domain: str, currency: str) -> Money | None:
-        """Price of renewing one year; None when the registrar does not say (cannot be renewed)."""
+        """The registrar's COST of renewing one year (the selling price comes from the price
+        book); None when the registrar does not say (cannot be renewed)."""
         ...
 
     def renew(self, domain: str, years: int, expected_expires_at: dt.datetime, idempotency_key: str) -> Registration:
@@ -197,8 +203,6 @@ class MailboxHost(Protocol):
     def probe(self) -> str:
         """The account check (AccountCheck)."""
         ...
-
-    def monthly_price(self, currency: str) -> Money: ...
 
     def mail_setup(self, domain: str) -> MailSetup: ...
 

@@ -339,9 +339,10 @@ class PorkbunRegistrar:
         return tuple(t for t in popular if t in offered) + tuple(sorted(t for t in offered if t not in popular))
 
     def check(self, domains: list[str], currency: str) -> list[Availability]:
-        """Prices are Porkbun's, in USD: another currency gets no price (not sold here). A name
-        Porkbun refuses to check (a TLD it does not sell) is unavailable; wrong keys or a spent
-        budget of checks answer ProviderUnavailable, which a request answers 503."""
+        """Each price is Porkbun's cost, in USD whatever `currency` the buyer pays in (the price book
+        converts it and sells at its own price), with Porkbun's premium flag. A name Porkbun refuses
+        to check (a TLD it does not sell) is unavailable; wrong keys or a spent budget of checks
+        answer ProviderUnavailable, which a request answers 503."""
         results = []
         for domain in domains:
             try:
@@ -351,9 +352,9 @@ class PorkbunRegistrar:
             except TerminalError:
                 results.append(Availability(domain=domain, available=False, price=None))
                 continue
-            sold = answer.available and answer.price > 0 and currency == MONEY_CURRENCY
-            price = Money(answer.price, currency) if sold else None
-            results.append(Availability(domain=domain, available=answer.available, price=price))
+            sold = answer.available and answer.price > 0
+            price = Money(answer.price, MONEY_CURRENCY) if sold else None
+            results.append(Availability(domain=domain, available=answer.available, price=price, premium=sold and answer.premium))
         return results
 
     def find_registration(self, domain: str) -> Registration | None:
@@ -399,12 +400,11 @@ class PorkbunRegistrar:
         self.api.call(f"domain/updateNs/{quote(domain)}", {"ns": wanted}, domain=domain)
 
     def renewal_price(self, domain: str, currency: str) -> Money | None:
-        if currency != MONEY_CURRENCY:
-            return None
+        """Porkbun's renewal cost, in USD (as `check`)."""
         entry = self.api.pricing().get(domain.rsplit(".", 1)[-1].lower())
         if not isinstance(entry, dict) or not entry.get("renewal"):
             return None
-        return Money(_pennies(entry["renewal"]), currency)
+        return Money(_pennies(entry["renewal"]), MONEY_CURRENCY)
 
     def renew(self, domain: str, years: int, expected_expires_at: dt.datetime, idempotency_key: str) -> Registration:
         """One year from `expected_expires_at`; the account's expiry tells a repeat (already one year

@@ -125,7 +125,7 @@ def build_providers(settings: Settings) -> Providers:
 
 def _registrar(settings: Settings, db: Database) -> Registrar:
     if settings.registrar == SANDBOX:
-        return SandboxRegistrar(db, settings.sandbox_latency_ms)
+        return SandboxRegistrar(db, settings.sandbox_latency_ms, settings.sandbox_registrar_currency or None)
     if settings.registrar == "porkbun":
         return PorkbunRegistrar.from_settings(settings)
     raise SettingProblem("registrar", f"{settings.registrar!r} has no adapter here")

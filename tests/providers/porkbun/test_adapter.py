@@ -84,7 +84,7 @@ def test_the_adapter_reads_the_documented_bodies() -> None:
     [availability] = registrar.check(["example.com"], "USD")
     assert availability.available and availability.price == Money(968, "USD")
     assert registrar.renewal_price("piedpiper.design", "USD") == Money(3558, "USD")
-    assert registrar.renewal_price("piedpiper.com", "EUR") is None  # Porkbun sells in USD only
+    assert registrar.renewal_price("piedpiper.com", "EUR") == registrar.renewal_price("piedpiper.com", "USD")  # a cost in USD
     registration = registrar.find_registration("borseth.ink")
     assert registration is not None and registration.expires_at == dt.datetime(2023, 8, 20, 17, 52, 51, tzinfo=dt.timezone.utc)
     assert registrar.find_registration("piedpiper.com") is None
@@ -172,7 +172,7 @@ def test_availability_prices_and_the_budget_of_checks(emulator: PorkbunEmulator,
     ]
     [piedpiper, hooli, pied] = registrar.check(["piedpiper.com", "hooli.com", "pied.io"], "USD")
     assert (piedpiper.available, piedpiper.price, hooli.available, hooli.price) == (True, Money(1108, "USD"), False, None)
-    assert (pied.available, pied.price) == (True, Money(300000, "USD"))  # a premium name: its own price
+    assert (pied.available, pied.price, pied.premium) == (True, Money(300000, "USD"), True)  # a premium name: its own price
     assert emulator.paths().count("/domain/checkDomain/piedpiper.com") == 1
     # Porkbun said 3 of 3 checks are used within 10 s: the next name waits instead of being checked.
     with pytest.raises(ProviderUnavailable, match="try again in") as raised:
@@ -182,7 +182,7 @@ def test_availability_prices_and_the_budget_of_checks(emulator: PorkbunEmulator,
     # A TLD Porkbun does not sell ("Invalid domain."): unavailable, not an error of the whole search.
     emulator.check_limit = 10
     assert PorkbunRegistrar(api_for(emulator)).check(["piedpiper.zz"], "USD") == [Availability("piedpiper.zz", False, None)]
-    assert registrar.check(["piedpiper.com"], "EUR")[0].price is None  # Porkbun prices in USD only
+    assert registrar.check(["piedpiper.com"], "EUR")[0].price.currency == "USD"  # a cost, converted by the price book
     assert "com" in registrar.tlds()[:3]
 
 

@@ -202,7 +202,7 @@ class RenewalPrice(BaseModel):
     domainName: str
     domainId: str
     years: int = Field(description="A renewal adds one year")
-    renewalPrice: str | None = Field(description='e.g. "14.50"; null when the registrar gives no price')
+    renewalPrice: str | None = Field(description='e.g. "14.50"; null when it cannot be renewed at a price (the registrar quotes none, or the price book has none covering its cost)')
     currency: str
     expireOn: str | None
     autoRenew: bool

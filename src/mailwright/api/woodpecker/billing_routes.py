@@ -11,6 +11,7 @@ from mailwright import validation as check
 from mailwright.api.woodpecker import billing_schemas as schemas
 from mailwright.api.woodpecker.routes import ERRORS, NOT_FOUND, AccountDep, BodyDep, RuntimeDep, body_of
 from mailwright.billing import service as billing
+from mailwright.billing.renewals import MailboxPriceUnavailable
 from mailwright.billing.service import DomainRenewalView, SubscriptionView
 from mailwright.clock import iso
 from mailwright.domains import service as domains
@@ -67,7 +68,10 @@ def get_subscription(subscription_id: str, account: AccountDep, runtime: Runtime
 )
 def quote_subscription(subscription_id: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
     view = _view(runtime, account.id, subscription_id)
-    unit = billing.mailbox_price(runtime.providers, view.subscription.provider, view.subscription.currency)
+    with runtime.db.read() as session:
+        unit = billing.mailbox_price(session, view.subscription.provider, view.subscription.currency)
+    if unit is None:
+        raise MailboxPriceUnavailable(view.subscription.provider, view.subscription.currency)
     return {
         "subscription_id": view.id,
         "due": iso(view.subscription.period_end),
@@ -119,7 +123,7 @@ def cancel_subscription(subscription_id: str, account: AccountDep, runtime: Runt
 def get_domain_renewal(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.db.read() as session:
         domain = domains.get_domain(session, account.id, domain_name)
-        return domain_renewal_body(billing.domain_renewal(runtime.settings, runtime.providers, domain))
+        return domain_renewal_body(billing.domain_renewal(session, runtime.settings, runtime.providers, domain))
 
 
 @router.patch(
@@ -135,7 +139,7 @@ def set_domain_auto_renew(domain_name: str, account: AccountDep, runtime: Runtim
     with runtime.db.write() as session:
         domain = domains.get_domain(session, account.id, domain_name)
         billing.set_domain_auto_renew(session, domain, value)
-        return domain_renewal_body(billing.domain_renewal(runtime.settings, runtime.providers, domain))
+        return domain_renewal_body(billing.domain_renewal(session, runtime.settings, runtime.providers, domain))
 
 
 @router.delete(

@@ -70,7 +70,7 @@ class SubscriptionQuote(BaseModel):
     due: str = Field(description="When the renewal will be charged (the period end)")
     will_renew: bool = Field(description="False when auto-renew is off, it was cancelled, or it has no mailboxes")
     quantity: int
-    price_per_mailbox: Price = Field(description="Today's catalog price per mailbox, which the renewal will charge")
+    price_per_mailbox: Price = Field(description="Today's price book price per mailbox, which the renewal will charge")
     total: Price
 
 

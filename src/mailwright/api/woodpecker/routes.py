@@ -90,7 +90,8 @@ def body_of(model: type[BaseModel]) -> dict[str, Any]:
 
 @router.get("/providers", response_model=schemas.ProvidersResponse, summary="Mailbox providers and prices")
 def get_providers(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
-    prices = catalog.mailbox_prices(runtime.providers, account.currency)
+    with runtime.db.read() as session:
+        prices = catalog.mailbox_prices(session, runtime.providers, account.currency)
     return {
         "providers": [
             {"name": p.name, "currency": p.price.currency, "email_account_price": p.price.decimal} for p in prices
@@ -108,11 +109,11 @@ def search_availability(
     issues = FieldIssues()
     chosen = _provider_param(issues, runtime, provider)
     phrase = check.text(issues, "query", query, max_length=100)
-    names = catalog.suggest_names(phrase, runtime.providers.registrar.tlds()) if phrase else None
-    if phrase and names is None:
-        issues.add("query", "Must contain letters or digits that can form a domain name", query)
-    issues.raise_if_any()
     with runtime.db.read() as session:
+        names = catalog.suggest_names(phrase, catalog.selling_tlds(session, runtime.providers, account.currency)) if phrase else None
+        if phrase and names is None:
+            issues.add("query", "Must contain letters or digits that can form a domain name", query)
+        issues.raise_if_any()
         answers = catalog.check_domains(session, runtime.providers, names or [], account.currency)
     return {"provider": chosen, "query": phrase, "domains": [_availability(a) for a in answers]}
 

@@ -4,8 +4,14 @@ Test values (documented in the README):
 - a domain whose first label starts with `taken` is unavailable;
 - checking a domain whose first label starts with `unreachable` fails as if the registrar were
   down (the API answers 503);
-- prices per year: com 13.00, net 15.00, org 12.00, io 45.00, co 28.00, ai 80.00 (USD, and the
-  same figures in EUR); other TLDs have no price;
+- the registrar's COST per year (registration and renewal): com 13.00, net 15.00, org 12.00,
+  io 45.00, co 28.00, ai 80.00 (in the currency asked for, USD or EUR: the same figures); it sells
+  no other TLD. What customers pay comes from the operator's price book (catalog/prices.py),
+  which a new database gets filled with these same figures and the mailbox hosts' monthly
+  prices below (MONTHLY_MAILBOX_PRICES), so the sandbox sells at cost out of the box;
+- a domain whose first label starts with `premium-` is a premium name: available, flagged
+  premium, and its registration and renewal cost 10 times the TLD's (premium-x.com: 130.00), so
+  it is sold only when the price book allows premiums for the TLD (`--premium-max`);
 - a domain whose first label starts with `fail-register` is refused by the registry;
 - a mailbox whose local part starts with `fail-` is refused by the mailbox host;
 - a domain or mailbox whose name starts with `flaky-` fails transiently twice, then succeeds;
@@ -13,7 +19,9 @@ Test values (documented in the README):
   never serves its records, so DNS verification fails;
 - a domain whose first label, or a mailbox whose local part, starts with `action-` needs a
   person the first time (NeedsActionError: the item is parked), and succeeds when retried;
-- MAILWRIGHT_SANDBOX_LATENCY_MS adds latency to every call.
+- MAILWRIGHT_SANDBOX_LATENCY_MS adds latency to every call;
+- MAILWRIGHT_SANDBOX_REGISTRAR_CURRENCY=USD makes the registrar quote its costs in USD whatever
+  the account's currency, as real registrars do (then an EUR price needs `prices set-rate EUR ...`).
 
 The DNS host answers real DNS queries (see dns_server.py) on 127.0.0.1, port
 MAILWRIGHT_SANDBOX_DNS_PORT.
@@ -64,8 +72,12 @@ from mailwright.providers.sandbox.models import (
     SandboxZone,
 )
 
+# The registrar's yearly cost per TLD, and the mailbox prices the price book starts with
+# (the migration 2026_12_01_0100 writes the same figures out; a test holds them equal).
 YEARLY_PRICES = {"com": 1300, "net": 1500, "org": 1200, "io": 4500, "co": 2800, "ai": 8000}
 MONTHLY_MAILBOX_PRICES = {"GOOGLE": 600, "MICROSOFT": 600, "MAILDOSO": 400, "MAILFORGE": 400}
+PREMIUM_PREFIX = "premium-"
+PREMIUM_FACTOR = 10
 SANDBOX_NAMESERVERS = ("ns1.sandbox.mailwright.test", "ns2.sandbox.mailwright.test")
 FLAKY_FAILURES = 2
 # Where the sandbox "hosts" web redirects: the apex A record of a domain with a redirect URL.
@@ -80,6 +92,18 @@ _ACCESS = {
     "MAILDOSO": ("smtp.maildoso.com", 587, "imap.maildoso.com", 993),
     "MAILFORGE": ("smtp.mailforge.ai", 587, "imap.mailforge.ai", 993),
 }
+
+
+def _is_premium(domain: str) -> bool:
+    return domain.split(".")[0].startswith(PREMIUM_PREFIX)
+
+
+def _yearly_cost(domain: str, currency: str) -> Money | None:
+    """The sandbox registrar's cost of one year (registration or renewal); None: a TLD it does not sell."""
+    minor = YEARLY_PRICES.get(domain.rsplit(".", 1)[-1])
+    if minor is None:
+        return None
+    return Money(minor * PREMIUM_FACTOR if _is_premium(domain) else minor, currency)
 
 
 class _SandboxBase:
@@ -134,6 +158,12 @@ class _SandboxBase:
 class SandboxRegistrar(_SandboxBase):
     SUPPORTS = frozenset({Capability.PRICING, Capability.AVAILABILITY, Capability.REGISTRATION, Capability.RENEWAL, Capability.NAMESERVERS})
 
+    def __init__(self, db: Database, latency_ms: int = 0, billing_currency: str | None = None) -> None:
+        super().__init__(db, latency_ms)
+        # MAILWRIGHT_SANDBOX_REGISTRAR_CURRENCY: costs always in this currency, as a real
+        # registrar's; None: in the currency asked for.
+        self.billing_currency = billing_currency
+
     def tlds(self) -> tuple[str, ...]:
         return tuple(YEARLY_PRICES)
 
@@ -148,9 +178,9 @@ class SandboxRegistrar(_SandboxBase):
         results = []
         for domain in domains:
             available = not domain.split(".")[0].startswith("taken") and domain not in registered
-            minor = YEARLY_PRICES.get(domain.rsplit(".", 1)[-1])
-            price = Money(minor, currency) if available and minor is not None else None
-            results.append(Availability(domain=domain, available=available, price=price))
+            cost = _yearly_cost(domain, self.billing_currency or currency)
+            premium = available and cost is not None and _is_premium(domain)
+            results.append(Availability(domain=domain, available=available, price=cost if available else None, premium=premium))
         return results
 
     def probe(self) -> str:
@@ -200,8 +230,7 @@ class SandboxRegistrar(_SandboxBase):
 
 
     def renewal_price(self, domain: str, currency: str) -> Money | None:
-        minor = YEARLY_PRICES.get(domain.rsplit(".", 1)[-1])
-        return None if minor is None else Money(minor, currency)
+        return _yearly_cost(domain, self.billing_currency or currency)
 
     def renew(self, domain: str, years: int, expected_expires_at: dt.datetime, idempotency_key: str) -> Registration:
         self._arrive("renew", domain, flaky_name=domain)
@@ -363,9 +392,6 @@ class SandboxMailboxHost(_SandboxBase):
                 sa.select(sa.func.count()).select_from(SandboxMailbox).where(SandboxMailbox.provider == self.provider)
             )
         return f"Sandbox: {count} {self.provider} mailboxes in this database; creates none for real"
-
-    def monthly_price(self, currency: str) -> Money:
-        return Money(MONTHLY_MAILBOX_PRICES[self.provider], currency)
 
     def mail_setup(self, domain: str) -> MailSetup:
         self._arrive("mail_setup", domain)

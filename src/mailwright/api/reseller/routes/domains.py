@@ -78,11 +78,11 @@ def list_domains(account: AccountDep, runtime: RuntimeDep, user_id: RequiredUser
 def suggest_domains(account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> JSONResponse:
     issues = FieldIssues()
     keyword = check.text(issues, "keyword", body.get("keyword"), max_length=100)
-    names = catalog.suggest_names(keyword, runtime.providers.registrar.tlds()) if keyword else None
-    if keyword and names is None:
-        issues.add("keyword", "Must contain letters or digits that can form a domain name", keyword)
-    issues.raise_if_any()
     with runtime.db.read() as session:
+        names = catalog.suggest_names(keyword, catalog.selling_tlds(session, runtime.providers, account.currency)) if keyword else None
+        if keyword and names is None:
+            issues.add("keyword", "Must contain letters or digits that can form a domain name", keyword)
+        issues.raise_if_any()
         answers = catalog.check_domains(session, runtime.providers, names or [], account.currency)
     data = [_availability(a) for a in answers if a.available]
     return respond(data, "Domain suggestions fetched successfully")
@@ -179,7 +179,7 @@ def _availability(answer: Any) -> dict[str, Any]:
 def renewal_price(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: BodyDep) -> JSONResponse:
     with runtime.db.read() as session:
         found = _requested_domains(session, account, user_id_in(user_id, body), body, RequestProblems())
-        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in found]
+        views = [billing.domain_renewal(session, runtime.settings, runtime.providers, d) for d in found]
     return respond([_renewal(v) for v in views], "Renewal prices fetched successfully")
 
 
@@ -188,7 +188,7 @@ def renewal_price(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, 
     response_model=Envelope[list[RenewedDomainPrice]],
     responses=NOT_FOUND | {
         402: {"model": ErrorEnvelope, "description": "The wallet cannot pay for all of them (insufficient_funds), or the "
-              "registrar gives no price for one (payment_failed, domains[i] named): none is renewed"},
+              "price book has no renewal price for one covering the registrar's cost (payment_failed, domains[i] named): none is renewed"},
         409: {"model": ErrorEnvelope, "description": "One was renewed or changed meanwhile (renewal_conflict): none is renewed"},
         422: {"model": ErrorEnvelope, "description": "One is not a registered domain (domain_not_renewable, domains[i] named): none is renewed"},
     },
@@ -201,7 +201,7 @@ def renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep, body: Bo
     def renew_all(session: Any) -> dict[str, Any]:
         found = _requested_domains(session, account, user_id_in(user_id, body), body, RequestProblems())
         action = renew_now.renew_domains(session, runtime, account.id, [(_field_of(body, d), d.id) for d in found])
-        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in domains.domains_by_id(session, [d.id for d in found])]
+        views = [billing.domain_renewal(session, runtime.settings, runtime.providers, d) for d in domains.domains_by_id(session, [d.id for d in found])]
         return envelope(200, "Domains renewed successfully", [_renewal(v) | {"actionId": action.id} for v in views])
 
     return renew_once(runtime, request, renew_all)
@@ -237,7 +237,7 @@ def set_auto_renew(account: AccountDep, runtime: RuntimeDep, user_id: UserIdDep,
         found = _requested_domains(session, account, user_id_in(user_id, body), body, problems)
         for i, domain in enumerate(found):
             billing.set_domain_auto_renew(session, domain, bool(value), field=f"domains[{i}]")
-        views = [billing.domain_renewal(runtime.settings, runtime.providers, d) for d in found]
+        views = [billing.domain_renewal(session, runtime.settings, runtime.providers, d) for d in found]
     message = "Auto-renew enabled successfully" if value else "Auto-renew disabled successfully"
     return respond([_renewal(v) for v in views], message)
 
