@@ -93,8 +93,11 @@ class Settings(BaseSettings):
     # Optional open/click tracking CNAME: <label>.<domain> -> target; off while the target is empty.
     tracking_cname_label: str = "track"
     tracking_cname_target: str = ""
-    # Who hosts the zones: the sandbox (answers real DNS on loopback) or an RFC 2136 server.
-    dns_host: Literal["sandbox", "rfc2136"] = "sandbox"
+    # Who sells the domains: the sandbox, or a real registrar's API.
+    registrar: Literal["sandbox", "namecheap"] = "sandbox"
+    # Who hosts the zones: the sandbox (answers real DNS on loopback), an RFC 2136 server, or a
+    # real DNS host's API.
+    dns_host: Literal["sandbox", "rfc2136", "namecheap"] = "sandbox"
     # The sandbox DNS server's UDP+TCP port on 127.0.0.1 (`dig @127.0.0.1 -p 10053 ...`);
     # 0 picks a free one. A process finding it taken answers on a free port of its own.
     sandbox_dns_port: int = Field(10053, ge=0, le=65535)
@@ -115,6 +118,14 @@ class Settings(BaseSettings):
     rfc2136_nameservers: str = ""
     # IPv4 address of a web server that performs domain redirects; empty: redirects refused.
     rfc2136_redirect_address: str = ""
+    # Namecheap (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = namecheap)
+    namecheap_api_user: str = ""
+    namecheap_api_key: str = Field("", repr=False)
+    namecheap_username: str = ""
+    # The public IPv4 address Mailwright calls from, whitelisted for the API at Namecheap.
+    namecheap_client_ip: str = ""
+    # Namecheap's sandbox: https://api.sandbox.namecheap.com/xml.response
+    namecheap_base_url: str = "https://api.namecheap.com/xml.response"
     app_version: str = "mailwright-1"
 
     # Webhooks: attempts per delivery, first pause between them (doubling up to the maximum),

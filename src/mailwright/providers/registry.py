@@ -1,5 +1,6 @@
 """Which adapter serves which role: the sandbox by default; DNS may be an RFC 2136 server
-(MAILWRIGHT_DNS_HOST=rfc2136). Further real adapters plug in here."""
+(MAILWRIGHT_DNS_HOST=rfc2136); Namecheap may be registrar and DNS host
+(MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = namecheap). Further real adapters plug in here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from mailwright.config import MAILBOX_PROVIDERS, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, Registrar
+from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
 
@@ -50,14 +52,22 @@ def build_providers(settings: Settings) -> Providers:
     db = Database(settings.resolved_database_url)
     latency = settings.sandbox_latency_ms
     return Providers(
-        registrar=SandboxRegistrar(db, latency),
+        registrar=_registrar(settings, db),
         dns_host=_dns_host(settings, db),
         mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
         sandbox_db=db,
     )
 
 
+def _registrar(settings: Settings, db: Database) -> Registrar:
+    if settings.registrar == "namecheap":
+        return NamecheapRegistrar.from_settings(settings)
+    return SandboxRegistrar(db, settings.sandbox_latency_ms)
+
+
 def _dns_host(settings: Settings, db: Database) -> DnsHost:
     if settings.dns_host == "rfc2136":
         return Rfc2136DnsHost.from_settings(settings)
+    if settings.dns_host == "namecheap":
+        return NamecheapDnsHost.from_settings(settings)
     return SandboxDnsHost(db, settings.sandbox_latency_ms, settings.sandbox_dns_port)
