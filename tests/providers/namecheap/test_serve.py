@@ -1,0 +1,100 @@
+"""End to end: a real `mailwright serve` with MAILWRIGHT_REGISTRAR=namecheap and
+MAILWRIGHT_DNS_HOST=namecheap pointed at the emulator. An order is registered in the emulated
+account with the registrant as every contact, the domain stays on Namecheap's DNS and its host
+records are set.
+
+Readiness is checked with real DNS queries to the zone's authoritative servers, Namecheap's
+BasicDNS, which no test can reach: so the domain ends failed (and refunded) at verification,
+with a reason naming the records not served. That the records are served is asserted on the
+emulator's state instead."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import BACKEND, OWNER, unique, wait_until
+from tests.providers.namecheap.conftest import GENEROUS_LIMITS
+from tests.providers.namecheap.emulator import NamecheapEmulator
+from tests.support.serve import ServeProcess, serve_env
+
+pytestmark = pytest.mark.slow
+
+KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
+
+
+def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_records(database_factory, tmp_path):
+    emulator = NamecheapEmulator(rate_limits=GENEROUS_LIMITS, balance="100.00").start()
+    settings = {
+        "registrar": "namecheap",
+        "dns_host": "namecheap",
+        "namecheap_api_user": emulator.api_user,
+        "namecheap_api_key": emulator.api_key,
+        "namecheap_username": emulator.username,
+        "namecheap_client_ip": "203.0.113.7",
+        "namecheap_base_url": emulator.url,
+        "dns_verify_attempts": "1",
+        "dns_verify_retry_seconds": "0",
+        "dns_query_timeout_seconds": "0.5",
+    }
+    database_url = database_factory(unique("namecheap")) if BACKEND != "sqlite" else None
+    serve = ServeProcess(serve_env(database_url, tmp_path / "data", **settings), cwd=tmp_path).start().wait_ready()
+    try:
+        api_key = wait_until(lambda: KEY_LINE.search(serve.text), timeout=30).group(1)
+        http = httpx.Client(base_url=serve.base_url, headers={"x-api-key": api_key}, timeout=60)
+        domain = f"{unique('ncserve')}.com"
+        held_elsewhere = f"held-{domain}"
+        emulator.taken.add(held_elsewhere)
+
+        # Availability and prices come from Namecheap.
+        answer = http.post("/rest/v2/domains/availability", params={"provider": "GOOGLE"}, json={"domains": [domain, held_elsewhere]})
+        assert answer.status_code == 200, answer.text
+        assert [(d["domain"], d["available"], d["price"]) for d in answer.json()["domains"]] == [
+            (domain, True, {"amount": "10.98", "currency": "USD"}),
+            (held_elsewhere, False, None),
+        ]
+        assert http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
+        order = http.post(
+            "/rest/v2/domains/order",
+            json={"provider": "GOOGLE", "domains": [domain], "mailboxes": [{"first_name": "Richard", "last_name": "Hendricks", "email": f"richard@{domain}"}]},
+        )
+        assert order.status_code == 202, order.text
+        order_id = order.json()["order_id"]
+        final = wait_until(
+            lambda: (b := http.get(f"/rest/v2/domains/orders/{order_id}").json())["status"] not in ("processing", "created") and b,
+            timeout=120,
+            interval=0.2,
+        )
+
+        # Registered once, with the registrant as registrant, tech, admin and billing contact.
+        assert emulator.commands().count("namecheap.domains.create") == 1
+        held = emulator.domains[domain]
+        contact = {
+            "FirstName": OWNER["first_name"], "LastName": OWNER["last_name"], "Address1": OWNER["address"], "City": OWNER["city"],
+            "StateProvince": OWNER["state"], "PostalCode": OWNER["zip_code"], "Country": OWNER["country"], "Phone": OWNER["phone"],
+            "EmailAddress": OWNER["email"], "OrganizationName": OWNER["company_name"],
+        }
+        assert held.contacts == {role: contact for role in ("Registrant", "Tech", "Admin", "AuxBilling")}
+        assert emulator.balance == emulator.balance.__class__("89.02")
+
+        # On Namecheap's DNS, with the sending records of a Google Workspace domain as host records.
+        assert held.uses_our_dns and held.email_type == "MX"
+        records = {(h["Name"], h["Type"]): h["Address"] for h in held.hosts}
+        assert records[("@", "MX")] == "smtp.google.com."
+        assert records[("@", "TXT")].startswith("v=spf1 include:_spf.google.com")
+        assert records[("google._domainkey", "TXT")].startswith("v=DKIM1;")
+        assert records[("_dmarc", "TXT")].startswith("v=DMARC1;")
+
+        # Verification asks BasicDNS, out of reach here: the domain fails there, refunded, saying why.
+        detail = http.get(f"/rest/v2/domains/{domain}").json()
+        assert detail["status"] == "failed", detail
+        assert "were not served as expected" in detail["failure_reason"]
+        assert final["status"] == "failed", final
+        # The API key never reached the server's output.
+        assert emulator.api_key not in serve.text
+        http.close()
+    finally:
+        serve.stop()
+        emulator.stop()
