@@ -39,7 +39,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -48,6 +47,8 @@ from typing import overload
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
+import dns.exception
+import dns.resolver
 import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -81,6 +82,8 @@ LIST_PAGE_SIZE = 100
 PRICE_CACHE_SECONDS = 3600.0
 # A 405 means one of the per-user limits was reached; the smallest window is a minute.
 RATE_LIMIT_RETRY_SECONDS = 60.0
+# BasicDNS's addresses, once resolved, are kept this long.
+SERVER_CACHE_SECONDS = 3600.0
 # TTL bounds setHosts accepts.
 MIN_TTL, MAX_TTL = 60, 60000
 HOST_RECORD_TYPES = frozenset({"A", "AAAA", "ALIAS", "CAA", "CNAME", "MX", "MXE", "NS", "TXT", "URL", "URL301", "FRAME"})
@@ -471,6 +474,9 @@ class NamecheapRegistrar:
     def tlds(self) -> tuple[str, ...]:
         return self._tlds
 
+    def close(self) -> None:
+        self.api.close()
+
     def _availability(self, domains: list[str], currency: str) -> list[Availability]:
         wanted = [d.lower() for d in domains]
         answers = self.api.check_names(wanted)
@@ -606,10 +612,12 @@ class NamecheapDnsHost:
 
     SUPPORTS = frozenset({Capability.DNS_RECORDS, Capability.WEB_REDIRECT})
 
-    def __init__(self, api: NamecheapApi, *, resolve: bool = True) -> None:
+    def __init__(self, api: NamecheapApi, *, resolve: bool = True, resolve_timeout: float = 3.0) -> None:
         self.api = api
         self.resolve = resolve
+        self.resolve_timeout = resolve_timeout
         self._lock = threading.Lock()  # read-merge-write of one process never interleaves
+        self._servers: tuple[float, tuple[tuple[str, int], ...]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, api: NamecheapApi | None = None) -> NamecheapDnsHost:
@@ -619,7 +627,7 @@ class NamecheapDnsHost:
                 "namecheap hosts DNS only for domains registered in the same Namecheap account: "
                 "set MAILWRIGHT_REGISTRAR=namecheap too, or choose another DNS host",
             )
-        return cls(api or NamecheapApi.from_settings(settings))
+        return cls(api or NamecheapApi.from_settings(settings), resolve_timeout=settings.dns_query_timeout_seconds)
 
     def check(self) -> str:
         """The cheapest authenticated call (users.getBalances): what it confirmed, in a sentence."""
@@ -676,18 +684,20 @@ class NamecheapDnsHost:
         return DEFAULT_NAMESERVERS
 
     def query_servers(self, domain: str) -> tuple[tuple[str, int], ...]:
-        """BasicDNS's addresses, port 53; none when they cannot be resolved (verification then
-        reports every record as not served)."""
+        """BasicDNS's IPv4 addresses, port 53, looked up within the DNS query timeout and kept an
+        hour; none when they cannot be resolved (verification then finds no record served)."""
+        cached = self._servers
+        if cached is not None and time.monotonic() - cached[0] < SERVER_CACHE_SECONDS:
+            return cached[1]
         servers: list[tuple[str, int]] = []
         for name in DEFAULT_NAMESERVERS if self.resolve else ():
             try:
-                infos = socket.getaddrinfo(name, 53, socket.AF_INET, socket.SOCK_DGRAM)
-            except OSError:
+                answer = dns.resolver.resolve(name, "A", lifetime=self.resolve_timeout)
+            except dns.exception.DNSException:
                 continue
-            for info in infos:
-                address = (str(info[4][0]), 53)
-                if address not in servers:
-                    servers.append(address)
+            servers += [(r.to_text(), 53) for r in answer if (r.to_text(), 53) not in servers]
+        if servers:
+            self._servers = (time.monotonic(), tuple(servers))
         return tuple(servers)
 
     @staticmethod

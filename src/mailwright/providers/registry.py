@@ -27,10 +27,12 @@ class Providers:
     sandbox_db: Database | None = None
 
     def close(self) -> None:
-        """Stop what adapters run in this process (the sandbox's DNS server and connections)."""
-        close = getattr(self.dns_host, "close", None)
-        if close is not None:
-            close()
+        """Stop what adapters run in this process (the sandbox's DNS server and connections,
+        real adapters' HTTP clients)."""
+        for adapter in (self.registrar, self.dns_host):
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                close()
         if self.sandbox_db is not None:
             self.sandbox_db.dispose()
 
