@@ -1,7 +1,8 @@
 """End to end: a real `mailwright serve` with MAILWRIGHT_REGISTRAR=namecheap and
 MAILWRIGHT_DNS_HOST=namecheap pointed at the emulator. An order is registered in the emulated
 account with the registrant as every contact, the domain stays on Namecheap's DNS and its host
-records are set.
+records are set; with the Namecheap balance empty, an order waits for a person (needs_action,
+saying to add funds) and goes on when retried.
 
 Readiness is checked with real DNS queries to the zone's authoritative servers, Namecheap's
 BasicDNS, which no test can reach: so the domain ends failed (and refunded) at verification,
@@ -92,6 +93,24 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_re
         assert detail["status"] == "failed", detail
         assert "were not served as expected" in detail["failure_reason"]
         assert final["status"] == "failed", final
+        # An empty Namecheap balance parks the next order for a person, who adds funds and retries it.
+        second = f"{unique('ncserve')}.com"
+        emulator.balance = emulator.balance.__class__("0.00")
+        order = http.post(
+            "/rest/v2/domains/order",
+            json={"provider": "GOOGLE", "domains": [second], "mailboxes": [{"first_name": "Jared", "last_name": "Dunn", "email": f"jared@{second}"}]},
+        )
+        assert order.status_code == 202, order.text
+        parked_id = order.json()["order_id"]
+        parked = wait_until(lambda: (b := http.get(f"/rest/v2/domains/orders/{parked_id}").json())["status"] == "needs_action" and b, timeout=120, interval=0.2)
+        reason = http.get(f"/rest/v2/domains/{second}").json()["failure_reason"]
+        assert "add funds" in reason and "2528166" in reason and second not in emulator.domains, parked
+        emulator.balance = emulator.balance.__class__("20.00")
+        assert http.post(f"/rest/v2/domains/orders/{parked_id}/retry").status_code in (200, 202)
+        wait_until(lambda: second in emulator.domains, timeout=120, interval=0.2)
+        assert emulator.domains[second].contacts["Registrant"]["FirstName"] == OWNER["first_name"]
+        assert emulator.commands().count("namecheap.domains.create") == 3  # the refused one, then one each
+
         # The API key never reached the server's output.
         assert emulator.api_key not in serve.text
         http.close()
