@@ -452,6 +452,7 @@ class NamecheapRegistrar:
     def __init__(self, api: NamecheapApi, tlds: tuple[str, ...] = TLDS) -> None:
         self.api = api
         self._tlds = tlds
+        self._premium: dict[str, tuple[float, bool | None]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, api: NamecheapApi | None = None) -> NamecheapRegistrar:
@@ -581,8 +582,26 @@ class NamecheapRegistrar:
             raise RetriableError(f"{PROVIDER} domains.dns.setCustom: {domain} was not updated")
 
     def renewal_price(self, domain: str, currency: str) -> Money | None:
+        """The TLD's standard renewal price. None for a premium name (its registry sets its own
+        renewal price, which Namecheap's API does not give for a domain already held, and selling
+        it at the standard price could sell below cost) and for a domain not in the account."""
+        domain = domain.lower()
         _, tld = split_domain(domain)
+        if self._is_premium(domain) is not False:
+            return None
         return self.api.price("RENEW", tld, currency)
+
+    def _is_premium(self, domain: str) -> bool | None:
+        """Whether the account's domain is premium (the answer kept an hour); None when it is not held."""
+        now = time.monotonic()
+        cached = self._premium.get(domain)
+        if cached is None or now - cached[0] > PRICE_CACHE_SECONDS:
+            row = self.api.listed(domain)
+            if row is None:
+                return None
+            cached = (now, _true(row.get("IsPremium")))
+            self._premium[domain] = cached
+        return cached[1]
 
     def renew(self, domain: str, years: int, expected_expires_at: dt.datetime, idempotency_key: str) -> Registration:
         """Namecheap renews from the current expiry and has no idempotency key: the expiry it

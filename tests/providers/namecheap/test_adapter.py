@@ -150,7 +150,17 @@ def test_availability_with_prices_from_get_pricing(emulator, registrar):
     ]
     # Another currency than the account's: no price (the price book converts).
     assert registrar.check([free], "EUR") == [Availability(free, True, None)]
-    assert registrar.renewal_price(free, "USD") == Money(1498, "USD")
+
+
+def test_renewal_prices_of_held_domains_only_and_never_of_premium_names(emulator, registrar):
+    standard, premium = name(), name()
+    emulator.premium[premium] = "300.00"
+    assert registrar.renewal_price(standard, "USD") is None  # not held
+    registrar.register(standard, 1, CONTACT, idempotency_key="k")
+    registrar.register(premium, 1, CONTACT, idempotency_key="k")
+    assert registrar.renewal_price(standard, "USD") == Money(1498, "USD")
+    assert registrar.renewal_price(premium, "USD") is None
+    assert registrar.renewal_price(standard, "EUR") is None
 
 
 def test_prices_are_cached_and_more_than_50_names_go_in_batches(emulator, registrar):
