@@ -583,8 +583,8 @@ class NamecheapRegistrar:
 
     def renewal_price(self, domain: str, currency: str) -> Money | None:
         """The TLD's standard renewal price. None for a premium name (its registry sets its own
-        renewal price, which Namecheap's API does not give for a domain already held, and selling
-        it at the standard price could sell below cost) and for a domain not in the account."""
+        renewal price, documented only in domains.check answers for names to buy; the standard
+        price could sell it below cost) and for a domain not in the account."""
         domain = domain.lower()
         _, tld = split_domain(domain)
         if self._is_premium(domain) is not False:
