@@ -286,6 +286,9 @@ class NamecheapApi:
     def _error(self, command: str, errors: tuple[ApiError, ...]) -> ProviderError:
         numbers = {e.number for e in errors}
         said = "; ".join(str(e) for e in errors) or "an error without a number"
+        key = self._credentials["ApiKey"]
+        if key:  # an error text echoing the request must not carry the key on
+            said = said.replace(key, "[ApiKey]")
         where = f"Namecheap {command}"
         if numbers & WHITELIST_ERRORS:
             return NeedsActionError(

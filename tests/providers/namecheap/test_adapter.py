@@ -72,6 +72,17 @@ def test_a_wrong_key_parks_with_what_to_do_and_never_shows_the_key(emulator):
     assert "0" * 32 not in message and emulator.api_key not in message
 
 
+def test_an_error_text_echoing_the_key_does_not_carry_it_on():
+    import httpx
+
+    body = b'<ApiResponse Status="ERROR"><Errors><Error Number="1011102">Bad key s3cr3t-k3y</Error></Errors></ApiResponse>'
+    api = NamecheapApi("u", "s3cr3t-k3y", "u", "203.0.113.7", "https://api.example/xml.response",
+                       transport=httpx.MockTransport(lambda request: httpx.Response(200, content=body)))
+    with pytest.raises(NeedsActionError) as caught:
+        api.call("users.getBalances")
+    assert "s3cr3t-k3y" not in str(caught.value) and "Bad key [ApiKey] (1011102)" in str(caught.value)
+
+
 def test_an_ip_not_whitelisted_parks_naming_the_ip_to_whitelist(emulator):
     api = api_for(emulator, client_ip="198.51.100.20")
     with pytest.raises(NeedsActionError) as caught:
