@@ -25,7 +25,6 @@ from mailwright.accounts import service as accounts
 from mailwright.clock import iso
 from mailwright.config import SettingProblem, Settings, load_settings
 from mailwright.db import migrate
-from mailwright.api.woodpecker.presenters import order_status
 from mailwright.errors import InvalidFields, NotFound, RuleViolation
 from mailwright.ids import ID_LENGTH
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
@@ -65,6 +64,8 @@ registrant_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(registrant_app, name="registrant")
+providers_app = typer.Typer(help="The registrar, DNS host and mailbox hosts configured (see README: Real registrars and DNS hosts).", no_args_is_help=True)
+app.add_typer(providers_app, name="providers")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -184,6 +185,7 @@ def serve(
     rt = runtime_module.build(settings, create_secret_key=True)
     migrate.upgrade(rt.db)
     runtime_module.install(rt)
+    _warn_of_sandbox_roles(rt)
     _set_sandbox_registrant(rt)  # before the demo account: it looks for an empty database too
     _create_demo_account(rt, host, port)
     _start_sandbox_dns(rt)
@@ -210,6 +212,7 @@ def run_worker(executor_id: ExecutorIdOption = None) -> None:
     rt = runtime_module.build(settings, create_secret_key=True)
     migrate.upgrade(rt.db)
     runtime_module.install(rt)
+    _warn_of_sandbox_roles(rt)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -220,6 +223,15 @@ def run_worker(executor_id: ExecutorIdOption = None) -> None:
     worker.shutdown()
     rt.close()
     worker.exit_process(0)
+
+
+def _warn_of_sandbox_roles(rt: Runtime) -> None:
+    """Beside a real registrar or DNS host, every role still on the sandbox, named loudly."""
+    from mailwright.providers.checks import sandbox_warning
+
+    lines = sandbox_warning(rt.providers)
+    if lines:
+        typer.echo("\n".join(lines), err=True)
 
 
 def _start_sandbox_dns(rt: Runtime) -> None:
@@ -569,6 +581,8 @@ def subscriptions_list(
 
 
 def _order_payload(session: Any, order: Any) -> dict[str, Any]:
+    from mailwright.api.woodpecker.presenters import order_status  # the API's modules only where needed
+
     return order_status(session, order) | {"account_id": order.account_id, "retries": order.retries}
 
 
@@ -636,6 +650,42 @@ def orders_retry(order_id: str, as_json: JsonOption = False) -> None:
         except RuleViolation as exc:
             fail(exc.message)
     emit(as_json, payload, f"Order {order_id} resumed (retry {payload['retries']}); follow it with `mailwright orders show {order_id}`.")
+
+
+# ------------------------------------------------------------------ providers
+
+
+def _yes_no(value: bool | None) -> str:
+    return "?" if value is None else "yes" if value else "NO"
+
+
+@providers_app.command("check")
+def providers_check(as_json: JsonOption = False) -> None:
+    """Ask each configured provider (registrar, DNS host, each mailbox host) its cheapest
+    authenticated question: reachable, authenticated, what it can do. Exits 1 when any fails."""
+    from mailwright.providers.checks import check_all, sandbox_warning
+
+    with opened() as rt:
+        results = check_all(rt.providers, rt.settings)
+        warning = sandbox_warning(rt.providers)
+    ok = all(r.ok for r in results)
+    payload = {"ok": ok, "real_provider_configured": rt.providers.uses_real_provider, "providers": [r.payload() for r in results]}
+    shown = table("Role", "Provider", "Reached", "Auth", "Can do", "Result", title="Providers")
+    for r in results:
+        # Beside a real provider, the sandbox's rows say so in capitals.
+        name = "SANDBOX" if r.role.is_sandbox and rt.providers.uses_real_provider else r.role.provider
+        provider = f"{name}\n{r.adapter}"
+        shown.add_row(
+            r.role.label, provider, _yes_no(r.reachable), _yes_no(r.authenticated), ", ".join(r.supports) or "-", r.message
+        )
+    emit(as_json, payload, shown)
+    if warning and not as_json:
+        typer.echo("\n".join(warning))
+    if not ok:
+        if not as_json:
+            failing = ", ".join(r.role.label for r in results if not r.ok)
+            typer.echo(f"Error: the check failed for: {failing}", err=True)
+        raise typer.Exit(1)
 
 
 # ------------------------------------------------------------------ the default registrant

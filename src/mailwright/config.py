@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from functools import cached_property
@@ -93,11 +94,13 @@ class Settings(BaseSettings):
     # Optional open/click tracking CNAME: <label>.<domain> -> target; off while the target is empty.
     tracking_cname_label: str = "track"
     tracking_cname_target: str = ""
-    # Who sells the domains: the sandbox, or a real registrar's API.
-    registrar: Literal["sandbox", "namecheap"] = "sandbox"
-    # Who hosts the zones: the sandbox (answers real DNS on loopback), an RFC 2136 server, or a
-    # real DNS host's API.
-    dns_host: Literal["sandbox", "rfc2136", "namecheap"] = "sandbox"
+    # Who registers the domains (README "Real registrars and DNS hosts"). Only names with an
+    # adapter in this build are accepted: each real registrar's adapter adds its name here.
+    registrar: Literal["sandbox", "porkbun", "namecheap"] = "sandbox"
+    # Who hosts the zones: the sandbox (answers real DNS on loopback) or an RFC 2136 server; each
+    # real DNS host's adapter adds its name here. A registrar other than the DNS host delegates
+    # each domain to the DNS host's nameservers, and readiness waits for that delegation.
+    dns_host: Literal["sandbox", "rfc2136", "porkbun", "cloudflare", "namecheap"] = "sandbox"
     # The sandbox DNS server's UDP+TCP port on 127.0.0.1 (`dig @127.0.0.1 -p 10053 ...`);
     # 0 picks a free one. A process finding it taken answers on a free port of its own.
     sandbox_dns_port: int = Field(10053, ge=0, le=65535)
@@ -108,6 +111,10 @@ class Settings(BaseSettings):
     dns_verify_max_wait_seconds: float = Field(120.0, ge=0)
     # One DNS query's timeout (UDP, then TCP if truncated).
     dns_query_timeout_seconds: float = Field(3.0, gt=0)
+    # host:port (an IP address; IPv6 in brackets, e.g. [::1]:53) of a DNS server that readiness
+    # checks ask instead of the zones' authoritative servers (split-horizon setups, tests);
+    # empty: the authoritative servers, and the delegation as the parent zone's servers answer it.
+    dns_verify_server: str = ""
     # RFC 2136 dynamic updates (BIND, Knot, PowerDNS); zones must already exist on the server.
     rfc2136_server: str = "127.0.0.1"
     rfc2136_port: int = Field(53, ge=1, le=65535)
@@ -118,6 +125,11 @@ class Settings(BaseSettings):
     rfc2136_nameservers: str = ""
     # IPv4 address of a web server that performs domain redirects; empty: redirects refused.
     rfc2136_redirect_address: str = ""
+    # Cloudflare (MAILWRIGHT_DNS_HOST = cloudflare)
+    # An API token with Zone → Zone → Edit and Zone → DNS → Edit, and the account its zones go in.
+    cloudflare_api_token: str = ""
+    cloudflare_account_id: str = ""
+    cloudflare_base_url: str = "https://api.cloudflare.com/client/v4"
     # Namecheap (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = namecheap)
     namecheap_api_user: str = ""
     namecheap_api_key: str = Field("", repr=False)
@@ -127,6 +139,12 @@ class Settings(BaseSettings):
     # Namecheap's sandbox: https://api.sandbox.namecheap.com/xml.response
     namecheap_base_url: str = "https://api.namecheap.com/xml.response"
     app_version: str = "mailwright-1"
+
+    # Porkbun (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun)
+    # API keys from porkbun.com/account/api; required when either role names porkbun.
+    porkbun_api_key: str = ""
+    porkbun_secret_api_key: str = ""
+    porkbun_base_url: str = "https://api.porkbun.com/api/json/v3"
 
     # Webhooks: attempts per delivery, first pause between them (doubling up to the maximum),
     # and how long one request may take.
@@ -174,6 +192,28 @@ class Settings(BaseSettings):
             raise ValueError("must be a DNS host name like track or open.tracker.example")
         return value
 
+    @field_validator("billing_schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from croniter import croniter  # DBOS's own cron parser: what it accepts, and only that
+
+        if value.strip() and not croniter.is_valid(value.strip(), second_at_beginning=True):
+            raise ValueError("must be a cron schedule with seconds first (e.g. '0 */10 * * * *'), or empty for none")
+        return value
+
+    @field_validator("dns_verify_server")
+    @classmethod
+    def _valid_server_address(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            server_address(value)
+        return value
+
+    @property
+    def verify_server(self) -> tuple[str, int] | None:
+        """(address, port) of MAILWRIGHT_DNS_VERIFY_SERVER; None when readiness asks the authorities."""
+        return server_address(self.dns_verify_server) if self.dns_verify_server else None
+
     @field_validator("max_mailboxes_by_provider")
     @classmethod
     def _valid_json_map(cls, value: str) -> str:
@@ -218,6 +258,23 @@ class Settings(BaseSettings):
     def max_mailboxes_for(self, provider: str) -> int:
         overrides = json.loads(self.max_mailboxes_by_provider or "{}")
         return int(overrides.get(provider, self.max_mailboxes_per_domain))
+
+
+def server_address(text: str) -> tuple[str, int]:
+    """(IP address, port) from "host:port" ("[v6]:port" for IPv6); ValueError saying the form."""
+    host, sep, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # an IPv6 address without brackets: its port cannot be told apart
+    try:
+        ipaddress.ip_address(host)
+        valid = bool(sep) and ascii_digits(port) and 1 <= int(port) <= 65535
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"{text!r} is not host:port with an IP address, e.g. 127.0.0.1:5353 or [::1]:53")
+    return host, int(port)
 
 
 class SettingProblem(ValueError):

@@ -5,9 +5,8 @@ Workflow steps run outside any request, so they reach these through `current()`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dbos import DBOSClient
 from sqlalchemy.orm import Session
 
 from mailwright.config import Settings
@@ -16,6 +15,9 @@ from mailwright.db import Database
 from mailwright.mailboxes.pictures import MIB, DecodeBudget
 from mailwright.private_files import private_directory, private_file
 from mailwright.providers.registry import Providers, build_providers
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
 
 APP_NAME = "mailwright"
 PROVISIONING_QUEUE = "provisioning"
@@ -37,6 +39,8 @@ class Runtime:
     @property
     def workflow_client(self) -> DBOSClient:
         if self._client is None:
+            from dbos import DBOSClient  # here: commands that never enqueue start without the engine
+
             # lazy: no connection probe, which on SQLite would wait on our own write lock when
             # the first enqueue happens inside a transaction.
             self._client = DBOSClient(system_database_engine=self.db.engine, application_name=APP_NAME, lazy=True)

@@ -72,15 +72,16 @@ def test_an_optional_body_may_be_absent_but_not_in_another_media_type(reseller):
     }
 
 
-def test_415_is_documented_wherever_a_body_is_read(anon):
+def test_415_and_408_are_documented_wherever_a_body_is_read(anon):
     schema = anon.get("/openapi.json").json()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             has_body = "requestBody" in operation
-            assert ("415" in operation["responses"]) == has_body, (method, path)
-            if has_body:
-                model = operation["responses"]["415"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-                assert model == ("ErrorEnvelope" if path.startswith(RESELLER) else "ProblemBody"), path
+            for status in ("408", "415"):
+                assert (status in operation["responses"]) == has_body, (status, method, path)
+                if has_body:
+                    model = operation["responses"][status]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                    assert model == ("ErrorEnvelope" if path.startswith(RESELLER) else "ProblemBody"), path
 
 
 def test_options_lists_every_documented_method_of_each_path(anon):

@@ -52,7 +52,7 @@ def test_every_endpoint_its_body_and_errors_are_documented(anon):
         assert operation.get("summary"), path
         assert operation["security"] == [{"WoodpeckerApiKey": []}], path
         responses = {code: ref(r["content"]) for code, r in operation["responses"].items()}
-        expected = ERRORS | {success: answer} | ({"404": "ProblemBody"} if path in WITH_PATH_ITEM else {}) | ({"415": "ProblemBody"} if request else {})
+        expected = ERRORS | {success: answer} | ({"404": "ProblemBody"} if path in WITH_PATH_ITEM else {}) | ({"408": "ProblemBody", "415": "ProblemBody"} if request else {})
         assert responses == expected, path
         if request:
             assert operation["requestBody"]["required"] is True

@@ -5,12 +5,8 @@ verify a DKIM signature made with the domain's key by fetching the key from that
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import dkim
 import dns.message
@@ -23,73 +19,14 @@ from mailwright.dns.records import DKIM_SELECTOR, sending_records
 from mailwright.dns.verify import observe, query
 from mailwright.dns.zone import checked_zone, origin_of
 from mailwright.providers.base import MailSetup, NeedsActionError, RecordSpec
-from mailwright.providers.rfc2136 import Rfc2136DnsHost
-from tests.conftest import unique, wait_until
-from tests.support.postgres import free_port
-
-NAMED = os.environ.get("MAILWRIGHT_NAMED", "/usr/sbin/named")  # checked by scripts/test-prerequisites
-KEY_NAME = "mailwright-key"
-
-
-@dataclass
-class Bind:
-    port: int
-    secret: str
-    zone: str
-
-    def host(self, **overrides: object) -> Rfc2136DnsHost:
-        options: dict[str, object] = {"key_name": KEY_NAME, "secret": self.secret, "nameservers": (f"ns1.{self.zone}.",)}
-        return Rfc2136DnsHost("127.0.0.1", self.port, **(options | overrides))  # type: ignore[arg-type]
+from tests.conftest import unique
+from tests.support.bind import Bind, running_bind
 
 
 @pytest.fixture(scope="module")
 def bind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bind]:
-    """named in the foreground with a generated config: one primary zone open to updates
-    signed with our TSIG key, as an operator would create it."""
-    root: Path = tmp_path_factory.mktemp("bind")
-    os.chmod(root, 0o777)  # named may drop to the bind user
-    zone = unique("bind") + ".test"
-    port = free_port()
-    secret = base64.b64encode(secrets.token_bytes(32)).decode()
-    (root / f"{zone}.db").write_text(
-        f"$TTL 300\n@ IN SOA ns1.{zone}. hostmaster.{zone}. 1 3600 600 86400 300\n@ IN NS ns1.{zone}.\nns1 IN A 127.0.0.1\n"
-    )
-    (root / "named.conf").write_text(
-        f"""
-options {{
-    directory "{root}";
-    pid-file "{root}/named.pid";
-    session-keyfile "{root}/session.key";
-    managed-keys-directory "{root}";
-    listen-on port {port} {{ 127.0.0.1; }};
-    listen-on-v6 {{ none; }};
-    recursion no;
-    notify no;
-    dnssec-validation no;
-}};
-key "{KEY_NAME}" {{ algorithm hmac-sha256; secret "{secret}"; }};
-controls {{ }};
-zone "{zone}" {{ type primary; file "{root}/{zone}.db"; allow-update {{ key "{KEY_NAME}"; }}; }};
-"""
-    )
-    log = (root / "named.log").open("w")
-    process = subprocess.Popen([NAMED, "-g", "-n", "1", "-c", str(root / "named.conf")], stdout=log, stderr=subprocess.STDOUT)
-    server = Bind(port, secret, zone)
-    try:
-        wait_until(lambda: process.poll() is not None or _answers(server), timeout=60, interval=0.1)
-        assert process.poll() is None, (root / "named.log").read_text()
+    with running_bind(tmp_path_factory.mktemp("bind"), unique("bind") + ".test") as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _answers(server: Bind) -> bool:
-    return query((("127.0.0.1", server.port),), origin_of(server.zone), dns.rdatatype.SOA, 1.0) is not None
 
 
 def test_a_domain_provisioned_through_rfc2136_is_served_and_signs(bind: Bind) -> None:

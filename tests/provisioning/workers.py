@@ -29,7 +29,7 @@ from mailwright.runtime import Runtime
 from tests.conftest import OWNER, settings_for, wait_until
 
 WORKER_ENV = {
-    "MAILWRIGHT_QUEUE_POLL_SECONDS": "0.1",
+    "MAILWRIGHT_QUEUE_POLL_SECONDS": "0.15",  # as tests/conftest.py says why
     "MAILWRIGHT_STEP_RETRY_SECONDS": "0.1",
     "MAILWRIGHT_WORKER_HEARTBEAT_SECONDS": "0.5",
     "MAILWRIGHT_WORKER_DEAD_AFTER_SECONDS": "3",

@@ -42,7 +42,7 @@ def served(database_factory, tmp_path) -> Iterator[Served]:
         database_factory(unique("curl")),
         tmp_path / "data",
         secret_key="curl-test-secret-key-that-is-long-enough-0123",
-        queue_poll_seconds="0.05",
+        queue_poll_seconds="0.15",  # as tests/conftest.py says why
         step_retry_seconds="0.05",
     )
     log = (tmp_path / "serve.log").open("w+")

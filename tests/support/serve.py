@@ -28,12 +28,12 @@ def serve_env(database_url: str | None, data_dir: Path | None, **settings: str) 
         env["MAILWRIGHT_DATABASE_URL"] = database_url
     if data_dir:
         env["MAILWRIGHT_DATA_DIR"] = str(data_dir)
-    # Quick polling, so tests wait on the workflow engine for milliseconds, not seconds.
+    # Quick polling, so tests wait on the workflow engine for a fraction of a second, not seconds.
     # The sandbox DNS server on a free port: never the well-known one a developer's serve may hold.
     # Loopback webhook receivers and picture servers: allowed (the outbound guard's own tests turn it off).
     defaults = {
         "log_level": "WARNING",
-        "queue_poll_seconds": "0.1",
+        "queue_poll_seconds": "0.15",  # as tests/conftest.py says why
         "step_retry_seconds": "0.1",
         "sandbox_dns_port": "0",
         "outbound_allow_private": "true",

@@ -11,7 +11,7 @@ from fastapi import Request
 from mailwright.accounts import service as accounts
 from mailwright.accounts.models import Account
 from mailwright.api.errors import HttpProblem
-from mailwright.api.middleware import BodyTooLarge, too_large_text
+from mailwright.api.middleware import BodyTooLarge
 from mailwright.api.ratelimit import RateLimiter, client_network
 from mailwright.crypto import hash_api_key
 from mailwright.runtime import Runtime
@@ -41,7 +41,7 @@ async def refuse_declared_oversize(request: Request) -> None:
     declared = request.headers.get("content-length", "")
     limit = get_runtime(request).settings.max_body_bytes
     if ascii_digits(declared) and int(declared) > limit:
-        raise BodyTooLarge(too_large_text(limit))
+        raise BodyTooLarge(limit)
 
 
 def media_type(request: Request, accepted: tuple[str, ...] = (JSON,)) -> str:

@@ -69,7 +69,7 @@ def install_error_handlers(app: FastAPI, faces: Faces) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
-        return problem(request, 413, str(exc))
+        return problem(request, 413, exc.detail)
 
     @app.exception_handler(RuleViolation)
     async def _violation(request: Request, exc: RuleViolation) -> Response:

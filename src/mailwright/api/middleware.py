@@ -19,8 +19,13 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 
 
-class BodyTooLarge(Exception):
-    """A body passed the size limit while being read (answered 413)."""
+class BodyTooLarge(HTTPException):
+    """A body passed the size limit while being read (answered 413). An HTTPException for the
+    reason BodyTooSlow is one: FastAPI's own body parsing (a route with a model parameter)
+    would otherwise answer 400 "There was an error parsing the body"."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, too_large_text(max_bytes))
 
 
 class BodyTooSlow(HTTPException):
@@ -106,7 +111,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge(too_large_text(self.max_bytes))
+                    raise BodyTooLarge(self.max_bytes)
                 body_read = not message.get("more_body", False)
             return message
 

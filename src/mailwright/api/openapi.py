@@ -1,5 +1,6 @@
 """The OpenAPI document. Routes describe themselves; this module adds what FastAPI cannot infer
-from hand-parsed requests: the bodies (and the 415 that refuses a body in another media type),
+from hand-parsed requests: the bodies (and the 415 that refuses a body in another media type, the
+408 that answers one arriving too slowly),
 query parameters checked by hand that are nonetheless required, each face's own error bodies,
 and the examples (api/examples.py)."""
 
@@ -26,14 +27,20 @@ def request_body(
     error_model: str, content: dict[str, type[BaseModel]], *, required: bool = True
 ) -> dict[str, Any]:
     """`openapi_extra` of a route that reads its body by hand: the body's media types and models
-    (each listed among the documented models), and the 415 answered for any other media type."""
+    (each listed among the documented models), the 415 answered for any other media type, and
+    the 408 answered to a body that has not all arrived in time (api.middleware.BodyLimit)."""
+    error = {"application/json": {"schema": ref(error_model)}}
     return {
         "requestBody": {"required": required, "content": {media: {"schema": ref(model.__name__)} for media, model in content.items()}},
         "responses": {
+            "408": {
+                "description": "The body did not all arrive in time (MAILWRIGHT_REQUEST_BODY_TIMEOUT_SECONDS); the connection is closed",
+                "content": error,
+            },
             "415": {
                 "description": "The body is not sent as " + " or ".join(content) + " (Content-Type names what is sent)",
-                "content": {"application/json": {"schema": ref(error_model)}},
-            }
+                "content": error,
+            },
         },
     }
 

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 import httpcore
 import httpx
 
+from mailwright.validation import ascii_digits
+
 if TYPE_CHECKING:
     from mailwright.config import Settings
 
@@ -264,7 +266,7 @@ def _read(response: httpx.Response, max_bytes: int) -> Answer:
         raise OutboundFailed(f"The answer was compressed ({encoding}); only uncompressed answers are accepted")
     body = bytearray()
     declared = response.headers.get("content-length", "")
-    truncated = declared.isdigit() and int(declared) > max_bytes
+    truncated = ascii_digits(declared) and int(declared) > max_bytes
     if not truncated:
         for chunk in response.iter_raw():
             body += chunk

@@ -162,6 +162,11 @@ SANDBOX_REGISTRANT = {
 }
 
 
+def is_sandbox_registrant(contact: dict[str, Any]) -> bool:
+    """The contact is the sandbox's made-up one (as a domain's owner snapshot holds it)."""
+    return all(contact.get(name) == value for name, value in SANDBOX_REGISTRANT.items())
+
+
 def get_default_registrant(session: Session) -> DefaultRegistrant | None:
     return session.get(DefaultRegistrant, 1)
 

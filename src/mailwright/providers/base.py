@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, overload
 
 from mailwright.money import Money
 
@@ -115,11 +115,28 @@ class MailSetup:
     extra: tuple[RecordSpec, ...] = field(default_factory=tuple)
 
 
+class AccountCheck(Protocol):
+    """What `mailwright providers check` calls on every configured adapter."""
+
+    def check(self) -> str:
+        """Call the provider's cheapest authenticated endpoint (Porkbun /ping, Cloudflare's token
+        verify, a Namecheap balance call, an SOA query signed with the TSIG key) and say in one
+        short sentence what it confirmed, e.g. "API key valid for account 1234". Never a secret.
+        Raises NeedsActionError for bad credentials (saying what to fix), ProviderUnavailable or
+        RetriableError when the provider cannot be reached."""
+        ...
+
+
 class Registrar(Protocol):
     def tlds(self) -> tuple[str, ...]:
         """The top-level domains it sells, most popular first."""
         ...
 
+    # `check()` without arguments is the account check (AccountCheck); with domains, availability.
+    @overload
+    def check(self) -> str: ...
+
+    @overload
     def check(self, domains: list[str], currency: str) -> list[Availability]: ...
 
     def find_registration(self, domain: str) -> Registration | None: ...
@@ -142,6 +159,10 @@ class Registrar(Protocol):
 
 
 class DnsHost(Protocol):
+    def check(self) -> str:
+        """The account check (AccountCheck)."""
+        ...
+
     def ensure_zone(self, domain: str) -> tuple[str, ...]:
         """Create the zone if missing; returns its nameservers."""
         ...
@@ -171,6 +192,10 @@ class DnsHost(Protocol):
 
 class MailboxHost(Protocol):
     provider: str
+
+    def check(self) -> str:
+        """The account check (AccountCheck)."""
+        ...
 
     def monthly_price(self, currency: str) -> Money: ...
 

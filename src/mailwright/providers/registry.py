@@ -1,17 +1,44 @@
-"""Which adapter serves which role: the sandbox by default; DNS may be an RFC 2136 server
-(MAILWRIGHT_DNS_HOST=rfc2136); Namecheap may be registrar and DNS host
-(MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = namecheap). Further real adapters plug in here."""
+"""Which adapter serves which role: the sandbox by default; MAILWRIGHT_REGISTRAR and
+MAILWRIGHT_DNS_HOST choose real ones (README "Real registrars and DNS hosts"). Each real adapter
+adds one branch to `_registrar` or `_dns_host`; a name without a branch is a SettingProblem,
+never a silent fall-back to the sandbox."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mailwright.config import MAILBOX_PROVIDERS, Settings
+from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, Registrar
+from mailwright.providers.cloudflare import CloudflareDnsHost
 from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
+from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
+
+SANDBOX = "sandbox"
+# Roles as `mailwright providers check` and the start-up warning name them.
+REGISTRAR_ROLE, DNS_HOST_ROLE, MAILBOX_HOST_ROLE = "registrar", "dns_host", "mailbox_host"
+
+
+@dataclass(frozen=True)
+class Role:
+    """One configured role: who plays it (the setting's value, e.g. "porkbun") and its adapter."""
+
+    role: str  # registrar, dns_host or mailbox_host
+    provider: str  # the setting's value: sandbox, rfc2136, porkbun ...
+    adapter: object
+    mailbox_provider: str | None = None  # GOOGLE ... for a mailbox host
+
+    @property
+    def label(self) -> str:
+        """For people: "registrar", "DNS host", "mailbox host GOOGLE"."""
+        text = self.role.replace("_", " ").replace("dns", "DNS")
+        return f"{text} {self.mailbox_provider}" if self.mailbox_provider else text
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.provider == SANDBOX
 
 
 @dataclass(frozen=True)
@@ -25,11 +52,13 @@ class Providers:
 
     # The sandbox's own connections (see build_providers); None when no adapter needs them.
     sandbox_db: Database | None = None
+    # The settings' names of who plays each role (MAILWRIGHT_REGISTRAR, MAILWRIGHT_DNS_HOST).
+    registrar_name: str = SANDBOX
+    dns_host_name: str = SANDBOX
 
     def close(self) -> None:
-        """Stop what adapters run in this process (the sandbox's DNS server and connections,
-        real adapters' HTTP clients)."""
-        for adapter in (self.registrar, self.dns_host):
+        """Stop what adapters run in this process (the sandbox's DNS server and connections)."""
+        for adapter in (self.dns_host, self.registrar):
             close = getattr(adapter, "close", None)
             if close is not None:
                 close()
@@ -42,8 +71,34 @@ class Providers:
         return isinstance(self.registrar, SandboxRegistrar)
 
     @property
+    def delegates(self) -> bool:
+        """The registrar is not the DNS host: it delegates each domain to the DNS host's
+        nameservers, and readiness waits until that delegation is seen (dns/verify.py)."""
+        return self.registrar_name != self.dns_host_name
+
+    @property
     def mailbox_provider_names(self) -> tuple[str, ...]:
         return tuple(p for p in MAILBOX_PROVIDERS if p in self.mailbox_hosts)
+
+    def roles(self) -> list[Role]:
+        """Every configured role, registrar first."""
+        roles = [
+            Role(REGISTRAR_ROLE, self.registrar_name, self.registrar),
+            Role(DNS_HOST_ROLE, self.dns_host_name, self.dns_host),
+        ]
+        for name in self.mailbox_provider_names:
+            host = self.mailbox_hosts[name]
+            roles.append(Role(MAILBOX_HOST_ROLE, SANDBOX if isinstance(host, SandboxMailboxHost) else name.lower(), host, name))
+        return roles
+
+    @property
+    def uses_real_provider(self) -> bool:
+        """A real registrar or DNS host is configured (RFC 2136 counts: it changes a real server)."""
+        return self.registrar_name != SANDBOX or self.dns_host_name != SANDBOX
+
+    def sandbox_roles(self) -> list[Role]:
+        """The roles still played by the sandbox, which never sells or provisions anything real."""
+        return [role for role in self.roles() if role.is_sandbox]
 
 
 def build_providers(settings: Settings) -> Providers:
@@ -53,23 +108,41 @@ def build_providers(settings: Settings) -> Providers:
     # pool twice, which under load would starve every request of its second connection.
     db = Database(settings.resolved_database_url)
     latency = settings.sandbox_latency_ms
+    try:
+        registrar = _registrar(settings, db)
+        dns_host = _dns_host(settings, db)
+    except BaseException:
+        db.dispose()
+        raise
     return Providers(
-        registrar=_registrar(settings, db),
-        dns_host=_dns_host(settings, db),
+        registrar=registrar,
+        dns_host=dns_host,
         mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
         sandbox_db=db,
+        registrar_name=settings.registrar,
+        dns_host_name=settings.dns_host,
     )
 
 
 def _registrar(settings: Settings, db: Database) -> Registrar:
+    if settings.registrar == SANDBOX:
+        return SandboxRegistrar(db, settings.sandbox_latency_ms)
+    if settings.registrar == "porkbun":
+        return PorkbunRegistrar.from_settings(settings)
     if settings.registrar == "namecheap":
         return NamecheapRegistrar.from_settings(settings)
-    return SandboxRegistrar(db, settings.sandbox_latency_ms)
+    raise SettingProblem("registrar", f"{settings.registrar!r} has no adapter here")
 
 
 def _dns_host(settings: Settings, db: Database) -> DnsHost:
+    if settings.dns_host == SANDBOX:
+        return SandboxDnsHost(db, settings.sandbox_latency_ms, settings.sandbox_dns_port)
     if settings.dns_host == "rfc2136":
         return Rfc2136DnsHost.from_settings(settings)
+    if settings.dns_host == "porkbun":
+        return PorkbunDnsHost.from_settings(settings)
+    if settings.dns_host == "cloudflare":
+        return CloudflareDnsHost.from_settings(settings)
     if settings.dns_host == "namecheap":
         return NamecheapDnsHost.from_settings(settings)
-    return SandboxDnsHost(db, settings.sandbox_latency_ms, settings.sandbox_dns_port)
+    raise SettingProblem("dns_host", f"{settings.dns_host!r} has no adapter here")

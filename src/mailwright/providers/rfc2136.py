@@ -72,6 +72,28 @@ class Rfc2136DnsHost:
 
     # ------------------------------------------------------------------ DnsHost
 
+    def check(self) -> str:
+        """An SOA query of the root over TCP, signed with the TSIG key when one is set: any answer
+        shows the server is there, and a signed answer that our key verifies shows the server
+        knows the key (a wrong key or secret comes back as a TSIG error: NeedsActionError)."""
+        query = dns.message.make_query(dns.name.root, dns.rdatatype.SOA)
+        if self.key is not None:
+            query.use_tsig(self.key)
+        try:
+            response = self._send(query, ".")
+        except RetriableError as exc:
+            if self.key is None or not isinstance(exc.__cause__, dns.exception.FormError):
+                raise
+            response = None  # an unsigned answer to a signed query (dnspython refuses to read it)
+        if self.key is None:
+            return f"{self.server}:{self.port} answers DNS; no TSIG key is set, so updates go unsigned"
+        if response is None or not response.had_tsig:
+            raise NeedsActionError(
+                f"The DNS server {self.server} answered without signing with Mailwright's TSIG key: check "
+                "MAILWRIGHT_RFC2136_TSIG_KEY_NAME and that the server has a key statement for it"
+            )
+        return f"{self.server}:{self.port} answers DNS and accepts the TSIG key {self.key.name.to_text(omit_final_dot=True)}"
+
     def ensure_zone(self, domain: str) -> tuple[str, ...]:
         answer = self._send(dns.message.make_query(domain, dns.rdatatype.SOA), domain)
         soa = answer.get_rrset(answer.answer, origin_of(domain), dns.rdataclass.IN, dns.rdatatype.SOA)

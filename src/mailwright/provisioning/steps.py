@@ -35,6 +35,7 @@ from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.money import Money
 from mailwright.net.outbound import OutboundPolicy
 from mailwright.orders.models import Order, OrderStatus
+from mailwright.owners.service import is_sandbox_registrant
 from mailwright.providers.base import Contact, MailboxHost, NeedsActionError, RetriableError, TerminalError
 from mailwright.provisioning.queues import DNS, REGISTRAR
 from mailwright.runtime import current
@@ -138,7 +139,13 @@ def register_domain(domain_id: str) -> Outcome:
     domain = _domain_in(domain_id, DomainStatus.ORDERED)
     if domain is None:
         return ok()
-    contact = Contact(**json.loads(domain.owner_snapshot))
+    snapshot = json.loads(domain.owner_snapshot)
+    if not rt.providers.registrar_is_sandbox and is_sandbox_registrant(snapshot):
+        # Ordered while the sandbox registrar ran, resumed with a real one: made-up data never leaves.
+        raise TerminalError(
+            f"{domain.name} was ordered with the sandbox's made-up registrant contact, which is never sent to a real registrar"
+        )
+    contact = Contact(**snapshot)
     # The key makes a repeated call (crash before we recorded the answer) return the same registration.
     registration = rt.providers.registrar.register(
         domain.name, domain.years, contact, idempotency_key=f"domain-{domain_id}"
@@ -233,10 +240,15 @@ def _domain_dkim_key(domain_id: str) -> str:
 
 
 def verify_dns_records(domain_id: str) -> Outcome:
-    """The records are served as expected (real DNS queries, bounded, with backoff: dns/verify.py);
-    otherwise the domain fails with a reason naming each wrong record."""
+    """The delegation is seen and the records are served as expected (real DNS queries, bounded,
+    with backoff: dns/verify.py). Otherwise a delegation never seen parks the domain (it is
+    bought: a person looks at the registrar), and records never served fail it (refunded)."""
     verdict = verify_dns(domain_id)
-    return ok() if verdict["ok"] else failed(verdict["reason"])
+    if verdict["ok"]:
+        return ok()
+    if verdict.get("needs_action"):
+        return needs_action(f"{verdict['reason']}. {ONCE_DONE}")
+    return failed(verdict["reason"])
 
 
 def mark_domain_ready(domain_id: str) -> Outcome:
@@ -259,11 +271,13 @@ def apply_domain_settings(domain_id: str) -> Outcome:
     domain = _domain_in(domain_id, DomainStatus.READY)
     if domain is None or domain.settings_applied_version >= domain.settings_version:
         return ok()
+    # Forwarding first: a DNS host that cannot redirect (Cloudflare with a DNS token) refuses the
+    # redirect, and that refusal must not keep the mail forwarding from being applied.
+    rt.providers.mailbox_host(domain.provider).set_forwarding(domain.name, domain.email_forward_address)
     if domain.mask_forwarding and domain.domain_redirect_url:
         rt.providers.dns_host.set_web_redirect(domain.name, domain.domain_redirect_url, masked=True)
     else:
         rt.providers.dns_host.set_web_redirect(domain.name, domain.domain_redirect_url)
-    rt.providers.mailbox_host(domain.provider).set_forwarding(domain.name, domain.email_forward_address)
     with rt.db.write() as session:
         _mark_applied(session, Domain, domain_id, domain.settings_version)
     return ok()

@@ -254,18 +254,21 @@ def get_domain(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> di
     response_model=schemas.DnsRecordsResponse,
     responses=NOT_FOUND,
     summary="A domain's DNS records, checked now (Mailwright extension)",
-    description="Queries the domain's authoritative servers for every record it needs for sending "
-    "and compares what they serve with what is expected.",
+    description="Queries the domain's authoritative servers (or MAILWRIGHT_DNS_VERIFY_SERVER) for every record "
+    "it needs for sending and compares what they serve with what is expected; when the registrar is not the "
+    "DNS host, also the delegation to the DNS host's nameservers.",
 )
 def get_domain_dns(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.db.read() as session:
         domain = domains.get_domain(session, account.id, domain_name)
         domain_id, name = domain.id, domain.name
     records = dns_verify.check_records(runtime, domain_id, name)
+    delegation = dns_verify.observe_delegation(runtime, name)
     return {
         "domain": name,
         "nameservers": list(runtime.providers.dns_host.nameservers(name)),
         "all_valid": bool(records) and all(r["valid"] for r in records),
+        "delegation": delegation.view() if delegation is not None else None,
         "records": records,
     }
 

@@ -177,10 +177,22 @@ class DnsRecordItem(BaseModel):
     last_checked: str | None = Field(description="When the servers were last queried (RFC 3339 UTC)")
 
 
+class DelegationItem(BaseModel):
+    expected: list[str] = Field(description="The DNS host's nameservers for the zone", examples=[["ns1.example.net"]])
+    observed: list[str] | None = Field(
+        description="The nameservers the parent zone holds for the domain now; null: the delegation cannot be checked from here"
+    )
+    source: str = Field(description="Who was asked", examples=["the servers of the com zone"])
+    valid: bool = Field(description="The domain is delegated to the DNS host (or cannot be checked); readiness waits for it")
+
+
 class DnsRecordsResponse(BaseModel):
     domain: str
     nameservers: list[str] = Field(description="Where the domain is delegated to")
     all_valid: bool = Field(description="Every record is served as expected (false while none are published yet)")
+    delegation: DelegationItem | None = Field(
+        None, description="When the registrar is not the DNS host: the delegation to the DNS host, checked now; null otherwise"
+    )
     records: list[DnsRecordItem]
 
 

@@ -25,8 +25,13 @@ import datetime as dt
 import hashlib
 import threading
 import time
+from typing import overload
 
+import dns.exception
+import dns.message
 import dns.name
+import dns.query
+import dns.rdatatype
 import dns.zone
 
 import sqlalchemy as sa
@@ -133,7 +138,16 @@ class SandboxRegistrar(_SandboxBase):
     def tlds(self) -> tuple[str, ...]:
         return tuple(YEARLY_PRICES)
 
-    def check(self, domains: list[str], currency: str) -> list[Availability]:
+    @overload
+    def check(self) -> str: ...
+
+    @overload
+    def check(self, domains: list[str], currency: str) -> list[Availability]: ...
+
+    def check(self, domains: list[str] | None = None, currency: str = "USD") -> str | list[Availability]:
+        """Without arguments, the account check (base.AccountCheck); otherwise availability."""
+        if domains is None:
+            return self._account_check()
         self._arrive("check", ",".join(domains)[:254])
         if any(d.startswith("unreachable") for d in domains):
             raise ProviderUnavailable("sandbox: the registrar cannot be reached (unreachable)")
@@ -148,6 +162,12 @@ class SandboxRegistrar(_SandboxBase):
             price = Money(minor, currency) if available and minor is not None else None
             results.append(Availability(domain=domain, available=available, price=price))
         return results
+
+    def _account_check(self) -> str:
+        self._arrive("check_account", "")
+        with self.db.read() as session:
+            count = session.scalar(sa.select(sa.func.count()).select_from(SandboxDomain))
+        return f"Sandbox: {count} domains in this database; registers nothing for real"
 
     def find_registration(self, domain: str) -> Registration | None:
         self._arrive("find_registration", domain)
@@ -222,6 +242,20 @@ class SandboxDnsHost(_SandboxBase):
         self.dns_port = dns_port
         self._server: SandboxDnsServer | None = None
         self._server_lock = threading.Lock()
+
+    def check(self) -> str:
+        """Asks this process's sandbox DNS server a real query over TCP (it refuses names it does
+        not host); the timeout is generous: the answer waits on a database read."""
+        self._arrive("check_account", "")
+        port = self.start_server()
+        query = dns.message.make_query(SANDBOX_NAMESERVERS[0], dns.rdatatype.SOA)
+        try:
+            dns.query.tcp(query, "127.0.0.1", timeout=15.0, port=port)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise ProviderUnavailable(f"The sandbox DNS server on 127.0.0.1 port {port} does not answer: {exc}") from exc
+        with self.db.read() as session:
+            zones = session.scalar(sa.select(sa.func.count()).select_from(SandboxZone))
+        return f"Sandbox DNS on 127.0.0.1 port {port}, {zones} zones; seen by no one else"
 
     def nameservers(self, domain: str) -> tuple[str, ...]:
         return SANDBOX_NAMESERVERS
@@ -331,6 +365,14 @@ class SandboxMailboxHost(_SandboxBase):
     def __init__(self, db: Database, provider: str, latency_ms: int = 0) -> None:
         super().__init__(db, latency_ms)
         self.provider = provider
+
+    def check(self) -> str:
+        self._arrive("check_account", "")
+        with self.db.read() as session:
+            count = session.scalar(
+                sa.select(sa.func.count()).select_from(SandboxMailbox).where(SandboxMailbox.provider == self.provider)
+            )
+        return f"Sandbox: {count} {self.provider} mailboxes in this database; creates none for real"
 
     def monthly_price(self, currency: str) -> Money:
         return Money(MONTHLY_MAILBOX_PRICES[self.provider], currency)

@@ -1,0 +1,138 @@
+"""`mailwright serve` with Porkbun as registrar and DNS host, pointed at the loopback emulator:
+an order buys the domain in the emulated account (once, at its quoted price, with the delegation
+left on Porkbun's nameservers) and publishes exactly Mailwright's records there. And `serve`
+with MAILWRIGHT_REGISTRAR=porkbun but no key stops at start with one line naming it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dns.name
+import dns.zone
+import httpx
+import pytest
+
+from mailwright.config import Settings
+from mailwright.dns.zone import build_zone
+from mailwright.providers.base import RecordSpec
+from mailwright.providers.sandbox.dns_server import SandboxDnsServer
+from tests.conftest import BACKEND, OWNER, unique, wait_until
+from tests.providers.porkbun.emulator import NAMESERVERS, PorkbunEmulator
+from tests.support.serve import MAILWRIGHT_COMMAND, ServeProcess, serve_env
+
+pytestmark = pytest.mark.slow
+
+KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
+FINAL = ("ready", "failed", "needs_action")
+# Readiness queries go to MAILWRIGHT_DNS_VERIFY_SERVER once Settings has it (dns/verify.py);
+# until then they go to Porkbun's real nameservers, which a test without network cannot reach.
+VERIFY_SERVER_SETTING = "dns_verify_server" in Settings.model_fields
+
+
+class EmulatedZones:
+    """Real DNS on loopback answering from the emulator's records, as Porkbun's nameservers would."""
+
+    def __init__(self, emulator: PorkbunEmulator) -> None:
+        self.emulator = emulator
+        self.queried: list[str] = []
+        self.server = SandboxDnsServer(self.zone_for)
+
+    def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
+        self.queried.append(qname.to_text())
+        with self.emulator.lock:
+            for name, domain in self.emulator.domains.items():
+                if qname.is_subdomain(dns.name.from_text(name)):
+                    specs = [self.spec(name, r.name, r.type, r.content, r.ttl, r.prio) for r in domain.records]
+                    return build_zone(name, [s for s in specs if s is not None], NAMESERVERS)
+        return None
+
+    @staticmethod
+    def spec(domain: str, full: str, rtype: str, content: str, ttl: int, prio: int) -> RecordSpec | None:
+        if rtype not in ("A", "AAAA", "MX", "TXT", "CNAME") or full.startswith("*"):
+            return None  # ALIAS is Porkbun's flattening, served as A records; wildcards are not emulated
+        name = "@" if full == domain else full.removesuffix("." + domain)
+        value = content + "." if rtype in ("MX", "CNAME") else content
+        return RecordSpec(rtype, name, value, ttl, prio if rtype == "MX" else None)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[PorkbunEmulator]:
+    emulator = PorkbunEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+def test_an_order_is_bought_and_published_in_the_porkbun_account(
+    emulator: PorkbunEmulator, database_factory: Callable[[str], str], tmp_path: Path
+) -> None:
+    zones = EmulatedZones(emulator)
+    dns_port = zones.server.start()
+    database_url = f"sqlite:///{tmp_path / 'mailwright.db'}" if BACKEND == "sqlite" else database_factory(unique("porkbun"))
+    env = serve_env(
+        database_url,
+        tmp_path / "data",
+        registrar="porkbun",
+        dns_host="porkbun",
+        porkbun_api_key=emulator.api_key,
+        porkbun_secret_api_key=emulator.secret_api_key,
+        porkbun_base_url=emulator.base_url,
+        dns_verify_server=f"127.0.0.1:{dns_port}",
+        dns_verify_attempts="1",
+        dns_verify_retry_seconds="0",
+        dns_query_timeout_seconds="0.5",
+    )
+    serve = ServeProcess(env, cwd=tmp_path).start().wait_ready()
+    try:
+        api_key = wait_until(lambda: KEY_LINE.search(serve.text), timeout=30).group(1)
+        http = httpx.Client(base_url=serve.base_url, headers={"x-api-key": api_key}, timeout=30)
+        domain = f"{unique('pb')}.com"
+        assert http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
+        order = http.post("/rest/v2/domains/order", json={
+            "provider": "MAILDOSO", "domains": [domain],
+            "mailboxes": [{"first_name": "Richard", "last_name": "Hendricks", "email": f"richard@{domain}"}],
+        })
+        assert order.status_code == 202, order.text
+        detail = wait_until(lambda: (d := http.get(f"/rest/v2/domains/{domain}").json())["status"] in FINAL and d, timeout=90, interval=0.2)
+
+        # Bought once, for Porkbun's quoted price, in the emulated account; delegation stays on Porkbun.
+        assert emulator.charges == [("registration", domain, 1108)]
+        assert [b for p, b, _ in emulator.calls if p == f"/domain/create/{domain}"] == [{"cost": 1108, "agreeToTerms": "yes"}]
+        assert emulator.domains[domain].ns == NAMESERVERS
+        assert f"/domain/updateNs/{domain}" not in emulator.paths()
+
+        # Exactly Mailwright's records were published there, next to Porkbun's parking records.
+        expected = http.get(f"/rest/v2/domains/{domain}/dns").json()["records"]
+        published = {
+            (r.name, r.type) for r in emulator.domains[domain].records if r.content != "pixie.porkbun.com"
+        }
+        assert published == {(e["fqdn"], e["type"]) for e in expected}
+        assert len([r for r in emulator.domains[domain].records if r.type == "MX"]) == len([e for e in expected if e["type"] == "MX"])
+
+        if VERIFY_SERVER_SETTING:
+            # The readiness checks query the records where the emulated account serves them.
+            assert detail["status"] == "ready" and detail["is_ready"], detail
+            assert any(q.startswith("_dmarc." + domain) for q in zones.queried)
+        else:
+            # Without MAILWRIGHT_DNS_VERIFY_SERVER the readiness checks ask Porkbun's real
+            # nameservers, out of reach here: the domain fails its DNS check, refunded.
+            assert detail["status"] == "failed", detail
+            assert "were not served as expected" in detail["failure_reason"], detail
+            assert zones.queried == []
+            wait_until(lambda: http.get("/rest/v2/wallet").json()["balance"] == "500.00", timeout=30)  # the demo credit, whole again
+        http.close()
+    finally:
+        serve.stop()
+        zones.server.stop()
+    for secret in (emulator.secret_api_key, emulator.api_key):
+        assert secret not in serve.text
+
+
+def test_serve_without_the_key_stops_at_start_naming_it(tmp_path: Path) -> None:
+    env = serve_env(f"sqlite:///{tmp_path / 'mailwright.db'}", tmp_path / "data", registrar="porkbun")
+    result = subprocess.run([MAILWRIGHT_COMMAND, "serve", "--port", "0"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert lines == ["Error: MAILWRIGHT_PORKBUN_API_KEY: must be set for MAILWRIGHT_REGISTRAR=porkbun"], lines
