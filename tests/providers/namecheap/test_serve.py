@@ -1,21 +1,24 @@
 """End to end: a real `mailwright serve` with MAILWRIGHT_REGISTRAR=namecheap and
 MAILWRIGHT_DNS_HOST=namecheap pointed at the emulator. An order is registered in the emulated
-account with the registrant as every contact, the domain stays on Namecheap's DNS and its host
-records are set; with the Namecheap balance empty, an order waits for a person (needs_action,
-saying to add funds) and goes on when retried.
-
-Readiness is checked with real DNS queries to the zone's authoritative servers, Namecheap's
-BasicDNS, which no test can reach: so the domain ends failed (and refunded) at verification,
-with a reason naming the records not served. That the records are served is asserted on the
-emulator's state instead."""
+account with the registrant as every contact, the domain stays on Namecheap's DNS, its host
+records are set, and it becomes ready: readiness queries (MAILWRIGHT_DNS_VERIFY_SERVER) go to a
+loopback DNS server answering from the emulator's host records, as BasicDNS serves what the API
+holds. With the Namecheap balance empty, an order waits for a person (needs_action, saying to add
+funds) and goes on when retried."""
 
 from __future__ import annotations
 
 import re
 
+import dns.name
+import dns.zone
 import httpx
 import pytest
 
+from mailwright.dns.zone import build_zone
+from mailwright.providers.base import RecordSpec
+from mailwright.providers.namecheap import DEFAULT_NAMESERVERS
+from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 from tests.conftest import BACKEND, OWNER, unique, wait_until
 from tests.providers.namecheap.conftest import GENEROUS_LIMITS
 from tests.providers.namecheap.emulator import NamecheapEmulator
@@ -24,10 +27,33 @@ from tests.support.serve import ServeProcess, serve_env
 pytestmark = pytest.mark.slow
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
+SERVED_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA")  # URL redirects are Namecheap's web servers
 
 
-def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_records(database_factory, tmp_path):
+class BasicDns:
+    """Real DNS on loopback answering from the emulator's host records, as BasicDNS would."""
+
+    def __init__(self, emulator: NamecheapEmulator) -> None:
+        self.emulator = emulator
+        self.server = SandboxDnsServer(self.zone_for)
+
+    def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
+        with self.emulator._lock:
+            for name, domain in self.emulator.domains.items():
+                if domain.uses_our_dns and qname.is_subdomain(dns.name.from_text(name)):
+                    specs = [
+                        RecordSpec(h["Type"], h["Name"], h["Address"], h["TTL"], h.get("MXPref") if h["Type"] == "MX" else None)
+                        for h in domain.hosts
+                        if h["Type"] in SERVED_TYPES
+                    ]
+                    return build_zone(name, specs, DEFAULT_NAMESERVERS)
+        return None
+
+
+def test_an_order_is_registered_at_namecheap_with_the_registrant_published_and_ready(database_factory, tmp_path):
     emulator = NamecheapEmulator(rate_limits=GENEROUS_LIMITS, balance="100.00").start()
+    basic_dns = BasicDns(emulator)
+    dns_port = basic_dns.server.start()
     settings = {
         "registrar": "namecheap",
         "dns_host": "namecheap",
@@ -36,9 +62,10 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_re
         "namecheap_username": emulator.username,
         "namecheap_client_ip": "203.0.113.7",
         "namecheap_base_url": emulator.url,
-        "dns_verify_attempts": "1",
-        "dns_verify_retry_seconds": "0",
-        "dns_query_timeout_seconds": "0.5",
+        "dns_verify_server": f"127.0.0.1:{dns_port}",
+        "dns_verify_attempts": "3",
+        "dns_verify_retry_seconds": "0.2",
+        "dns_query_timeout_seconds": "2",
     }
     database_url = database_factory(unique("namecheap")) if BACKEND != "sqlite" else None
     serve = ServeProcess(serve_env(database_url, tmp_path / "data", **settings), cwd=tmp_path).start().wait_ready()
@@ -88,11 +115,10 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_re
         assert records[("google._domainkey", "TXT")].startswith("v=DKIM1;")
         assert records[("_dmarc", "TXT")].startswith("v=DMARC1;")
 
-        # Verification asks BasicDNS, out of reach here: the domain fails there, refunded, saying why.
+        # Served as published: the domain is ready and its mailbox live.
+        assert final["status"] == "completed", final
         detail = http.get(f"/rest/v2/domains/{domain}").json()
-        assert detail["status"] == "failed", detail
-        assert "were not served as expected" in detail["failure_reason"]
-        assert final["status"] == "failed", final
+        assert (detail["status"], detail["is_ready"], detail["all_mailboxes_are_ready"]) == ("ready", True, True), detail
         # An empty Namecheap balance parks the next order for a person, who adds funds and retries it.
         second = f"{unique('ncserve')}.com"
         emulator.balance = emulator.balance.__class__("0.00")
@@ -107,7 +133,8 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_re
         assert "add funds" in reason and "2528166" in reason and second not in emulator.domains, parked
         emulator.balance = emulator.balance.__class__("20.00")
         assert http.post(f"/rest/v2/domains/orders/{parked_id}/retry").status_code in (200, 202)
-        wait_until(lambda: second in emulator.domains, timeout=120, interval=0.2)
+        retried = wait_until(lambda: (b := http.get(f"/rest/v2/domains/orders/{parked_id}").json())["status"] not in ("processing", "needs_action") and b, timeout=120, interval=0.2)
+        assert retried["status"] == "completed", retried
         assert emulator.domains[second].contacts["Registrant"]["FirstName"] == OWNER["first_name"]
         assert emulator.commands().count("namecheap.domains.create") == 3  # the refused one, then one each
 
@@ -116,4 +143,5 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_and_its_host_re
         http.close()
     finally:
         serve.stop()
+        basic_dns.server.stop()
         emulator.stop()
