@@ -475,6 +475,10 @@ class NamecheapRegistrar:
             return self.api.check_summary()
         return self._availability(domains, currency or "USD")
 
+    def probe(self) -> str:
+        """The account check (base.AccountCheck): the same sentence as check()."""
+        return self.api.check_summary()
+
     def tlds(self) -> tuple[str, ...]:
         return self._tlds
 
@@ -653,6 +657,10 @@ class NamecheapDnsHost:
 
     def check(self) -> str:
         """The cheapest authenticated call (users.getBalances): what it confirmed, in a sentence."""
+        return self.api.check_summary()
+
+    def probe(self) -> str:
+        """The account check (base.AccountCheck): the same sentence as check()."""
         return self.api.check_summary()
 
     def close(self) -> None:

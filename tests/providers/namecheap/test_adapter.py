@@ -58,9 +58,10 @@ def test_check_calls_get_balances_and_says_what_it_confirmed(emulator, registrar
     try:
         assert registrar.check() == "authenticated as mwtest; available balance 123.40 USD"
         assert dns_host.check() == "authenticated as mwtest; available balance 123.40 USD"
+        assert registrar.probe() == dns_host.probe() == "authenticated as mwtest; available balance 123.40 USD"
     finally:
         emulator.balance = balance
-    assert emulator.commands()[-2:] == ["namecheap.users.getBalances"] * 2
+    assert emulator.commands()[-4:] == ["namecheap.users.getBalances"] * 4
 
 
 def test_a_wrong_key_parks_with_what_to_do_and_never_shows_the_key(emulator):
