@@ -99,11 +99,11 @@ class Settings(BaseSettings):
     tracking_cname_target: str = ""
     # Who registers the domains (README "Real registrars and DNS hosts"). Only names with an
     # adapter in this build are accepted: each real registrar's adapter adds its name here.
-    registrar: Literal["sandbox", "porkbun"] = "sandbox"
+    registrar: Literal["sandbox", "porkbun", "namecheap"] = "sandbox"
     # Who hosts the zones: the sandbox (answers real DNS on loopback) or an RFC 2136 server; each
     # real DNS host's adapter adds its name here. A registrar other than the DNS host delegates
     # each domain to the DNS host's nameservers, and readiness waits for that delegation.
-    dns_host: Literal["sandbox", "rfc2136", "porkbun", "cloudflare"] = "sandbox"
+    dns_host: Literal["sandbox", "rfc2136", "porkbun", "cloudflare", "namecheap"] = "sandbox"
     # The sandbox DNS server's UDP+TCP port on 127.0.0.1 (`dig @127.0.0.1 -p 10053 ...`);
     # 0 picks a free one. A process finding it taken answers on a free port of its own.
     sandbox_dns_port: int = Field(10053, ge=0, le=65535)
@@ -133,6 +133,14 @@ class Settings(BaseSettings):
     cloudflare_api_token: str = ""
     cloudflare_account_id: str = ""
     cloudflare_base_url: str = "https://api.cloudflare.com/client/v4"
+    # Namecheap (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = namecheap)
+    namecheap_api_user: str = ""
+    namecheap_api_key: str = Field("", repr=False)
+    namecheap_username: str = ""
+    # The public IPv4 address Mailwright calls from, whitelisted for the API at Namecheap.
+    namecheap_client_ip: str = ""
+    # Namecheap's sandbox: https://api.sandbox.namecheap.com/xml.response
+    namecheap_base_url: str = "https://api.namecheap.com/xml.response"
     app_version: str = "mailwright-1"
 
     # Porkbun (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun)

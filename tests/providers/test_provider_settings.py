@@ -112,7 +112,7 @@ def test_secret_settings_never_show_in_a_check_sentence() -> None:
     ("variable", "value", "says"),
     [
         ("MAILWRIGHT_DNS_VERIFY_SERVER", "localhost", "'localhost' is not host:port with an IP address"),
-        ("MAILWRIGHT_REGISTRAR", "gandi", "Input should be 'sandbox' or 'porkbun'"),
+        ("MAILWRIGHT_REGISTRAR", "gandi", "Input should be 'sandbox', 'porkbun' or 'namecheap'"),
     ],
 )
 def test_a_wrong_provider_setting_stops_a_command_with_one_line(monkeypatch, capsys, variable: str, value: str, says: str) -> None:

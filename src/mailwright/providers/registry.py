@@ -11,6 +11,7 @@ from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, Registrar
 from mailwright.providers.cloudflare import CloudflareDnsHost
+from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
 from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
@@ -128,6 +129,8 @@ def _registrar(settings: Settings, db: Database) -> Registrar:
         return SandboxRegistrar(db, settings.sandbox_latency_ms, settings.sandbox_registrar_currency or None)
     if settings.registrar == "porkbun":
         return PorkbunRegistrar.from_settings(settings)
+    if settings.registrar == "namecheap":
+        return NamecheapRegistrar.from_settings(settings)
     raise SettingProblem("registrar", f"{settings.registrar!r} has no adapter here")
 
 
@@ -140,4 +143,6 @@ def _dns_host(settings: Settings, db: Database) -> DnsHost:
         return PorkbunDnsHost.from_settings(settings)
     if settings.dns_host == "cloudflare":
         return CloudflareDnsHost.from_settings(settings)
+    if settings.dns_host == "namecheap":
+        return NamecheapDnsHost.from_settings(settings)
     raise SettingProblem("dns_host", f"{settings.dns_host!r} has no adapter here")
