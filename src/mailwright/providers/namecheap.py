@@ -21,8 +21,9 @@ Choices (docs/decisions/0102-namecheap.md says why):
   (3050900, 5050900 ...) are retried.
 - A domain's SLD and TLD are split at its public suffix (tldextract's bundled list), so
   `example.co.uk` is SLD `example`, TLD `co.uk`.
-- Prices come in the account's currency (USD for the accounts the documentation shows); a price
-  asked for in another currency is None: converting is the price book's business.
+- Prices are Namecheap's costs, in the account's currency (USD for the accounts the documentation
+  shows), whatever currency the buyer pays in: converting them and selling at the operator's
+  price is the price book's business (catalog/prices.py). Premium names are flagged.
 - Registration looks before it buys (domains.getList), so a step retried after a crash returns
   the domain already bought; Namecheap has no idempotency key of its own.
 - setHosts replaces a domain's whole host list, so every change reads the list (getHosts),
@@ -43,7 +44,6 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import overload
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
@@ -329,9 +329,9 @@ class NamecheapApi:
         _, shown = self.balance()
         return f"authenticated as {self.username}; available balance {shown}"
 
-    def price(self, action: str, tld: str, currency: str) -> Money | None:
-        """One year's standard price of `action` (REGISTER, RENEW) for the TLD, cached; None when
-        Namecheap does not sell it or prices it in another currency."""
+    def price(self, action: str, tld: str) -> Money | None:
+        """One year's standard price of `action` (REGISTER, RENEW) for the TLD, in the account's
+        currency, cached; None when Namecheap does not sell it."""
         key = (action, tld)
         now = time.monotonic()
         with self._prices_lock:
@@ -343,8 +343,7 @@ class NamecheapApi:
             cached = (now, self._one_year(result, tld))
             with self._prices_lock:
                 self._prices[key] = cached
-        money = cached[1]
-        return money if money is not None and money.currency == currency else None
+        return cached[1]
 
     @staticmethod
     def _one_year(result: ET.Element, tld: str) -> Money | None:
@@ -461,22 +460,22 @@ class NamecheapRegistrar:
     def from_settings(cls, settings: Settings, api: NamecheapApi | None = None) -> NamecheapRegistrar:
         return cls(api or NamecheapApi.from_settings(settings))
 
-    @overload
-    def check(self) -> str: ...
-
-    @overload
-    def check(self, domains: list[str], currency: str) -> list[Availability]: ...
-
-    def check(self, domains: list[str] | None = None, currency: str | None = None) -> str | list[Availability]:
-        """Without arguments, the providers check: the cheapest authenticated call
-        (users.getBalances) and what it confirmed, in a sentence. With domains, the Registrar
-        protocol's availability (domains.check in batches of 50, prices from users.getPricing)."""
-        if domains is None:
-            return self.api.check_summary()
-        return self._availability(domains, currency or "USD")
+    def check(self, domains: list[str], currency: str) -> list[Availability]:
+        """Availability (domains.check in batches of 50) and each name's cost (users.getPricing, or
+        the premium price domains.check states), in the account's currency whatever `currency`."""
+        wanted = [d.lower() for d in domains]
+        answers = self.api.check_names(wanted)
+        results = []
+        for domain in wanted:
+            item = answers.get(domain)
+            available = item is not None and _true(item.get("Available"))
+            price = self._registration_price(domain, item) if available and item is not None else None
+            premium = available and item is not None and _true(item.get("IsPremiumName"))
+            results.append(Availability(domain=domain, available=available, price=price, premium=premium))
+        return results
 
     def probe(self) -> str:
-        """The account check (base.AccountCheck): the same sentence as check()."""
+        """The account check (base.AccountCheck): users.getBalances, the cheapest authenticated call."""
         return self.api.check_summary()
 
     def tlds(self) -> tuple[str, ...]:
@@ -485,27 +484,14 @@ class NamecheapRegistrar:
     def close(self) -> None:
         self.api.close()
 
-    def _availability(self, domains: list[str], currency: str) -> list[Availability]:
-        wanted = [d.lower() for d in domains]
-        answers = self.api.check_names(wanted)
-        results = []
-        for domain in wanted:
-            item = answers.get(domain)
-            available = item is not None and _true(item.get("Available"))
-            price = self._registration_price(domain, item, currency) if available and item is not None else None
-            results.append(Availability(domain=domain, available=available, price=price))
-        return results
-
-    def _registration_price(self, domain: str, item: ET.Element, currency: str) -> Money | None:
+    def _registration_price(self, domain: str, item: ET.Element) -> Money | None:
         if _true(item.get("IsPremiumName")):
-            # Premium names are priced by the registry in the account's currency (USD).
-            if currency != "USD":
-                return None
+            # Premium names are priced by the registry, in USD as domains.check states them.
             amount = to_minor(item.get("PremiumRegistrationPrice") or "0", "premium price")
             fees = to_minor(item.get("EapFee") or "0", "EAP fee") + to_minor(item.get("IcannFee") or "0", "ICANN fee")
-            return Money(amount + fees, currency) if amount else None
+            return Money(amount + fees, "USD") if amount else None
         _, tld = split_domain(domain)
-        return self.api.price("REGISTER", tld, currency)
+        return self.api.price("REGISTER", tld)
 
     def find_registration(self, domain: str) -> Registration | None:
         row = self.api.listed(domain.lower())
@@ -596,7 +582,7 @@ class NamecheapRegistrar:
         _, tld = split_domain(domain)
         if self._is_premium(domain) is not False:
             return None
-        return self.api.price("RENEW", tld, currency)
+        return self.api.price("RENEW", tld)
 
     def _is_premium(self, domain: str) -> bool | None:
         """Whether the account's domain is premium (the answer kept an hour); None when it is not held."""
@@ -655,12 +641,8 @@ class NamecheapDnsHost:
             )
         return cls(api or NamecheapApi.from_settings(settings), resolve_timeout=settings.dns_query_timeout_seconds)
 
-    def check(self) -> str:
-        """The cheapest authenticated call (users.getBalances): what it confirmed, in a sentence."""
-        return self.api.check_summary()
-
     def probe(self) -> str:
-        """The account check (base.AccountCheck): the same sentence as check()."""
+        """The account check (base.AccountCheck): users.getBalances, the cheapest authenticated call."""
         return self.api.check_summary()
 
     def close(self) -> None:

@@ -56,8 +56,8 @@ def name(tld: str = "com") -> str:
 def test_check_calls_get_balances_and_says_what_it_confirmed(emulator, registrar, dns_host):
     balance, emulator.balance = emulator.balance, emulator.balance.__class__("123.40")
     try:
-        assert registrar.check() == "authenticated as mwtest; available balance 123.40 USD"
-        assert dns_host.check() == "authenticated as mwtest; available balance 123.40 USD"
+        assert registrar.probe() == "authenticated as mwtest; available balance 123.40 USD"
+        assert dns_host.probe() == "authenticated as mwtest; available balance 123.40 USD"
         assert registrar.probe() == dns_host.probe() == "authenticated as mwtest; available balance 123.40 USD"
     finally:
         emulator.balance = balance
@@ -67,7 +67,7 @@ def test_check_calls_get_balances_and_says_what_it_confirmed(emulator, registrar
 def test_a_wrong_key_parks_with_what_to_do_and_never_shows_the_key(emulator):
     api = api_for(emulator, api_key="0" * 32)
     with pytest.raises(NeedsActionError) as caught:
-        NamecheapRegistrar(api).check()
+        NamecheapRegistrar(api).probe()
     message = str(caught.value)
     assert "1011102" in message and "enable API access" in message and "MAILWRIGHT_NAMECHEAP_API_KEY" in message
     assert "0" * 32 not in message and emulator.api_key not in message
@@ -87,12 +87,12 @@ def test_an_error_text_echoing_the_key_does_not_carry_it_on():
 def test_an_ip_not_whitelisted_parks_naming_the_ip_to_whitelist(emulator):
     api = api_for(emulator, client_ip="198.51.100.20")
     with pytest.raises(NeedsActionError) as caught:
-        NamecheapDnsHost(api).check()
+        NamecheapDnsHost(api).probe()
     assert "whitelist 198.51.100.20" in str(caught.value) and "1011150" in str(caught.value)
 
 
 def test_the_key_travels_in_a_post_body_never_in_a_url(emulator, registrar):
-    registrar.check()
+    registrar.probe()
     registrar.check([name()], "USD")
     calls = emulator.calls[-2:]
     assert {c.method for c in calls} == {"POST"}
@@ -105,14 +105,14 @@ def test_no_answer_is_provider_unavailable_and_says_no_url(emulator):
         port = probe.getsockname()[1]
     api = NamecheapApi("u", "secret-key-123", "u", "203.0.113.7", f"http://127.0.0.1:{port}/xml.response", timeout=1)
     with pytest.raises(ProviderUnavailable) as caught:
-        NamecheapRegistrar(api).check()
+        NamecheapRegistrar(api).probe()
     assert "secret-key-123" not in str(caught.value) and "ApiKey" not in str(caught.value)
 
 
 def test_a_slow_answer_times_out_as_unavailable(emulator):
     emulator.slow_seconds = 0.6
     with pytest.raises(ProviderUnavailable):
-        NamecheapRegistrar(api_for(emulator, timeout=0.2)).check()
+        NamecheapRegistrar(api_for(emulator, timeout=0.2)).probe()
 
 
 def test_a_500_is_retriable(emulator, registrar):
@@ -128,9 +128,9 @@ def test_past_the_documented_rate_limit_calls_are_refused_with_405_and_retried_a
     try:
         registrar = NamecheapRegistrar(api_for(emulator))
         for _ in range(DOCUMENTED_LIMITS[0]):
-            registrar.check()
+            registrar.probe()
         with pytest.raises(RetriableError) as caught:
-            registrar.check()
+            registrar.probe()
         assert caught.value.retry_after == 60 and "rate limited" in str(caught.value)
     finally:
         emulator.stop()
@@ -158,10 +158,10 @@ def test_availability_with_prices_from_get_pricing(emulator, registrar):
     assert answers == [
         Availability(free, True, Money(1098, "USD")),
         Availability(held, False, None),
-        Availability(dear, True, Money(125000, "USD")),
+        Availability(dear, True, Money(125000, "USD"), premium=True),
     ]
-    # Another currency than the account's: no price (the price book converts).
-    assert registrar.check([free], "EUR") == [Availability(free, True, None)]
+    # A buyer paying in another currency: still Namecheap's cost, in USD (the price book converts).
+    assert registrar.check([free], "EUR") == [Availability(free, True, Money(1098, "USD"))]
 
 
 def test_renewal_prices_of_held_domains_only_and_never_of_premium_names(emulator, registrar):
@@ -172,7 +172,7 @@ def test_renewal_prices_of_held_domains_only_and_never_of_premium_names(emulator
     registrar.register(premium, 1, CONTACT, idempotency_key="k")
     assert registrar.renewal_price(standard, "USD") == Money(1498, "USD")
     assert registrar.renewal_price(premium, "USD") is None
-    assert registrar.renewal_price(standard, "EUR") is None
+    assert registrar.renewal_price(standard, "EUR") == Money(1498, "USD")  # a cost, in the account's currency
 
 
 def test_prices_are_cached_and_more_than_50_names_go_in_batches(emulator, registrar):

@@ -57,7 +57,7 @@ def shape(xml: bytes, below: str = "commandresponse") -> set[tuple[str, frozense
 
 
 def test_the_adapter_reads_the_documented_balance():
-    assert NamecheapRegistrar(answering("get_balances.xml")).check() == "authenticated as apiexample; available balance 4932.96 USD"
+    assert NamecheapRegistrar(answering("get_balances.xml")).probe() == "authenticated as apiexample; available balance 4932.96 USD"
 
 
 def test_the_adapter_reads_the_documented_check_answer():
@@ -65,7 +65,7 @@ def test_the_adapter_reads_the_documented_check_answer():
 
 
 def test_the_adapter_reads_the_documented_prices():
-    assert answering("get_pricing.xml").price("REGISTER", "biz", "USD") == Money(855, "USD")
+    assert answering("get_pricing.xml").price("REGISTER", "biz") == Money(855, "USD")
 
 
 def test_the_adapter_reads_the_documented_host_list_and_sends_setHosts_as_documented():
@@ -90,7 +90,7 @@ def test_the_adapter_reads_the_documented_create_answer():
 
 def test_the_documented_ip_error_parks_with_what_to_do():
     with pytest.raises(NeedsActionError) as caught:
-        NamecheapDnsHost(answering("error_ip.xml")).check()
+        NamecheapDnsHost(answering("error_ip.xml")).probe()
     assert "Invalid request IP: 198.51.100.20 (1011150)" in str(caught.value)
 
 

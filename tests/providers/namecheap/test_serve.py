@@ -76,11 +76,12 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_published_and_r
         held_elsewhere = f"held-{domain}"
         emulator.taken.add(held_elsewhere)
 
-        # Availability and prices come from Namecheap.
+        # Availability comes from Namecheap; the price is the price book's (com 13.00), above
+        # Namecheap's cost of 10.98.
         answer = http.post("/rest/v2/domains/availability", params={"provider": "GOOGLE"}, json={"domains": [domain, held_elsewhere]})
         assert answer.status_code == 200, answer.text
         assert [(d["domain"], d["available"], d["price"]) for d in answer.json()["domains"]] == [
-            (domain, True, {"amount": "10.98", "currency": "USD"}),
+            (domain, True, {"amount": "13.00", "currency": "USD"}),
             (held_elsewhere, False, None),
         ]
         assert http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
