@@ -1,5 +1,6 @@
 """A real BIND (Debian's bind9, installed by ./mw test) on a loopback port, with one primary zone
-open to dynamic updates signed with a generated TSIG key, as an operator would create it."""
+open to dynamic updates signed with a generated TSIG key, as an operator would create it, and to
+zone transfers from loopback (`Bind.zone_for`: a test's own DNS server answering with its records)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import dns.name
+import dns.query
 import dns.rdatatype
+import dns.zone
 
 from mailwright.dns.verify import query
 from mailwright.dns.zone import origin_of
@@ -38,6 +42,13 @@ class Bind:
     def host(self, **overrides: object) -> Rfc2136DnsHost:
         options: dict[str, object] = {"key_name": KEY_NAME, "secret": self.secret, "nameservers": (self.nameserver,)}
         return Rfc2136DnsHost("127.0.0.1", self.port, **(options | overrides))  # type: ignore[arg-type]
+
+    def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
+        """The zone as BIND serves it now (a zone transfer), when `qname` is in it: a
+        SandboxDnsServer lookup, for a test's DNS server that answers with BIND's records."""
+        if not qname.is_subdomain(origin_of(self.zone)):
+            return None
+        return dns.zone.from_xfr(dns.query.xfr("127.0.0.1", self.zone, port=self.port, lifetime=5))
 
     def settings(self) -> dict[str, str]:
         """The MAILWRIGHT_* settings (lower-case names) of a process publishing to this server."""
@@ -75,7 +86,7 @@ options {{
 }};
 key "{KEY_NAME}" {{ algorithm hmac-sha256; secret "{secret}"; }};
 controls {{ }};
-zone "{zone}" {{ type primary; file "{root}/{zone}.db"; allow-update {{ key "{KEY_NAME}"; }}; }};
+zone "{zone}" {{ type primary; file "{root}/{zone}.db"; allow-update {{ key "{KEY_NAME}"; }}; allow-transfer {{ 127.0.0.1; }}; }};
 """
     )
     log = (root / "named.log").open("w")

@@ -38,6 +38,22 @@ def rdata_of(record: dict[str, Any]) -> dns.rdata.Rdata:
     return dns.rdata.from_text(dns.rdataclass.IN, rdtype, text)
 
 
+def zone_of(emulator: CloudflareEmulator, qname: dns.name.Name) -> dns.zone.Zone | None:
+    """The emulated zone holding `qname` (the longest match), with the records its API holds."""
+    with emulator.lock:
+        zones = [z for z in emulator.zones.values() if qname.is_subdomain(dns.name.from_text(z["name"]))]
+        if not zones:
+            return None
+        found = max(zones, key=lambda z: len(z["name"]))
+        records = list(emulator.records[found["id"]].values())
+    origin = dns.name.from_text(found["name"])
+    zone = dns.zone.Zone(origin)
+    for record in records:
+        rdataset = zone.find_rdataset(dns.name.from_text(record["name"]), dns.rdatatype.from_text(record["type"]), create=True)
+        rdataset.add(rdata_of(record), record["ttl"] if record["ttl"] > 1 else 300)
+    return zone
+
+
 class EmulatorDns:
     def __init__(self, emulator: CloudflareEmulator) -> None:
         self.emulator = emulator
@@ -48,16 +64,4 @@ class EmulatorDns:
         self.server.stop()
 
     def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
-        """The emulated zone holding `qname` (the longest match), with the records its API holds."""
-        with self.emulator.lock:
-            zones = [z for z in self.emulator.zones.values() if qname.is_subdomain(dns.name.from_text(z["name"]))]
-            if not zones:
-                return None
-            found = max(zones, key=lambda z: len(z["name"]))
-            records = list(self.emulator.records[found["id"]].values())
-        origin = dns.name.from_text(found["name"])
-        zone = dns.zone.Zone(origin)
-        for record in records:
-            rdataset = zone.find_rdataset(dns.name.from_text(record["name"]), dns.rdatatype.from_text(record["type"]), create=True)
-            rdataset.add(rdata_of(record), record["ttl"] if record["ttl"] > 1 else 300)
-        return zone
+        return zone_of(self.emulator, qname)
