@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+import mailwright.db.models  # noqa: F401 - every table known to the ORM before the first flush
 from mailwright.config import Settings
 from mailwright.crypto import KEY_FILE_NAME, SecretBox, load_secret_box
 from mailwright.db import Database
