@@ -11,7 +11,8 @@ domain delegated elsewhere serves none of the records the DNS host holds.
 A pair is one line of PAIRS; each side is a fixture named `<name>_registrar` / `<name>_dns_host`
 (a registrar that is also the DNS host fits too: then there is no delegation to wait for).
 The sandbox registrar with RFC 2136 is end to end in tests/dns/test_verify_server_and_delegation.py;
-Porkbun as both in tests/providers/porkbun/test_serve.py.
+Porkbun as both in tests/providers/porkbun/test_serve.py, Namecheap as both in
+tests/providers/namecheap/test_serve.py.
 
 And the faults a real registrar adds through `serve` (Porkbun): a SIGKILL while the registrar's
 create is in flight, then a restart on the same database, buys nothing twice and still readies the
@@ -39,6 +40,9 @@ from mailwright.dns.zone import origin_of
 from tests.conftest import OWNER, unique, wait_until
 from tests.providers.cloudflare.dns_server import zone_of
 from tests.providers.cloudflare.emulator import CloudflareEmulator
+from tests.providers.namecheap.conftest import GENEROUS_LIMITS
+from tests.providers.namecheap.dns_server import BasicDns
+from tests.providers.namecheap.emulator import NamecheapEmulator
 from tests.providers.porkbun.dns_server import EmulatedZones
 from tests.providers.porkbun.emulator import NAMESERVERS as PORKBUN_NAMESERVERS
 from tests.providers.porkbun.emulator import PorkbunEmulator
@@ -57,6 +61,8 @@ DEMO_CREDIT = 50_000  # the demo account's credit on a first start
 PAIRS = [
     pytest.param("porkbun", "cloudflare", id="porkbun+cloudflare"),
     pytest.param("porkbun", "rfc2136", id="porkbun+rfc2136"),
+    pytest.param("namecheap", "cloudflare", id="namecheap+cloudflare"),
+    pytest.param("namecheap", "rfc2136", id="namecheap+rfc2136"),
 ]
 
 
@@ -135,6 +141,41 @@ class PorkbunRegistrarSide:
 
 
 @dataclass
+class NamecheapRegistrarSide:
+    emulator: NamecheapEmulator
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "registrar": "namecheap",
+            "namecheap_api_user": self.emulator.api_user,
+            "namecheap_api_key": self.emulator.api_key,
+            "namecheap_username": self.emulator.username,
+            "namecheap_client_ip": next(iter(self.emulator.whitelisted_ips)),
+            "namecheap_base_url": self.emulator.url,
+        }
+
+    def delegation(self, domain: str) -> Sequence[str] | None:
+        with self.emulator._lock:
+            held = self.emulator.domains.get(domain)
+            return list(held.nameservers) if held is not None else None
+
+    def authorities(self) -> list[Authority]:
+        return [Authority("Namecheap BasicDNS", self._hosts, BasicDns(self.emulator).zone_for)]
+
+    def _hosts(self, domain: str) -> Collection[str]:
+        held = self.emulator.domains.get(domain)
+        return held.nameservers if held is not None and held.uses_our_dns else ()
+
+    def assert_holds(self, domain: str, contact: dict[str, str]) -> None:
+        held = self.emulator.domains[domain]
+        # Every contact role is the order's owner contact.
+        assert {role: c["EmailAddress"] for role, c in held.contacts.items()} == dict.fromkeys(("Registrant", "Tech", "Admin", "AuxBilling"), contact["email"])
+        creates = [c for c in self.emulator.calls if c.command.lower() == "namecheap.domains.create" and c.params.get("DomainName") == domain]
+        assert len(creates) == 1
+        assert not held.uses_our_dns  # delegated to the DNS host (setCustom)
+
+
+@dataclass
 class CloudflareDnsHostSide:
     emulator: CloudflareEmulator
     token: str
@@ -196,6 +237,13 @@ def porkbun() -> Iterator[PorkbunEmulator]:
 
 
 @pytest.fixture(scope="module")
+def namecheap() -> Iterator[NamecheapEmulator]:
+    emulator = NamecheapEmulator(rate_limits=GENEROUS_LIMITS, balance="1000.00").start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="module")
 def cloudflare() -> Iterator[CloudflareEmulator]:
     emulator = CloudflareEmulator().start()
     yield emulator
@@ -205,6 +253,11 @@ def cloudflare() -> Iterator[CloudflareEmulator]:
 @pytest.fixture
 def porkbun_registrar(porkbun: PorkbunEmulator) -> PorkbunRegistrarSide:
     return PorkbunRegistrarSide(porkbun)
+
+
+@pytest.fixture
+def namecheap_registrar(namecheap: NamecheapEmulator) -> NamecheapRegistrarSide:
+    return NamecheapRegistrarSide(namecheap)
 
 
 @pytest.fixture

@@ -10,46 +10,18 @@ from __future__ import annotations
 
 import re
 
-import dns.name
-import dns.zone
 import httpx
 import pytest
 
-from mailwright.dns.zone import build_zone
-from mailwright.providers.base import RecordSpec
-from mailwright.providers.namecheap import DEFAULT_NAMESERVERS
-from mailwright.providers.sandbox.dns_server import SandboxDnsServer
 from tests.conftest import BACKEND, OWNER, unique, wait_until
 from tests.providers.namecheap.conftest import GENEROUS_LIMITS
+from tests.providers.namecheap.dns_server import BasicDns
 from tests.providers.namecheap.emulator import NamecheapEmulator
 from tests.support.serve import ServeProcess, serve_env
 
 pytestmark = pytest.mark.slow
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
-SERVED_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA")  # URL redirects are Namecheap's web servers
-
-
-class BasicDns:
-    """Real DNS on loopback answering from the emulator's host records, as BasicDNS would."""
-
-    def __init__(self, emulator: NamecheapEmulator) -> None:
-        self.emulator = emulator
-        self.server = SandboxDnsServer(self.zone_for)
-
-    def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
-        with self.emulator._lock:
-            for name, domain in self.emulator.domains.items():
-                if domain.uses_our_dns and qname.is_subdomain(dns.name.from_text(name)):
-                    specs = [
-                        RecordSpec(h["Type"], h["Name"], h["Address"], h["TTL"], h.get("MXPref") if h["Type"] == "MX" else None)
-                        for h in domain.hosts
-                        if h["Type"] in SERVED_TYPES
-                    ]
-                    return build_zone(name, specs, DEFAULT_NAMESERVERS)
-        return None
-
-
 def test_an_order_is_registered_at_namecheap_with_the_registrant_published_and_ready(database_factory, tmp_path):
     emulator = NamecheapEmulator(rate_limits=GENEROUS_LIMITS, balance="100.00").start()
     basic_dns = BasicDns(emulator)
