@@ -35,3 +35,37 @@ def test_invalid_limits_are_refused_with_a_clear_message(text, message):
         parse_queue_limits(text)
     with pytest.raises(ValidationError, match=message):
         Settings(queue_limits=text)
+
+
+NAMECHEAP = {
+    "namecheap_api_user": "mw", "namecheap_api_key": "k" * 32, "namecheap_username": "mw",
+    "namecheap_client_ip": "203.0.113.7",
+}
+CLOUDFLARE = {"cloudflare_api_token": "t" * 40, "cloudflare_account_id": "0" * 32}
+
+
+@pytest.mark.parametrize(
+    ("settings", "registrar", "dns"),
+    [
+        # Namecheap in both roles: its budget of 5 steps a minute shared between the two queues.
+        ({"registrar": "namecheap", "dns_host": "namecheap"} | NAMECHEAP, (2, 60.0), (2, 60.0)),
+        ({"dns_host": "cloudflare"} | CLOUDFLARE, None, (60, 300.0)),
+        ({"registrar": "namecheap", "dns_host": "cloudflare"} | NAMECHEAP | CLOUDFLARE, (5, 60.0), (60, 300.0)),
+        ({}, None, None),  # the sandbox declares no pace
+    ],
+)
+def test_a_providers_documented_rate_paces_its_queue_unless_the_operator_says_otherwise(tmp_path, settings, registrar, dns):
+    from mailwright.providers.registry import build_providers
+    from mailwright.provisioning.queues import paced_by_providers
+
+    providers = build_providers(Settings(data_dir=tmp_path, **settings))
+    try:
+        paced = paced_by_providers(providers)
+    finally:
+        providers.close()
+    limits = parse_queue_limits("", paced)
+    for role, rate in (("registrar", registrar), ("dns", dns)):
+        expected = DEFAULTS[role] if rate is None else QueueLimits(DEFAULTS[role].concurrency, None, *rate)
+        assert limits[role] == expected, role
+    # What the operator sets for a role replaces the pace.
+    assert parse_queue_limits('{"dns": {"concurrency": 2}}', paced)["dns"] == QueueLimits(concurrency=2)

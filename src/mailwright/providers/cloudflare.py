@@ -92,6 +92,9 @@ class CloudflareRefused(TerminalError):
 
 class CloudflareDnsHost:
     # Redirects need rulesets permissions a DNS token lacks (module docstring).
+    # Cloudflare allows 1200 requests per five minutes per user; a step makes up to twenty (a zone's
+    # records: list, compare, write): at most 60 steps per five minutes (provisioning/queues.py).
+    STEP_RATE = (60, 300)
     SUPPORTS = frozenset({Capability.ZONES, Capability.DNS_RECORDS})
     ZONES_PER_PAGE = 50  # Cloudflare's maximum for zones
     RECORDS_PER_PAGE = 100

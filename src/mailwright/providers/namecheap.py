@@ -445,6 +445,9 @@ class NamecheapApi:
 class NamecheapRegistrar:
     """Registers and renews domains in one Namecheap account, paid from its balance."""
 
+    # Namecheap allows 20 calls a minute per user (and 700 an hour: module docstring); a step
+    # makes up to four (look, check, create, read back): at most 5 steps a minute (provisioning/queues.py).
+    STEP_RATE = (5, 60)
     SUPPORTS = frozenset(
         {Capability.PRICING, Capability.AVAILABILITY, Capability.REGISTRATION, Capability.RENEWAL, Capability.NAMESERVERS}
     )
@@ -622,6 +625,9 @@ class NamecheapRegistrar:
 class NamecheapDnsHost:
     """Host records of domains in the Namecheap account, served by BasicDNS."""
 
+    # Namecheap allows 20 calls a minute per user (and 700 an hour: module docstring); a step
+    # makes up to four (look, check, create, read back): at most 5 steps a minute (provisioning/queues.py).
+    STEP_RATE = (5, 60)
     SUPPORTS = frozenset({Capability.DNS_RECORDS, Capability.WEB_REDIRECT})
 
     def __init__(self, api: NamecheapApi, *, resolve: bool = True, resolve_timeout: float = 3.0) -> None:

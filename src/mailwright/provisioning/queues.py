@@ -5,17 +5,23 @@ limits (shared by all workers through the database) are the provider's limits: a
 orders waits in the queue instead of breaking a registrar's "one call per 10 s".
 
 Roles: "orders" (the order workflows themselves), "registrar", "dns", and one per mailbox
-provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON)."""
+provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON); a role it
+does not name gets DEFAULTS, and the registrar and DNS host queues the pace their adapter declares
+from its provider's documented rate limit (`STEP_RATE`: steps per period), so a burst of orders
+waits in the queue instead of being refused by the provider."""
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from mailwright.config import MAILBOX_PROVIDERS
 from mailwright.runtime import PROVISIONING_QUEUE
+
+if TYPE_CHECKING:
+    from mailwright.providers.registry import Providers
 
 ORDERS = "orders"
 REGISTRAR = "registrar"
@@ -42,15 +48,16 @@ def queue_name(role: str) -> str:
     return ORDERS_QUEUE if role == ORDERS else f"provider-{role}"
 
 
-def parse_queue_limits(text: str) -> dict[str, QueueLimits]:
-    """Every role's limits: the defaults, overridden per role by the JSON text. ValueError if invalid."""
+def parse_queue_limits(text: str, defaults: dict[str, QueueLimits] | None = None) -> dict[str, QueueLimits]:
+    """Every role's limits: DEFAULTS (with `defaults` over them), overridden per role by the JSON
+    text. ValueError if invalid."""
     try:
         raw = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
         raise ValueError(f"queue limits must be JSON: {exc}") from exc
     if not isinstance(raw, dict):
         raise ValueError("queue limits must be a JSON object of role -> limits")
-    limits = dict(DEFAULTS)
+    limits = DEFAULTS | (defaults or {})
     for role, values in raw.items():
         if role not in ROLES:
             raise ValueError(f"unknown queue role {role!r}; roles are {', '.join(ROLES)}")
@@ -76,11 +83,26 @@ def _limits(role: str, values: Any) -> QueueLimits:
     return QueueLimits(concurrency, per_worker, values.get("limit"), float(period) if period is not None else None)
 
 
-def register_all(settings: Any) -> None:
+def paced_by_providers(providers: Providers) -> dict[str, QueueLimits]:
+    """The registrar's and the DNS host's queue limits paced as their adapters declare (STEP_RATE:
+    at most `limit` steps per `period` seconds, within the provider's documented rate limit). One
+    provider in both roles shares one budget: each of its queues gets half of it."""
+    paced: dict[str, QueueLimits] = {}
+    shared = providers.registrar_name == providers.dns_host_name
+    for role, adapter in ((REGISTRAR, providers.registrar), (DNS, providers.dns_host)):
+        rate = getattr(adapter, "STEP_RATE", None)
+        if rate is not None:
+            limit, period = rate
+            paced[role] = replace(DEFAULTS[role], limit=max(1, limit // 2) if shared else limit, period=float(period))
+    return paced
+
+
+def register_all(settings: Any, providers: Providers | None = None) -> None:
     """Write every queue's configuration to the system database (after DBOS.launch)."""
     from dbos import DBOS
 
-    for role, limits in parse_queue_limits(settings.queue_limits).items():
+    paced = paced_by_providers(providers) if providers is not None else {}
+    for role, limits in parse_queue_limits(settings.queue_limits, paced).items():
         DBOS.register_queue(
             queue_name(role),
             global_concurrency=limits.concurrency,

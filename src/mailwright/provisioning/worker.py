@@ -59,7 +59,7 @@ def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
         }
     )
     DBOS.launch()
-    queues.register_all(settings)
+    queues.register_all(settings, runtime.providers)
     # One partition per webhook endpoint, one workflow at a time in each: deliveries stay in order.
     DBOS.register_queue(
         WEBHOOKS_QUEUE, partition_concurrency=1, polling_interval_sec=settings.queue_poll_seconds, on_conflict="always_update"
