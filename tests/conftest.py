@@ -81,16 +81,30 @@ OWNER = {
 }
 
 
+# Tests that use no database of the backend under test: they give the same answer on every backend.
+ONCE_PATHS = ("tests/unit/", "tests/launcher/", "tests/readme/")
+# tests/run.py runs them in a process of their own ("once") and the rest per backend ("backend");
+# a plain pytest run ("all") runs them with SQLite and leaves them out with PostgreSQL.
+PART = os.environ.get("MAILWRIGHT_TEST_PART", "all")
+
+
+def _runs_once(item: pytest.Item) -> bool:
+    return item.get_closest_marker("backend_independent") is not None or item.nodeid.startswith(ONCE_PATHS)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked backend_independent (it starts a process on its own SQLite file, say) gives
-    the same answer on every backend: the PostgreSQL run leaves it to the SQLite run (deselected,
-    so it is counted there, never skipped)."""
-    if BACKEND == "sqlite":
+    """Leaves out (deselected: counted in the run that has them, never skipped) the tests another
+    run of the suite runs: see PART."""
+    if PART == "once":
+        keep = _runs_once
+    elif PART == "backend" or BACKEND != "sqlite":
+        keep = lambda item: not _runs_once(item)  # noqa: E731
+    else:
         return
-    once = [item for item in items if item.get_closest_marker("backend_independent")]
-    if once:
-        config.hook.pytest_deselected(items=once)
-        items[:] = [item for item in items if item not in once]
+    left = [item for item in items if not keep(item)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if keep(item)]
 
 
 def pytest_report_header() -> str:

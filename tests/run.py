@@ -1,11 +1,15 @@
 """The whole test suite, as `./mw test` runs it: one pytest process per database backend, side
-by side (SQLite and PostgreSQL), each line of output prefixed with its backend. At the end it
+by side (SQLite and PostgreSQL), and a third for the tests that use no database of the backend
+under test (`once`: tests/unit, tests/launcher, tests/readme and tests marked
+backend_independent, on SQLite), each line of output prefixed with its run. At the end it
 repeats each backend's pytest summary line and prints one final line; the exit status is
 non-zero if any backend failed.
 
 Arguments are passed to both pytest processes, e.g. `./mw test -k order -x`.
 MAILWRIGHT_TEST_BACKENDS chooses the backends (default `sqlite,postgresql`).
-Backend-independent tests (RUN_ONCE) run once, in the SQLite process."""
+Backend-independent tests run once, in the `once` process (with the SQLite run: MAILWRIGHT_TEST_PART,
+see tests/conftest.py); on a machine's two cores the three keep both busy where two left one idle
+while the other waited on a workflow or a process."""
 
 from __future__ import annotations
 
@@ -21,8 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
-# Unit tests, the launcher (`./mw`) and the README's commands (a `serve` of their own, on its default SQLite).
-RUN_ONCE = ("tests/unit", "tests/launcher", "tests/readme")
 # pytest's closing line, "===== 12 passed, 1 skipped in 3.21s =====" (or without the rules under -q)
 SUMMARY = re.compile(r"^=*\s*(\d+ [a-z]+(, )?)+ in [\d.]+s\b.*$|^=*\s*no tests ran in [\d.]+s\b.*$")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)\b")
@@ -31,7 +33,7 @@ NO_TESTS_COLLECTED = 5
 
 @dataclass
 class Run:
-    backend: str
+    backend: str  # sqlite, postgresql, or once
     process: subprocess.Popen[str]
     summary: str = ""
     relay: threading.Thread = field(init=False)
@@ -48,7 +50,8 @@ def main(argv: list[str]) -> int:
         print(f"MAILWRIGHT_TEST_BACKENDS must list some of {', '.join(BACKENDS)}; got {', '.join(sorted(unknown)) or 'nothing'}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    runs = [_start(backend, argv) for backend in backends]
+    parts = backends + (["once"] if "sqlite" in backends else [])
+    runs = [_start(part, argv) for part in parts]
     try:
         codes = {run.backend: run.process.wait() for run in runs}
     except KeyboardInterrupt:
@@ -67,18 +70,18 @@ def main(argv: list[str]) -> int:
     for run in runs:
         print(run.label + (run.summary or f"no pytest summary (exit status {codes[run.backend]})"))
     minutes = (time.monotonic() - started) / 60
-    verdicts = ", ".join(f"{b} {_verdict(codes[b], ok[b])}" for b in backends)
+    verdicts = ", ".join(f"{b} {_verdict(codes[b], ok[b])}" for b in parts)
     print(f"Test suite {'passed' if all(ok.values()) else 'FAILED'} in {minutes:.1f} min: {verdicts}")
     print(_totals(runs))
     return 0 if all(ok.values()) else 1
 
 
-def _start(backend: str, argv: list[str]) -> Run:
-    extra = [] if backend == "sqlite" else [f"--ignore={path}" for path in RUN_ONCE]
-    env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, *argv]
+def _start(part: str, argv: list[str]) -> Run:
+    backend = "sqlite" if part == "once" else part
+    env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "MAILWRIGHT_TEST_PART": "once" if part == "once" else "backend", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    run = Run(backend, process)
+    run = Run(part, process)
     run.relay = threading.Thread(target=_relay, args=(run,), daemon=True)
     run.relay.start()
     return run

@@ -3,7 +3,11 @@ base URL and the key against a real `mailwright serve`, with an account made by 
 
 Every sample orders richard@piedpiper.com, and domain names are unique across accounts, so each
 sample gets a world of its own: a fresh database and its own server. The worlds start side by
-side, once per module."""
+side, once per module.
+
+Each sample comes in two clients (curl and Python) that send the same request; the two backends
+share them out, so that each backend runs both samples (one client each) and every client runs on
+one backend: four servers in all instead of eight."""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ DOCUMENTED_BASE_URL = "https://api.woodpecker.co"
 DOCUMENTED_KEY = "{YOUR_API_KEY}"
 DOMAIN = "piedpiper.com"
 MAILBOX = "richard@piedpiper.com"
-SAMPLE_NAMES = ("001_order_domains.sh", "001_order_domains.py", "000_order_mailboxes.sh", "000_order_mailboxes.py")
+CLIENTS = {"sqlite": ("sh", "py"), "postgresql": ("py", "sh")}[BACKEND]
+SAMPLE_NAMES = (f"001_order_domains.{CLIENTS[0]}", f"000_order_mailboxes.{CLIENTS[1]}")
 
 
 @dataclass

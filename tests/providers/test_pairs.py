@@ -50,7 +50,7 @@ from tests.support.bind import Bind, running_bind
 from tests.support.delegated_dns import Authority, DelegatedDns, host_name
 from tests.support.serve import ServeProcess, serve_env
 
-# Its own SQLite file whatever the backend under test: the PostgreSQL run leaves it to the SQLite run.
+# Its own SQLite file whatever the backend under test: it runs once (tests/run.py), not per backend.
 pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
