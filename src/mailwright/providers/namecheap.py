@@ -5,7 +5,7 @@ domains.getList, domains.getInfo, domains.create, domains.renew, domains.dns.set
 domains.dns.setCustom, domains.dns.getList, domains.dns.getHosts, domains.dns.setHosts,
 users.getPricing, users.getBalances).
 
-Choices (docs/decisions/0102-namecheap.md says why):
+Choices (docs/decisions/1102-namecheap.md says why):
 - Every command is an HTTP POST of a form to the one endpoint (`.../xml.response`), as the
   documentation recommends for domains.create and setHosts, so ApiKey travels in the body and
   never in a URL that a proxy, a log or an error could show.

@@ -19,7 +19,7 @@
 - https://www.namecheap.com/support/api/methods/users/get-pricing/ and get-balances/
 
 The global error numbers follow the global-parameters page; the per-method numbers follow the
-method pages' error tables (see docs/decisions/0102-namecheap.md on checking them again).
+method pages' error tables (see docs/decisions/1102-namecheap.md on checking them again).
 
 Rate limits: Namecheap limits each user to 20 calls a minute, 700 an hour and 8000 a day and
 answers calls past a limit with HTTP 405 (as its own Go SDK reads it); so does this emulator.
