@@ -214,7 +214,7 @@ class Rfc2136DnsHostSide:
         return self.bind.settings()
 
     def nameservers(self, domain: str) -> Collection[str]:
-        return [self.bind.nameserver] if domain == self.bind.zone else []
+        return list(self.bind.nameservers) if domain == self.bind.zone else []
 
     def authority(self) -> Authority:
         return Authority("BIND", self.nameservers, self.bind.zone_for)
@@ -270,7 +270,8 @@ def rfc2136_dns_host(tmp_path: Path) -> Iterator[Rfc2136DnsHostSide]:
     # A BIND per test: its one zone is the domain the test orders (about a second to start).
     root = tmp_path / "bind"
     root.mkdir()
-    with running_bind(root, f"{unique('pair')}.com") as bind:
+    # Two nameservers, as registrars want to delegate to (Namecheap refuses fewer).
+    with running_bind(root, f"{unique('pair')}.com", ("ns1", "ns2")) as bind:
         yield Rfc2136DnsHostSide(bind)
 
 

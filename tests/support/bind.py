@@ -34,13 +34,18 @@ class Bind:
     port: int
     secret: str
     zone: str
+    labels: tuple[str, ...] = ("ns1",)  # the zone's nameservers, each a name in it for 127.0.0.1
 
     @property
     def nameserver(self) -> str:
-        return f"ns1.{self.zone}."
+        return self.nameservers[0]
+
+    @property
+    def nameservers(self) -> tuple[str, ...]:
+        return tuple(f"{label}.{self.zone}." for label in self.labels)
 
     def host(self, **overrides: object) -> Rfc2136DnsHost:
-        options: dict[str, object] = {"key_name": KEY_NAME, "secret": self.secret, "nameservers": (self.nameserver,)}
+        options: dict[str, object] = {"key_name": KEY_NAME, "secret": self.secret, "nameservers": self.nameservers}
         return Rfc2136DnsHost("127.0.0.1", self.port, **(options | overrides))  # type: ignore[arg-type]
 
     def zone_for(self, qname: dns.name.Name) -> dns.zone.Zone | None:
@@ -58,18 +63,20 @@ class Bind:
             "rfc2136_port": str(self.port),
             "rfc2136_tsig_key_name": KEY_NAME,
             "rfc2136_tsig_secret": self.secret,
-            "rfc2136_nameservers": self.nameserver,
+            "rfc2136_nameservers": ",".join(self.nameservers),
         }
 
 
 @contextmanager
-def running_bind(root: Path, zone: str) -> Iterator[Bind]:
-    """named in the foreground with a generated config in `root`, serving `zone`."""
+def running_bind(root: Path, zone: str, nameservers: tuple[str, ...] = ("ns1",)) -> Iterator[Bind]:
+    """named in the foreground with a generated config in `root`, serving `zone` with these
+    nameservers (labels in the zone; some registrars want two to delegate to)."""
     os.chmod(root, 0o777)  # named may drop to the bind user
     port = free_port()
     secret = base64.b64encode(secrets.token_bytes(32)).decode()
     (root / f"{zone}.db").write_text(
-        f"$TTL 300\n@ IN SOA ns1.{zone}. hostmaster.{zone}. 1 3600 600 86400 300\n@ IN NS ns1.{zone}.\nns1 IN A 127.0.0.1\n"
+        f"$TTL 300\n@ IN SOA {nameservers[0]}.{zone}. hostmaster.{zone}. 1 3600 600 86400 300\n"
+        + "".join(f"@ IN NS {label}.{zone}.\n{label} IN A 127.0.0.1\n" for label in nameservers)
     )
     (root / "named.conf").write_text(
         f"""
@@ -91,7 +98,7 @@ zone "{zone}" {{ type primary; file "{root}/{zone}.db"; allow-update {{ key "{KE
     )
     log = (root / "named.log").open("w")
     process = subprocess.Popen([NAMED, "-g", "-n", "1", "-c", str(root / "named.conf")], stdout=log, stderr=subprocess.STDOUT)
-    server = Bind(port, secret, zone)
+    server = Bind(port, secret, zone, nameservers)
     try:
         wait_until(lambda: process.poll() is not None or _answers(server), timeout=60, interval=0.1)
         assert process.poll() is None, (root / "named.log").read_text()
