@@ -113,11 +113,8 @@ def provision_order(order_id: str) -> str:
     handles += [
         DBOS.start_workflow(provision_mailboxes, d["id"], d["provider"], d["mailboxes"]) for d in plan["existing"]
     ]
-    # Checked as often as the queues are polled: DBOS's default (every second) kept a finished
-    # order waiting up to a second after its last domain was done.
-    poll = current().settings.queue_poll_seconds
     for handle in handles:
-        handle.get_result(polling_interval_sec=poll)
+        handle.get_result()
     return run(steps.finish_order, order_id)
 
 
