@@ -44,6 +44,8 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from tests.support import loopback_http
+
 NAMESPACE = "http://api.namecheap.com/xml.response"
 BASIC_DNS = ["dns1.registrar-servers.com", "dns2.registrar-servers.com"]
 HOST_TYPES = {"A", "AAAA", "ALIAS", "CAA", "CNAME", "MX", "MXE", "NS", "TXT", "URL", "URL301", "FRAME"}
@@ -150,16 +152,12 @@ class NamecheapEmulator:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = loopback_http.serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        loopback_http.close(self._server)
+        self._server = None
 
     def reset(self) -> None:
         """Faults off, counters cleared (state of domains kept)."""
