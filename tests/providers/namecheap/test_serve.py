@@ -8,6 +8,7 @@ funds) and goes on when retried."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -38,6 +39,9 @@ def test_an_order_is_registered_at_namecheap_with_the_registrant_published_and_r
         "dns_verify_attempts": "3",
         "dns_verify_retry_seconds": "0.2",
         "dns_query_timeout_seconds": "2",
+        # Namecheap's own pace (two steps a minute per queue, tests/provisioning/test_queues.py)
+        # would make this test wait minutes on an emulator whose limits are lifted anyway.
+        "queue_limits": json.dumps({"registrar": {"limit": 600, "period": 60}, "dns": {"limit": 600, "period": 60}}),
     }
     database_url = database_factory(unique("namecheap")) if BACKEND != "sqlite" else None
     serve = ServeProcess(serve_env(database_url, tmp_path / "data", **settings), cwd=tmp_path).start().wait_ready()
