@@ -149,6 +149,26 @@ class Settings(BaseSettings):
     porkbun_secret_api_key: str = ""
     porkbun_base_url: str = "https://api.porkbun.com/api/json/v3"
 
+    # Mailbox hosts (README "Real mailbox hosts"): JSON object of provider to adapter, e.g.
+    # {"GOOGLE": "google_workspace", "MICROSOFT": "microsoft365"}; a provider not named stays on
+    # the sandbox, "off" withdraws it (not listed, not sold).
+    mailbox_hosts: str = ""
+    # Google Workspace: a service account's JSON key with domain-wide delegation, and the admin it acts as.
+    google_service_account_file: str = ""
+    google_admin_email: str = ""
+    google_customer_id: str = "my_customer"
+    google_directory_base: str = "https://admin.googleapis.com"
+    google_site_verification_base: str = "https://www.googleapis.com/siteVerification/v1"
+    google_gmail_base: str = "https://gmail.googleapis.com"
+    # Microsoft 365: an app registration with Graph application permissions (client credentials).
+    microsoft_tenant_id: str = ""
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = Field("", repr=False)
+    microsoft_login_base: str = "https://login.microsoftonline.com"
+    microsoft_graph_base: str = "https://graph.microsoft.com/v1.0"
+    microsoft_license_sku: str = "O365_BUSINESS_ESSENTIALS"  # a skuPartNumber of subscribedSkus
+    microsoft_usage_location: str = "US"  # ISO 3166 two letters, required by Graph to license a user
+
     # Webhooks: attempts per delivery, first pause between them (doubling up to the maximum),
     # and how long one request may take.
     webhook_max_attempts: int = Field(12, ge=1)
@@ -240,6 +260,17 @@ class Settings(BaseSettings):
         """Days before an ending at which to warn, largest first."""
         return tuple(sorted({int(d) for d in self.expiry_notice_days.split(",") if d.strip()}, reverse=True))
 
+    @field_validator("mailbox_hosts")
+    @classmethod
+    def _valid_mailbox_hosts(cls, value: str) -> str:
+        parse_mailbox_hosts(value)
+        return value
+
+    @property
+    def mailbox_host_adapters(self) -> dict[str, str]:
+        """Every mailbox provider's adapter name: sandbox unless MAILWRIGHT_MAILBOX_HOSTS says."""
+        return {provider: "sandbox" for provider in MAILBOX_PROVIDERS} | parse_mailbox_hosts(self.mailbox_hosts)
+
     @field_validator("queue_limits")
     @classmethod
     def _valid_queue_limits(cls, value: str) -> str:
@@ -261,6 +292,31 @@ class Settings(BaseSettings):
     def max_mailboxes_for(self, provider: str) -> int:
         overrides = json.loads(self.max_mailboxes_by_provider or "{}")
         return int(overrides.get(provider, self.max_mailboxes_per_domain))
+
+
+# Which adapters may serve which mailbox provider ("off" withdraws the provider).
+MAILBOX_HOST_ADAPTERS = {
+    "GOOGLE": ("sandbox", "google_workspace", "off"),
+    "MICROSOFT": ("sandbox", "microsoft365", "off"),
+    "MAILDOSO": ("sandbox", "off"),
+    "MAILFORGE": ("sandbox", "off"),
+}
+
+
+def parse_mailbox_hosts(text: str) -> dict[str, str]:
+    """MAILWRIGHT_MAILBOX_HOSTS as {provider: adapter}; ValueError naming what is wrong."""
+    try:
+        raw = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"must be a JSON object, e.g. {{\"GOOGLE\": \"google_workspace\"}}: {exc.msg}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError('must be a JSON object, e.g. {"GOOGLE": "google_workspace"}')
+    for provider, adapter in raw.items():
+        if provider not in MAILBOX_HOST_ADAPTERS:
+            raise ValueError(f"{provider!r} is not a mailbox provider; providers are {', '.join(MAILBOX_HOST_ADAPTERS)}")
+        if adapter not in MAILBOX_HOST_ADAPTERS[provider]:
+            raise ValueError(f"{provider} can be served by {', '.join(MAILBOX_HOST_ADAPTERS[provider])}, not {adapter!r}")
+    return dict(raw)
 
 
 def server_address(text: str) -> tuple[str, int]:

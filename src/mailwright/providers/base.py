@@ -51,6 +51,12 @@ class Capability(enum.StrEnum):
     ZONES = "zones"  # creates zones itself
     DNS_RECORDS = "dns_records"
     WEB_REDIRECT = "web_redirect"
+    # Mailbox hosts
+    HOST_DOMAINS = "host_domains"  # adds and verifies each domain before its users can exist
+    MAILBOXES = "mailboxes"  # creates, renames, suspends, restores and deletes users
+    PROFILE_PHOTOS = "profile_photos"
+    FORWARDING = "forwarding"  # domain-wide email forwarding through the API
+    ONE_TIME_CODES = "one_time_codes"  # enrols the authenticator seed Mailwright generates
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,19 @@ class MailSetup:
     # sign with a key Mailwright generates per domain.
     dkim: RecordSpec | None = None
     extra: tuple[RecordSpec, ...] = field(default_factory=tuple)
+    # A DKIM key only a person can have the host generate (Google's Admin console): the operator
+    # supplies its published value (`mailwright dns set-dkim`); until then the domain waits.
+    dkim_by_operator: OperatorDkim | None = None
+    # The DKIM records are in `extra` as the host gives them, but signing is switched on only by
+    # a person (Microsoft 365's Defender portal): these steps, confirmed by `mailwright dns
+    # confirm-dkim`; until then the domain waits.
+    dkim_confirmation: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorDkim:
+    selector: str  # e.g. "google": published at google._domainkey
+    steps: str  # what the person does, in one paragraph, naming the domain
 
 
 class AccountCheck(Protocol):
@@ -204,7 +223,21 @@ class MailboxHost(Protocol):
         """The account check (AccountCheck)."""
         ...
 
-    def mail_setup(self, domain: str) -> MailSetup: ...
+    def add_domain(self, domain: str) -> tuple[RecordSpec, ...]:
+        """Hosts with HOST_DOMAINS: add the domain to the host's tenant if it is not there yet
+        (idempotent) and return the records that prove ownership (a TXT at the apex), which are
+        served before `verify_domain`. Hosts without it return (). TerminalError when the host
+        refuses the domain for good (another tenant holds it)."""
+        ...
+
+    def verify_domain(self, domain: str) -> None:
+        """Hosts with HOST_DOMAINS: have the host verify ownership (verified already is fine).
+        RetriableError while the host does not see the records yet. Hosts without it: nothing."""
+        ...
+
+    def mail_setup(self, domain: str) -> MailSetup:
+        """What to publish for mail, once the domain is verified at the host."""
+        ...
 
     def find_mailbox(self, email: str) -> MailboxAccess | None: ...
 

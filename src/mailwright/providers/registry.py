@@ -5,11 +5,11 @@ never a silent fall-back to the sandbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings
 from mailwright.db import Database
-from mailwright.providers.base import DnsHost, MailboxHost, Registrar
+from mailwright.providers.base import DnsHost, MailboxHost, NeedsActionError, Registrar
 from mailwright.providers.cloudflare import CloudflareDnsHost
 from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
 from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
@@ -17,6 +17,7 @@ from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
 
 SANDBOX = "sandbox"
+OFF = "off"  # MAILWRIGHT_MAILBOX_HOSTS: the provider is withdrawn
 # Roles as `mailwright providers check` and the start-up warning name them.
 REGISTRAR_ROLE, DNS_HOST_ROLE, MAILBOX_HOST_ROLE = "registrar", "dns_host", "mailbox_host"
 
@@ -48,13 +49,21 @@ class Providers:
     mailbox_hosts: dict[str, MailboxHost]
 
     def mailbox_host(self, provider: str) -> MailboxHost:
-        return self.mailbox_hosts[provider]
+        host = self.mailbox_hosts.get(provider)
+        if host is None:
+            # Withdrawn after some were sold: their steps wait for a person rather than crash.
+            raise NeedsActionError(
+                f"{provider} is withdrawn here (MAILWRIGHT_MAILBOX_HOSTS names it \"off\"); configure a host for it to act on its mailboxes"
+            )
+        return host
 
     # The sandbox's own connections (see build_providers); None when no adapter needs them.
     sandbox_db: Database | None = None
     # The settings' names of who plays each role (MAILWRIGHT_REGISTRAR, MAILWRIGHT_DNS_HOST).
     registrar_name: str = SANDBOX
     dns_host_name: str = SANDBOX
+    # MAILWRIGHT_MAILBOX_HOSTS as applied: provider -> adapter name (sandbox, google_workspace ...).
+    mailbox_host_names: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
         """Stop what adapters run in this process (the sandbox's DNS server and connections)."""
@@ -88,13 +97,13 @@ class Providers:
         ]
         for name in self.mailbox_provider_names:
             host = self.mailbox_hosts[name]
-            roles.append(Role(MAILBOX_HOST_ROLE, SANDBOX if isinstance(host, SandboxMailboxHost) else name.lower(), host, name))
+            roles.append(Role(MAILBOX_HOST_ROLE, self.mailbox_host_names.get(name, SANDBOX), host, name))
         return roles
 
     @property
     def uses_real_provider(self) -> bool:
-        """A real registrar or DNS host is configured (RFC 2136 counts: it changes a real server)."""
-        return self.registrar_name != SANDBOX or self.dns_host_name != SANDBOX
+        """A real registrar, DNS host or mailbox host is configured (RFC 2136 counts: it changes a real server)."""
+        return any(not role.is_sandbox for role in self.roles())
 
     def sandbox_roles(self) -> list[Role]:
         """The roles still played by the sandbox, which never sells or provisions anything real."""
@@ -107,20 +116,25 @@ def build_providers(settings: Settings) -> Providers:
     # connection while it asks a provider (prices, availability) then never waits on its own
     # pool twice, which under load would starve every request of its second connection.
     db = Database(settings.resolved_database_url)
-    latency = settings.sandbox_latency_ms
     try:
         registrar = _registrar(settings, db)
         dns_host = _dns_host(settings, db)
+        mailbox_hosts = {
+            provider: _mailbox_host(settings, db, provider, adapter)
+            for provider, adapter in settings.mailbox_host_adapters.items()
+            if adapter != OFF
+        }
     except BaseException:
         db.dispose()
         raise
     return Providers(
         registrar=registrar,
         dns_host=dns_host,
-        mailbox_hosts={name: SandboxMailboxHost(db, name, latency) for name in MAILBOX_PROVIDERS},
+        mailbox_hosts=mailbox_hosts,
         sandbox_db=db,
         registrar_name=settings.registrar,
         dns_host_name=settings.dns_host,
+        mailbox_host_names={provider: adapter for provider, adapter in settings.mailbox_host_adapters.items() if adapter != OFF},
     )
 
 
@@ -146,3 +160,9 @@ def _dns_host(settings: Settings, db: Database) -> DnsHost:
     if settings.dns_host == "namecheap":
         return NamecheapDnsHost.from_settings(settings)
     raise SettingProblem("dns_host", f"{settings.dns_host!r} has no adapter here")
+
+
+def _mailbox_host(settings: Settings, db: Database, provider: str, adapter: str) -> MailboxHost:
+    if adapter == SANDBOX:
+        return SandboxMailboxHost(db, provider, settings.sandbox_latency_ms)
+    raise SettingProblem("mailbox_hosts", f"{provider}: {adapter!r} has no adapter here")

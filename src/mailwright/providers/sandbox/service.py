@@ -381,6 +381,8 @@ class SandboxDnsHost(_SandboxBase):
 
 
 class SandboxMailboxHost(_SandboxBase):
+    SUPPORTS = frozenset({Capability.MAILBOXES, Capability.PROFILE_PHOTOS, Capability.FORWARDING, Capability.ONE_TIME_CODES})
+
     def __init__(self, db: Database, provider: str, latency_ms: int = 0) -> None:
         super().__init__(db, latency_ms)
         self.provider = provider
@@ -392,6 +394,12 @@ class SandboxMailboxHost(_SandboxBase):
                 sa.select(sa.func.count()).select_from(SandboxMailbox).where(SandboxMailbox.provider == self.provider)
             )
         return f"Sandbox: {count} {self.provider} mailboxes in this database; creates none for real"
+
+    def add_domain(self, domain: str) -> tuple[RecordSpec, ...]:
+        return ()  # the sandbox hosts any domain without proof of ownership
+
+    def verify_domain(self, domain: str) -> None:
+        return None
 
     def mail_setup(self, domain: str) -> MailSetup:
         self._arrive("mail_setup", domain)
