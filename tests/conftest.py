@@ -82,6 +82,9 @@ OWNER = {
 
 
 # Tests that use no database of the backend under test: they give the same answer on every backend.
+# Besides these paths and the marker, any test that does not use `database_factory` (every
+# fixture of the backend's databases comes from it): provider adapters against their emulators,
+# BIND, settings.
 ONCE_PATHS = ("tests/unit/", "tests/launcher/", "tests/readme/")
 # tests/run.py runs them in a process of their own ("once") and the rest per backend ("backend");
 # a plain pytest run ("all") runs them with SQLite and leaves them out with PostgreSQL.
@@ -89,7 +92,11 @@ PART = os.environ.get("MAILWRIGHT_TEST_PART", "all")
 
 
 def _runs_once(item: pytest.Item) -> bool:
-    return item.get_closest_marker("backend_independent") is not None or item.nodeid.startswith(ONCE_PATHS)
+    return (
+        item.get_closest_marker("backend_independent") is not None
+        or item.nodeid.startswith(ONCE_PATHS)
+        or "database_factory" not in getattr(item, "fixturenames", ())
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,7 +1,7 @@
 """The whole test suite, as `./mw test` runs it: one pytest process per database backend, side
 by side (SQLite and PostgreSQL), and a third for the tests that use no database of the backend
-under test (`once`: tests/unit, tests/launcher, tests/readme and tests marked
-backend_independent, on SQLite), each line of output prefixed with its run. At the end it
+under test (`once`: tests/unit, tests/launcher, tests/readme, tests marked
+backend_independent and every test without a database fixture, on SQLite), each line of output prefixed with its run. At the end it
 repeats each backend's pytest summary line and prints one final line; the exit status is
 non-zero if any backend failed.
 

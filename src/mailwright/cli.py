@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,7 +26,8 @@ from mailwright.clock import iso
 from mailwright.catalog import prices as price_book
 from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings, load_settings
 from mailwright.db import migrate
-from mailwright.errors import InvalidFields, NotFound, RuleViolation
+from mailwright.domains.names import normalize_domain
+from mailwright.errors import FieldIssues, InvalidFields, NotFound, RuleViolation
 from mailwright.ids import ID_LENGTH
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
 from mailwright.orders import service as orders
@@ -35,6 +36,8 @@ from mailwright.runtime import Runtime
 from mailwright.wallet import service as wallet
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from mailwright.providers.sandbox import SandboxDnsHost
 
 app = typer.Typer(
@@ -54,6 +57,11 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(db_app, name="db")
 app.add_typer(domains_app, name="domains")
+dns_app = typer.Typer(
+    help="DNS a person handles at a mailbox host whose API cannot: Google Workspace's DKIM key, Microsoft 365's DKIM signing (README: Real mailbox hosts).",
+    no_args_is_help=True,
+)
+app.add_typer(dns_app, name="dns")
 billing_app = typer.Typer(help="Renewals, grace, suspension and expiry (see README: Billing).", no_args_is_help=True)
 subscriptions_app = typer.Typer(help="Mailbox subscriptions (one per domain).", no_args_is_help=True)
 app.add_typer(billing_app, name="billing")
@@ -522,6 +530,57 @@ def domains_zone(domain: str, as_json: JsonOption = False) -> None:
     typer.echo(text, nl=False)
     for problem in problems:
         typer.echo(f"Warning: {problem}", err=True)
+
+
+@dns_app.command("set-dkim")
+def dns_set_dkim(
+    domain: str,
+    selector: Annotated[str, typer.Option("--selector", help="The selector (prefix) chosen at the host, e.g. google.")],
+    value: Annotated[str, typer.Option("--value", help="The DKIM TXT value the host shows: v=DKIM1; k=rsa; p=...")],
+    as_json: JsonOption = False,
+) -> None:
+    """Supply the DKIM key a mailbox host generated for DOMAIN (Google Workspace's Admin console);
+    a domain waiting for it resumes, a ready one has it published."""
+    from mailwright.dns import host_dkim
+
+    issues = FieldIssues()
+    host_dkim.check_dkim(issues, selector, value, fields=("--selector", "--value"))
+    if issues:
+        fail("; ".join(f"{i.field}: {i.issue}" for i in issues.items), 2)
+    payload = _host_dkim_change(domain, lambda session, rt, row: host_dkim.set_host_dkim(session, rt, row, selector, value))
+    emit(as_json, payload, f"DKIM of {payload['domain']} set ({payload['selector']}._domainkey); the domain is {payload['status']}.")
+
+
+@dns_app.command("confirm-dkim")
+def dns_confirm_dkim(domain: str, as_json: JsonOption = False) -> None:
+    """Confirm that the mailbox host signs DOMAIN's mail now (Microsoft 365: enabled in the Defender
+    portal); a domain waiting for that resumes."""
+    from mailwright.dns import host_dkim
+
+    payload = _host_dkim_change(domain, host_dkim.confirm_host_dkim)
+    emit(as_json, payload, f"DKIM signing of {payload['domain']} confirmed; the domain is {payload['status']}.")
+
+
+def _host_dkim_change(name: str, change: Callable[[Session, Runtime, Any], Any]) -> dict[str, Any]:
+    from mailwright.dns import host_dkim
+
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                normalized = normalize_domain(name)
+                row = host_dkim.find_live_domain(session, normalized) if normalized else None
+                if row is None:
+                    fail(f"no domain {name}")
+                change(session, rt, row)
+                return {
+                    "domain": row.name,
+                    "status": row.status,
+                    "selector": row.host_dkim_selector,
+                    "confirmed": row.host_dkim_confirmed_at is not None,
+                }
+        except RuleViolation as exc:
+            fail(exc.message)
+            raise
 
 
 # ------------------------------------------------------------------ billing

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from mailwright.providers.base import MailSetup, RecordSpec
 
 DKIM_SELECTOR = "mw1"
+# The records a mailbox host asks for as proof that the domain is ours (MailboxHost.add_domain).
+VERIFICATION = "verification"
 # A TXT record is a list of character-strings of at most 255 bytes each (RFC 1035 3.3.14);
 # receivers join them. A 2048-bit DKIM key alone is about 400 characters.
 TXT_STRING_MAX = 255
@@ -15,7 +17,7 @@ TXT_STRING_MAX = 255
 
 @dataclass(frozen=True)
 class PlannedRecord:
-    purpose: str  # mx | spf | dkim | dmarc | tracking | extra
+    purpose: str  # mx | spf | dkim | dmarc | tracking | extra | verification
     spec: RecordSpec
 
 

@@ -19,7 +19,7 @@ from mailwright.domains.names import normalize_domain
 from mailwright.errors import NotFound
 from mailwright.providers.base import DnsHost, RecordSpec
 
-PURPOSE_ORDER = ("mx", "spf", "dkim", "dmarc", "tracking", "extra")
+PURPOSE_ORDER = ("mx", "spf", "dkim", "dmarc", "tracking", "extra", "verification")
 
 
 def records_of(session: Session, domain_id: str) -> list[DnsRecord]:

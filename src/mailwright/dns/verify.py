@@ -142,10 +142,12 @@ def observe(
     return results
 
 
-def check_records(rt: Runtime, domain_id: str, domain: str) -> list[dict[str, Any]]:
-    """Query every record the domain should serve, store what was seen, return the records."""
+def check_records(rt: Runtime, domain_id: str, domain: str, purposes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Query every record the domain should serve (of these purposes, when given), store what was
+    seen, return the records."""
     with rt.db.read() as session:
-        specs = [(row.id, service.spec_of(row)) for row in service.records_of(session, domain_id)]
+        rows = [row for row in service.records_of(session, domain_id) if purposes is None or row.purpose in purposes]
+        specs = [(row.id, service.spec_of(row)) for row in rows]
     if specs:
         where = target(rt, domain)
         seen = observe(
@@ -154,7 +156,9 @@ def check_records(rt: Runtime, domain_id: str, domain: str) -> list[dict[str, An
         with rt.db.write() as session:
             service.save_observations(session, {record_id: (o.observed, o.valid) for (record_id, _), o in zip(specs, seen)})
     with rt.db.read() as session:
-        return [service.record_view(domain, row) for row in service.records_of(session, domain_id)]
+        return [
+            service.record_view(domain, row) for row in service.records_of(session, domain_id) if purposes is None or row.purpose in purposes
+        ]
 
 
 @dataclass(frozen=True)
@@ -258,16 +262,18 @@ def parent_servers(parent: dns.name.Name, timeout: float) -> Servers:
         return ()
 
 
-def verify_dns(domain_id: str, rt: Runtime | None = None) -> dict[str, Any]:
+def verify_dns(
+    domain_id: str, rt: Runtime | None = None, *, status: str = DomainStatus.DNS_CONFIGURED, purposes: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Provisioning step: ok once the delegation is seen (when the registrar is not the DNS host)
-    and every record is served as expected; otherwise, after the configured number of checks, a
-    reason: a delegation never seen parks the domain for a person (`needs_action`: the domain is
-    bought), records never served fail it, naming each wrong record. `rt`: the current runtime
-    unless given."""
+    and every record (of these purposes, when given) is served as expected; otherwise, after the
+    configured number of checks, a reason: a delegation never seen parks the domain for a person
+    (`needs_action`: the domain is bought), records never served fail it, naming each wrong
+    record. Nothing to check unless the domain is in `status`. `rt`: the current runtime unless given."""
     rt = rt or current()
     with rt.db.read() as session:
         domain = session.get(Domain, domain_id)
-        if domain is None or domain.status != DomainStatus.DNS_CONFIGURED:
+        if domain is None or domain.status != status:
             return {"ok": True}
         name = domain.name
     settings = rt.settings
@@ -275,7 +281,7 @@ def verify_dns(domain_id: str, rt: Runtime | None = None) -> dict[str, Any]:
     delegation: Delegation | None = None
     for attempt in range(1, settings.dns_verify_attempts + 1):
         delegation = observe_delegation(rt, name)
-        wrong = [r for r in check_records(rt, domain_id, name) if not r["valid"]]
+        wrong = [r for r in check_records(rt, domain_id, name, purposes) if not r["valid"]]
         if (delegation is None or delegation.ok) and not wrong:
             return {"ok": True}
         if delegation is not None and not delegation.ok:

@@ -59,6 +59,12 @@ class Domain(Base):
     settings_applied_version: Mapped[int] = mapped_column(Integer, default=0)
     dkim_selector: Mapped[str | None] = mapped_column(String(63), nullable=True)
     dkim_private_key_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # DKIM that a person handles at a mailbox host whose API cannot (providers/base.py MailSetup):
+    # the value the operator supplied (`mailwright dns set-dkim`: Google's Admin console key) and
+    # when the operator confirmed signing is on (`mailwright dns confirm-dkim`: Microsoft 365).
+    host_dkim_selector: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    host_dkim_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    host_dkim_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Renewed automatically (from the wallet) ahead of expires_at; see mailwright.billing.

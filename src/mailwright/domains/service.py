@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mailwright.domains.models import Domain, DomainStatus
 from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssue, NotFound, RuleViolation
+from mailwright.providers.base import Capability
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.pagination import Page, PageRequest, fetch
 
@@ -107,9 +108,23 @@ def set_redirect_url(
     _settings_changed(session, runtime, domain)
 
 
-def set_email_forwarding(session: Session, runtime: Runtime, domain: Domain, address: str | None) -> None:
+def set_email_forwarding(session: Session, runtime: Runtime, domain: Domain, address: str | None, *, field: str) -> None:
+    """Refused where the domain's mailbox host cannot forward a whole domain through its API."""
+    if address is not None and not host_forwards(runtime, domain.provider):
+        raise RuleViolation(
+            "forwarding_not_supported",
+            "The domain's mailbox host cannot forward its mail through its API",
+            [FieldIssue(field, f"{domain.provider} mailboxes here are at a host whose API cannot forward a whole domain's mail "
+                        "(Google Workspace and Microsoft 365 do it with a routing rule in their admin console)", address)],
+        )
     domain.email_forward_address = address
     _settings_changed(session, runtime, domain)
+
+
+def host_forwards(runtime: Runtime, provider: str) -> bool:
+    """The provider's mailbox host forwards a domain's mail through its API (Capability.FORWARDING)."""
+    host = runtime.providers.mailbox_hosts.get(provider)
+    return Capability.FORWARDING in getattr(host, "SUPPORTS", frozenset())
 
 
 def _settings_changed(session: Session, runtime: Runtime, domain: Domain) -> None:

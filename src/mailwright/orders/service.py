@@ -32,6 +32,7 @@ from mailwright.config import Settings
 from mailwright.crypto import new_password
 from mailwright.db.cas import transition
 from mailwright.domains.models import Domain, DomainStatus
+from mailwright.domains.service import host_forwards
 from mailwright.domains.names import normalize_domain, split_email
 from mailwright.errors import FieldIssues, NotFound, RuleViolation
 from mailwright.mailboxes import service as mailboxes
@@ -256,7 +257,7 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
     wallet.debit(
         session, plan.account_id, Money(plan.total_minor, plan.currency), f"Order {order.id}: {plan.describe()}", order_id=order.id
     )
-    domain_ids = _insert_domains(session, plan, order.id)
+    domain_ids = _insert_domains(session, runtime, plan, order.id)
     pictures = {p.email: p for p in session.scalars(sa.select(OrderPicture).where(OrderPicture.order_id == order.id))}
     for m in plan.mailboxes:
         mailbox = Mailbox(
@@ -513,7 +514,7 @@ def _check_claims(session: Session, plan: OrderPlan) -> None:
     issues.raise_if_any(order=field_position)
 
 
-def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[str, str]:
+def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_id: str) -> dict[str, str]:
     if not plan.domains:
         return {}
     owner = owners.get_owner(session, plan.account_id)
@@ -521,10 +522,12 @@ def _insert_domains(session: Session, plan: OrderPlan, order_id: str) -> dict[st
         raise RuleViolation("domain_owner_required", DOMAIN_OWNER_REQUIRED)
     snapshot = json.dumps(plan.registrant or owners.contact_dict(owner))
     default_redirect = owner.default_domain_redirect_url if owner else None
-    forward = owner.default_email_forward_address if owner else None
+    default_forward = owner.default_email_forward_address if owner else None
     ids = {}
     for d in plan.domains:
         redirect = d.forward_to or default_redirect
+        # The owner's default forwarding, where the mailbox host can forward (never kept unapplied).
+        forward = default_forward if host_forwards(runtime, d.provider) else None
         row = Domain(
             account_id=plan.account_id,
             user_id=plan.options.user_id,

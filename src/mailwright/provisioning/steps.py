@@ -12,6 +12,7 @@ An Outcome is a plain dict, so the workflow branches on data and DBOS can checkp
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from typing import Any, Callable
@@ -24,7 +25,7 @@ from mailwright.db.cas import transition
 from mailwright.dns import custom_records
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
-from mailwright.dns.records import DKIM_SELECTOR, sending_records
+from mailwright.dns.records import DKIM_SELECTOR, VERIFICATION, PlannedRecord, sending_records
 from mailwright.dns.verify import verify_dns
 from mailwright.dns.zone import checked_zone
 from mailwright.domains.models import Domain, DomainStatus
@@ -36,7 +37,7 @@ from mailwright.money import Money
 from mailwright.net.outbound import OutboundPolicy
 from mailwright.orders.models import Order, OrderStatus
 from mailwright.owners.service import is_sandbox_registrant
-from mailwright.providers.base import Contact, MailboxHost, NeedsActionError, RetriableError, TerminalError
+from mailwright.providers.base import Capability, Contact, MailboxHost, MailSetup, NeedsActionError, RecordSpec, RetriableError, TerminalError
 from mailwright.provisioning.queues import DNS, REGISTRAR
 from mailwright.runtime import current
 from mailwright.wallet import service as wallet
@@ -187,18 +188,91 @@ def delegate_nameservers(domain_id: str, nameservers: list[str]) -> Outcome:
     return ok()
 
 
+def host_verifies_domains(provider: str) -> bool:
+    """Whether the provider's mailbox host must own each domain first (Capability.HOST_DOMAINS)."""
+    host = current().providers.mailbox_hosts.get(provider)  # a withdrawn one waits at its first call
+    return Capability.HOST_DOMAINS in getattr(host, "SUPPORTS", frozenset())
+
+
+@provider_step(
+    MAILBOX_HOST,
+    refused="The mailbox host refused the domain",
+    waits="Adding the domain waits for a person's action at the mailbox host",
+)
+def add_host_domain(domain_id: str) -> Outcome:
+    """Hosts that must own a domain before its users exist (Google Workspace, Microsoft 365): the
+    domain added there, and the proof of ownership it asks for kept as the domain's verification
+    records (published next, then checked like every other record). `proof`: how many."""
+    rt = current()
+    domain = _domain_in(domain_id, DomainStatus.REGISTERED)
+    if domain is None:
+        return ok(proof=0)
+    proof = rt.providers.mailbox_host(domain.provider).add_domain(domain.name)
+    with rt.db.write() as session:
+        session.execute(sa.delete(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.purpose == VERIFICATION))
+        for spec in proof:
+            session.add(_managed_row(domain_id, PlannedRecord(VERIFICATION, spec)))
+    return ok(proof=len(proof))
+
+
+@provider_step(
+    DNS,
+    refused="The mailbox host's proof of ownership could not be published",
+    waits="Publishing the mailbox host's proof of ownership waits for a person's action at the DNS host",
+)
+def publish_host_proof(domain_id: str) -> Outcome:
+    """The verification records served, beside whatever else the zone already serves at the same
+    names and types (a resumed domain has its SPF at the apex too)."""
+    rt = current()
+    domain = _domain_in(domain_id, DomainStatus.REGISTERED)
+    if domain is None:
+        return ok()
+    with rt.db.read() as session:
+        rows = session.scalars(sa.select(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.managed.is_(True))).all()
+    keys = {(r.name, r.type) for r in rows if r.purpose == VERIFICATION}
+    specs = [RecordSpec(r.type, r.name, r.value, r.ttl, r.priority) for r in rows if (r.name, r.type) in keys]
+    if specs:
+        rt.providers.dns_host.replace_records(domain.name, specs)
+    return ok()
+
+
+def verify_host_proof(domain_id: str) -> Outcome:
+    """The verification records are served (real DNS queries, as before a domain is ready), so
+    the mailbox host will find them."""
+    verdict = verify_dns(domain_id, status=DomainStatus.REGISTERED, purposes=(VERIFICATION,))
+    if verdict["ok"]:
+        return ok()
+    if verdict.get("needs_action"):
+        return needs_action(f"{verdict['reason']}. {ONCE_DONE}")
+    return failed(verdict["reason"])
+
+
+@provider_step(
+    MAILBOX_HOST,
+    refused="The mailbox host refused to verify the domain",
+    waits="Verifying the domain waits for a person's action at the mailbox host",
+)
+def verify_host_domain(domain_id: str) -> Outcome:
+    domain = _domain_in(domain_id, DomainStatus.REGISTERED)
+    if domain is not None:
+        current().providers.mailbox_host(domain.provider).verify_domain(domain.name)
+    return ok()
+
+
 @provider_step(
     DNS,
     refused="The DNS records could not be published",
     waits="Publishing the DNS records waits for a person's action at the DNS host",
 )
 def publish_dns_records(domain_id: str) -> Outcome:
+    """Everything the zone must serve for mail. Where the host's DKIM needs a person (MailSetup),
+    the rest is published and the domain waits for them, still registered."""
     rt = current()
     domain = _domain_in(domain_id, DomainStatus.REGISTERED)
     if domain is None:
         return ok()
-    setup = rt.providers.mailbox_host(domain.provider).mail_setup(domain.name)
-    own_dkim = None if setup.dkim is not None else dkim_txt_value(_domain_dkim_key(domain_id))
+    setup = _with_operator_dkim(rt.providers.mailbox_host(domain.provider).mail_setup(domain.name), domain)
+    own_dkim = None if setup.dkim is not None or setup.dkim_by_operator is not None else dkim_txt_value(_domain_dkim_key(domain_id))
     planned = sending_records(
         setup,
         own_dkim=own_dkim,
@@ -206,25 +280,50 @@ def publish_dns_records(domain_id: str) -> Outcome:
         tracking_label=rt.settings.tracking_cname_label,
         tracking_target=rt.settings.tracking_cname_target,
     )
+    with rt.db.read() as session:
+        proof = session.scalars(sa.select(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.purpose == VERIFICATION)).all()
+        planned += [PlannedRecord(VERIFICATION, RecordSpec(r.type, r.name, r.value, r.ttl, r.priority)) for r in proof]
     specs = [p.spec for p in planned]
     checked_zone(domain.name, specs, rt.providers.dns_host.nameservers(domain.name))  # ZoneRejected: nothing published
     rt.providers.dns_host.replace_records(domain.name, specs)
+    waiting = _dkim_waits_for(setup, domain)
     with rt.db.write() as session:
         session.execute(sa.delete(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.managed.is_(True)))
         for p in planned:
-            session.add(
-                DnsRecord(
-                    domain_id=domain_id,
-                    purpose=p.purpose,
-                    type=p.spec.type,
-                    name=p.spec.name,
-                    value=p.spec.value,
-                    ttl=p.spec.ttl,
-                    priority=p.spec.priority,
-                )
-            )
-        transition(session, Domain, domain_id, DomainStatus.REGISTERED, status=DomainStatus.DNS_CONFIGURED)
-    return ok()
+            session.add(_managed_row(domain_id, p))
+        if waiting is None:
+            transition(session, Domain, domain_id, DomainStatus.REGISTERED, status=DomainStatus.DNS_CONFIGURED)
+    return ok() if waiting is None else needs_action(waiting)
+
+
+def _managed_row(domain_id: str, p: PlannedRecord) -> DnsRecord:
+    return DnsRecord(
+        domain_id=domain_id, purpose=p.purpose, type=p.spec.type, name=p.spec.name, value=p.spec.value, ttl=p.spec.ttl, priority=p.spec.priority
+    )
+
+
+def _with_operator_dkim(setup: MailSetup, domain: Domain) -> MailSetup:
+    """The host's DKIM record from the value the operator supplied (`mailwright dns set-dkim`), at
+    the selector the operator chose there (Google's console lets them pick the prefix)."""
+    if setup.dkim_by_operator is None or not domain.host_dkim_value or not domain.host_dkim_selector:
+        return setup
+    return dataclasses.replace(setup, dkim=RecordSpec("TXT", f"{domain.host_dkim_selector}._domainkey", domain.host_dkim_value))
+
+
+def _dkim_waits_for(setup: MailSetup, domain: Domain) -> str | None:
+    """Why the domain waits for the operator's DKIM step; None when it does not."""
+    if setup.dkim_by_operator is not None and setup.dkim is None:
+        # The command first: a long reason is cut at REASON_MAX.
+        return (
+            f"DKIM of {domain.name} waits for the operator; `mailwright dns set-dkim {domain.name} --selector "
+            f"{setup.dkim_by_operator.selector} --value ...` resumes the order: {setup.dkim_by_operator.steps}"
+        )
+    if setup.dkim_confirmation is not None and domain.host_dkim_confirmed_at is None:
+        return (
+            f"DKIM signing of {domain.name} waits for the operator; `mailwright dns confirm-dkim {domain.name}` "
+            f"resumes the order: {setup.dkim_confirmation}"
+        )
+    return None
 
 
 def _domain_dkim_key(domain_id: str) -> str:

@@ -3,7 +3,8 @@ every step, so a process killed at any point resumes where it stopped (see worke
 
 provision_order                                        (queue "provisioning")
   ├─ provision_domain, one per new domain, side by side:
-  │     register → DNS zone → nameservers → DNS records → records verified as served → ready → settings
+  │     register → DNS zone → nameservers → [the mailbox host owns the domain: added, proof served,
+  │     verified] → DNS records → records verified as served → ready → settings
   │     → for each mailbox: create → settings (profile picture) → live
   └─ provision_mailboxes (mailboxes on domains the account already had: wait until ready)
   then settle the order: completed, partially_completed, failed, or needs_action.
@@ -73,9 +74,10 @@ def provider_call(step_name: str, *args: Any) -> Outcome:
         return steps.failed(f"Internal error in {step_name}: {type(exc).__name__}")
 
 
-def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "") -> Outcome:
+def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "", wait_for_person: bool = False) -> Outcome:
     """Call a provider step through its provider's queue; retry transient errors with
-    exponential backoff up to step_max_attempts. Never returns RETRY."""
+    exponential backoff up to step_max_attempts. Never returns RETRY. After the last attempt
+    the item fails, or with `wait_for_person` waits for one (needs_action)."""
     settings = current().settings
     role = provider if step.role == MAILBOX_HOST else step.role  # type: ignore[attr-defined]
     queue = _queue(queue_name(role))
@@ -88,7 +90,8 @@ def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "") -> Out
         if number < settings.step_max_attempts:
             DBOS.sleep(min(max(pause, outcome.get("retry_after") or 0.0), MAX_RETRY_PAUSE_SECONDS))
             pause *= 2
-    return steps.failed(f"Gave up after {settings.step_max_attempts} attempts: {outcome['reason']}")
+    gave_up = f"Gave up after {settings.step_max_attempts} attempts: {outcome['reason']}"
+    return steps.needs_action(f"{gave_up}. {steps.ONCE_DONE}") if wait_for_person else steps.failed(gave_up)
 
 
 _queues: dict[str, Any] = {}
@@ -125,18 +128,36 @@ def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str]) -> N
     zone = attempt(steps.create_dns_zone, domain_id, provider=provider)
     if not _settle_domain(zone, domain_id):
         return
-    for step, args in (
-        (steps.delegate_nameservers, (domain_id, zone.get("nameservers", []))),
-        (steps.publish_dns_records, (domain_id,)),
-    ):
-        if not _domain_step(step, *args, provider=provider):
-            return
+    if not _domain_step(steps.delegate_nameservers, domain_id, zone.get("nameservers", []), provider=provider):
+        return
+    if not _host_owns_domain(domain_id, provider) or not _domain_step(steps.publish_dns_records, domain_id, provider=provider):
+        return
     # Real DNS queries to the authoritative servers, not a provider call: runs here, not queued.
     if not _settle_domain(run(steps.verify_dns_records, domain_id), domain_id):
         return
     run(steps.mark_domain_ready, domain_id)
     _domain_settings(domain_id, provider)
     _create_mailboxes(provider, mailbox_ids)
+
+
+def _host_owns_domain(domain_id: str, provider: str) -> bool:
+    """Mailbox hosts that must own the domain first (Google Workspace, Microsoft 365): added
+    there, its proof of ownership served, then verified by the host. True to go on."""
+    # A checkpointed answer, not a queued call: most hosts need none of this.
+    if not run(steps.host_verifies_domains, provider):
+        return True
+    added = attempt(steps.add_host_domain, domain_id, provider=provider)
+    if not _settle_domain(added, domain_id):
+        return False
+    if not added.get("proof"):
+        return True  # the host needs no proof (the sandbox)
+    if not _domain_step(steps.publish_host_proof, domain_id, provider=provider):
+        return False
+    if not _settle_domain(run(steps.verify_host_proof, domain_id), domain_id):
+        return False
+    # The host's own look at the records may lag behind ours (its resolvers' caches): retried,
+    # and after the last attempt the bought domain waits for a person, never refunded unseen.
+    return _settle_domain(attempt(steps.verify_host_domain, domain_id, provider=provider, wait_for_person=True), domain_id)
 
 
 def _domain_step(step: Callable[..., Outcome], *args: Any, provider: str) -> bool:

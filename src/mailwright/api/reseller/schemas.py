@@ -186,7 +186,7 @@ class DnsRecordBody(BaseModel):
     ttl: int
     priority: int | None
     managed: bool = Field(description="true for the records Mailwright publishes for sending")
-    purpose: str = Field(description="mx, spf, dkim, dmarc, extra (managed) or custom")
+    purpose: str = Field(description="mx, spf, dkim, dmarc, tracking, extra, verification (managed) or custom")
 
 
 class DomainListRequest(BaseModel):

@@ -328,7 +328,7 @@ def set_email_forwarding(domain_name: str, account: AccountDep, runtime: Runtime
     issues.raise_if_any()
     with runtime.db.write() as session:
         domain = domains.get_domain(session, account.id, domain_name)
-        domains.set_email_forwarding(session, runtime, domain, address)
+        domains.set_email_forwarding(session, runtime, domain, address, field="email_forward_address")
     return {"success": True}
 
 

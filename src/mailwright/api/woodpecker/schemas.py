@@ -160,8 +160,8 @@ class DomainDetail(DomainItem):
 
 
 class DnsRecordItem(BaseModel):
-    purpose: Literal["mx", "spf", "dkim", "dmarc", "tracking", "extra"] = Field(
-        description="What the record is for; extra: a record the mailbox provider asks for"
+    purpose: Literal["mx", "spf", "dkim", "dmarc", "tracking", "extra", "verification"] = Field(
+        description="What the record is for; extra: a record the mailbox provider asks for; verification: its proof that the domain is ours"
     )
     type: str = Field(examples=["TXT"])
     name: str = Field(description="Relative to the domain; @ is the domain itself", examples=["_dmarc"])

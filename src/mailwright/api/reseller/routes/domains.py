@@ -143,7 +143,7 @@ def add_email_forwarding(account: AccountDep, runtime: RuntimeDep, user_id: User
     address = None if body.get("forwardTo") in (None, "") else check.email_address(problems, "forwardTo", body["forwardTo"])
     with runtime.db.write() as session:
         domain = _user_domain(session, account, user_id_in(user_id, body), body.get("domainId"), problems)
-        domains.set_email_forwarding(session, runtime, domain, address)
+        domains.set_email_forwarding(session, runtime, domain, address, field="forwardTo")
         data = domain_body(domain, domains.mailbox_counts(session, [domain.id]).get(domain.id, (0, 0))[0])
     return respond(data, "Email forwarding saved successfully")
 
