@@ -34,17 +34,17 @@ from mailwright.money import Money, parse_minor
 from mailwright.owners import service as owners
 from mailwright.provisioning import worker
 from mailwright.runtime import Runtime
+from tests.support import polling
 from tests.support.postgres import ThrowawayPostgres, create_database_at, free_port
 
 BACKEND = os.environ.get("MAILWRIGHT_TEST_BACKEND", "sqlite")
 if BACKEND not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"MAILWRIGHT_TEST_BACKEND must be sqlite or postgresql, not {BACKEND!r}")
 
-# Fast retries: tests wait on real workflows. Queues are polled every 0.15 s, not faster: each of
-# the ~8 queues costs a few queries per poll, and at 0.05 s that polling alone took half of the
-# suite's CPU time (measured: tests/reseller used 215 s of CPU at 0.05 s, 115 s at 0.15 s).
+# Fast retries: tests wait on real workflows (polling: tests/support/polling.py).
 FAST = {
-    "queue_poll_seconds": 0.15,
+    "queue_poll_seconds": polling.POLL_SECONDS,
+    "queue_limits": polling.QUEUE_LIMITS,
     "step_retry_seconds": 0.05,
     "rate_limit_per_minute": 100_000,
     "rate_limit_burst": 10_000,

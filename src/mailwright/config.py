@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     # Per-provider queues: JSON object of queue role -> limits, roles being "orders",
     # "registrar", "dns" and each mailbox provider (e.g. "GOOGLE"); limits are
     # "concurrency" (calls in flight across all workers), "worker_concurrency" (per worker)
-    # and "limit"/"period" (at most `limit` calls started per `period` seconds), e.g.
+    # "limit"/"period" (at most `limit` calls started per `period` seconds) and "poll_seconds"
+    # (how often workers look for work there; default queue_poll_seconds), e.g.
     # {"registrar": {"concurrency": 1, "limit": 1, "period": 10}}. See provisioning/queues.py.
     queue_limits: str = "{}"
     # Workers write a heartbeat this often; one silent for worker_dead_after_seconds is taken

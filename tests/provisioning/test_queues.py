@@ -28,6 +28,7 @@ def test_overrides_replace_a_roles_defaults_and_keep_the_others():
         ('{"dns": {"limit": 1, "period": -1}}', "dns.period must be a positive number"),
         ('{"dns": {"concurrency": 1, "worker_concurrency": 2}}', "must not exceed"),
         ('{"dns": {"burst": 1}}', "must be an object with"),
+        ('{"dns": {"poll_seconds": 0}}', "dns.poll_seconds must be a positive number"),
     ],
 )
 def test_invalid_limits_are_refused_with_a_clear_message(text, message):
@@ -69,3 +70,14 @@ def test_a_providers_documented_rate_paces_its_queue_unless_the_operator_says_ot
         assert limits[role] == expected, role
     # What the operator sets for a role replaces the pace.
     assert parse_queue_limits('{"dns": {"concurrency": 2}}', paced)["dns"] == QueueLimits(concurrency=2)
+
+
+def test_a_queue_is_polled_as_often_as_its_role_says(runtime):
+    """The session's workers (tests/support/polling.py): the seldom-used mailbox providers' queues
+    are looked at every half second, the others at MAILWRIGHT_QUEUE_POLL_SECONDS."""
+    from dbos import DBOS
+
+    assert parse_queue_limits('{"MAILFORGE": {"poll_seconds": 5}}')["MAILFORGE"] == QueueLimits(poll_seconds=5.0)
+    intervals = {role: DBOS.retrieve_queue(queue_name(role))._polling_interval_sec for role in ("orders", "registrar", "GOOGLE", "MAILFORGE", "MICROSOFT")}
+    assert intervals == {"orders": 0.15, "registrar": 0.15, "GOOGLE": 0.15, "MAILFORGE": 0.5, "MICROSOFT": 0.5}
+    assert DBOS.retrieve_queue(queue_name("MICROSOFT")).global_concurrency == DEFAULTS["MICROSOFT"].concurrency

@@ -22,14 +22,20 @@ from mailwright.db import migrate
 from mailwright.money import Money
 from mailwright.orders import service as orders
 from mailwright.orders.models import Order, OrderStatus
-from mailwright.orders.requests import DomainOrderRequest, RequestedDomain, RequestedMailbox
+from mailwright.orders.requests import (
+    DomainOrderRequest,
+    RequestedDomain,
+    RequestedMailbox,
+)
 from mailwright.owners import service as owners
 from mailwright.providers.sandbox.models import SandboxCall
 from mailwright.runtime import Runtime
 from tests.conftest import OWNER, settings_for, wait_until
+from tests.support import polling
 
 WORKER_ENV = {
-    "MAILWRIGHT_QUEUE_POLL_SECONDS": "0.15",  # as tests/conftest.py says why
+    "MAILWRIGHT_QUEUE_POLL_SECONDS": str(polling.POLL_SECONDS),
+    "MAILWRIGHT_QUEUE_LIMITS": polling.QUEUE_LIMITS,
     "MAILWRIGHT_STEP_RETRY_SECONDS": "0.1",
     "MAILWRIGHT_WORKER_HEARTBEAT_SECONDS": "0.5",
     "MAILWRIGHT_WORKER_DEAD_AFTER_SECONDS": "3",

@@ -19,6 +19,7 @@ import pytest
 from mailwright.owners.service import SANDBOX_REGISTRANT
 from tests.conftest import MAILWRIGHT_COMMAND, Cli, mailwright_env, unique, wait_until
 from tests.reseller.images import jpeg, png
+from tests.support import polling
 from tests.support.postgres import free_port
 from tests.support.serve import end
 
@@ -43,7 +44,8 @@ def served(database_factory, tmp_path) -> Iterator[Served]:
         database_factory(unique("curl")),
         tmp_path / "data",
         secret_key="curl-test-secret-key-that-is-long-enough-0123",
-        queue_poll_seconds="0.15",  # as tests/conftest.py says why
+        queue_poll_seconds=str(polling.POLL_SECONDS),
+        queue_limits=polling.QUEUE_LIMITS,
         step_retry_seconds="0.05",
     )
     log = (tmp_path / "serve.log").open("w+")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import polling
 from tests.support.postgres import free_port
 
 MAILWRIGHT_COMMAND = str(Path(sys.executable).with_name("mailwright"))
@@ -33,7 +34,8 @@ def serve_env(database_url: str | None, data_dir: Path | None, **settings: str) 
     # Loopback webhook receivers and picture servers: allowed (the outbound guard's own tests turn it off).
     defaults = {
         "log_level": "WARNING",
-        "queue_poll_seconds": "0.15",  # as tests/conftest.py says why
+        "queue_poll_seconds": str(polling.POLL_SECONDS),
+        "queue_limits": polling.QUEUE_LIMITS,
         "step_retry_seconds": "0.1",
         "sandbox_dns_port": "0",
         "outbound_allow_private": "true",

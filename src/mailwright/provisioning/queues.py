@@ -37,6 +37,9 @@ class QueueLimits:
     worker_concurrency: int | None = None  # in flight in one worker
     limit: int | None = None  # at most `limit` starts ...
     period: float | None = None  # ... per `period` seconds
+    # How often workers look for work on this queue; None: MAILWRIGHT_QUEUE_POLL_SECONDS. Each look
+    # is a few queries, so a queue that seldom has work may be looked at less often.
+    poll_seconds: float | None = None
 
 
 DEFAULTS = {ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: QueueLimits(concurrency=8)} | {
@@ -66,8 +69,8 @@ def parse_queue_limits(text: str, defaults: dict[str, QueueLimits] | None = None
 
 
 def _limits(role: str, values: Any) -> QueueLimits:
-    if not isinstance(values, dict) or set(values) - {"concurrency", "worker_concurrency", "limit", "period"}:
-        raise ValueError(f"limits of {role!r} must be an object with concurrency, worker_concurrency, limit, period")
+    if not isinstance(values, dict) or set(values) - {"concurrency", "worker_concurrency", "limit", "period", "poll_seconds"}:
+        raise ValueError(f"limits of {role!r} must be an object with concurrency, worker_concurrency, limit, period, poll_seconds")
     for key in ("concurrency", "worker_concurrency", "limit"):
         value = values.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
@@ -75,18 +78,24 @@ def _limits(role: str, values: Any) -> QueueLimits:
     period = values.get("period")
     if period is not None and (not isinstance(period, (int, float)) or isinstance(period, bool) or period <= 0):
         raise ValueError(f"{role}.period must be a positive number of seconds")
+    poll = values.get("poll_seconds")
+    if poll is not None and (not isinstance(poll, (int, float)) or isinstance(poll, bool) or poll <= 0):
+        raise ValueError(f"{role}.poll_seconds must be a positive number of seconds")
     if (values.get("limit") is None) != (period is None):
         raise ValueError(f"{role}: limit and period go together")
     concurrency, per_worker = values.get("concurrency"), values.get("worker_concurrency")
     if concurrency is not None and per_worker is not None and per_worker > concurrency:
         raise ValueError(f"{role}.worker_concurrency must not exceed its concurrency")
-    return QueueLimits(concurrency, per_worker, values.get("limit"), float(period) if period is not None else None)
+    return QueueLimits(
+        concurrency, per_worker, values.get("limit"), float(period) if period is not None else None, float(poll) if poll is not None else None
+    )
 
 
 def paced_by_providers(providers: Providers) -> dict[str, QueueLimits]:
-    """The registrar's and the DNS host's queue limits paced as their adapters declare (STEP_RATE:
-    at most `limit` steps per `period` seconds, within the provider's documented rate limit). One
-    provider in both roles shares one budget: each of its queues gets half of it."""
+    """The queue limits of the registrar, the DNS host and each mailbox host paced as their
+    adapters declare (STEP_RATE: at most `limit` steps per `period` seconds, within the provider's
+    documented rate limit). One provider in both the registrar's and the DNS host's role shares one
+    budget: each of its queues gets half of it."""
     paced: dict[str, QueueLimits] = {}
     shared = providers.registrar_name == providers.dns_host_name
     for role, adapter in ((REGISTRAR, providers.registrar), (DNS, providers.dns_host)):
@@ -94,6 +103,10 @@ def paced_by_providers(providers: Providers) -> dict[str, QueueLimits]:
         if rate is not None:
             limit, period = rate
             paced[role] = replace(DEFAULTS[role], limit=max(1, limit // 2) if shared else limit, period=float(period))
+    for provider, host in providers.mailbox_hosts.items():
+        rate = getattr(host, "STEP_RATE", None)
+        if rate is not None:
+            paced[provider] = replace(DEFAULTS[provider], limit=rate[0], period=float(rate[1]))
     return paced
 
 
@@ -108,7 +121,7 @@ def register_all(settings: Any, providers: Providers | None = None) -> None:
             global_concurrency=limits.concurrency,
             worker_concurrency=limits.worker_concurrency,
             limiter=_limiter(limits, settings.is_sqlite),
-            polling_interval_sec=settings.queue_poll_seconds,
+            polling_interval_sec=limits.poll_seconds or settings.queue_poll_seconds,
             on_conflict="always_update",
         )
 
