@@ -185,7 +185,7 @@ def test_serve_with_rfc2136_warns_of_the_sandbox_and_readies_a_domain_on_bind(da
         assert warning.startswith("WARNING: a real provider is configured (MAILWRIGHT_REGISTRAR=sandbox,\nMAILWRIGHT_DNS_HOST=rfc2136)")
         assert "  - registrar: domains are NOT registered anywhere (MAILWRIGHT_REGISTRAR)\n" in warning
         for provider in ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT"):
-            assert f"  - mailbox host {provider}: mailboxes are NOT created anywhere\n" in warning
+            assert f"  - mailbox host {provider}: mailboxes are NOT created anywhere (MAILWRIGHT_MAILBOX_HOSTS)\n" in warning
         assert "DNS host" not in warning and "Sandbox DNS answers" not in text
         http = httpx.Client(base_url=serve.base_url, headers={"x-api-key": KEY_LINE.search(text).group(1)}, timeout=60)  # type: ignore[union-attr]
         assert http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200

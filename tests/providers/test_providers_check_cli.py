@@ -83,7 +83,7 @@ def test_providers_check_reports_every_role_and_fails_when_one_cannot_be_reached
     assert real_table.returncode == 1
     assert real_table.stdout.count("SANDBOX") == 6  # five rows and the warning
     assert "WARNING: a real provider is configured (MAILWRIGHT_REGISTRAR=sandbox,\n" in real_table.stdout
-    assert "  - mailbox host GOOGLE: mailboxes are NOT created anywhere\n" in real_table.stdout
+    assert "  - mailbox host GOOGLE: mailboxes are NOT created anywhere (MAILWRIGHT_MAILBOX_HOSTS)\n" in real_table.stdout
     assert real_table.stderr == "Error: the check failed for: DNS host\n"
     for done in (real_json, real_table):
         assert SECRET not in done.stdout + done.stderr

@@ -86,10 +86,13 @@ def sandbox_warning(providers: Providers) -> list[str]:
     left = providers.sandbox_roles()
     if not left:
         return []
+    real_hosts = [f"{role.mailbox_provider}={role.provider}" for role in providers.roles() if role.role == MAILBOX_HOST_ROLE and not role.is_sandbox]
     lines = [
         "!" * 76,
         f"WARNING: a real provider is configured (MAILWRIGHT_REGISTRAR={providers.registrar_name},",
-        f"MAILWRIGHT_DNS_HOST={providers.dns_host_name}), but these roles still run on the SANDBOX,",
+        f"MAILWRIGHT_DNS_HOST={providers.dns_host_name}"
+        + (f", MAILWRIGHT_MAILBOX_HOSTS: {', '.join(real_hosts)}" if real_hosts else "")
+        + "), but these roles still run on the SANDBOX,",
         "which buys and creates NOTHING real:",
     ]
     lines += [f"  - {role.label}: {_consequence(role)}" for role in left]
@@ -105,5 +108,5 @@ def _consequence(role: Role) -> str:
     if role.role == REGISTRAR_ROLE:
         return "domains are NOT registered anywhere (MAILWRIGHT_REGISTRAR)"
     if role.role == MAILBOX_HOST_ROLE:
-        return "mailboxes are NOT created anywhere"
+        return "mailboxes are NOT created anywhere (MAILWRIGHT_MAILBOX_HOSTS)"
     return f"zones are served on loopback only, seen by no one ({_SETTING[role.role]})"

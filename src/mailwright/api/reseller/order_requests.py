@@ -71,12 +71,15 @@ def json_field(issues: FieldIssues, name: str, value: Any) -> Any:
         return MALFORMED
 
 
-def service_provider(issues: FieldIssues, value: Any) -> str | None:
-    if not_given(value):
+def service_provider(issues: FieldIssues, value: Any, offered: tuple[str, ...]) -> str | None:
+    """GOOGLE unless given; `offered`: the mailbox providers this server sells (an operator may
+    withdraw one: MAILWRIGHT_MAILBOX_HOSTS "off")."""
+    valid = [p for p in SERVICE_PROVIDERS if p in offered]
+    if not_given(value) and "GOOGLE" in valid:
         return "GOOGLE"
-    if isinstance(value, str) and value.strip().upper() in SERVICE_PROVIDERS:
+    if isinstance(value, str) and value.strip().upper() in valid:
         return value.strip().upper()
-    issues.add("serviceProvider", "Valid values are GOOGLE, MICROSOFT", check.shown(value))
+    issues.add("serviceProvider", "Valid values are " + ", ".join(valid), check.shown(value))
     return None
 
 

@@ -234,7 +234,7 @@ def get_order_status(
 
 def _order_form(issues: FieldIssues, runtime: Runtime, values: dict[str, Any], *, allow_url: bool) -> parse.OrderForm:
     settings = runtime.settings
-    provider = parse.service_provider(issues, values.get("serviceProvider"))
+    provider = parse.service_provider(issues, values.get("serviceProvider"), runtime.providers.mailbox_provider_names)
     domains = parse.domains_list(issues, values.get("domains"), settings.max_domains_per_order)
     found = parse.mailboxes_map(issues, values.get("mailboxes"), domains, settings.max_mailboxes_per_order, allow_url=allow_url)
     options = OrderOptions(
