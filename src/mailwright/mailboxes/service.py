@@ -18,9 +18,9 @@ from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound, 
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
 from mailwright.mailboxes.pictures import CheckedPicture
 from mailwright.pagination import Page, PageRequest, fetch
+from mailwright.providers.base import Capability
 
 if TYPE_CHECKING:
-    from mailwright.crypto import SecretBox
     from mailwright.runtime import Runtime
 
 SYNC_MAILBOX_SETTINGS_WORKFLOW = "sync_mailbox_settings"
@@ -149,10 +149,15 @@ def get_mailbox(session: Session, domain: Domain, email: str) -> Mailbox:
     return mailbox
 
 
-def one_time_code(secrets_box: SecretBox, mailbox: Mailbox) -> str | None:
+def one_time_code(runtime: Runtime, mailbox: Mailbox) -> str | None:
+    """The current code of the mailbox's authenticator; None until it is live, and at a host that
+    enrols no seed Mailwright generates (Google Workspace, Microsoft 365: no API does)."""
     if mailbox.status != MailboxStatus.LIVE:
         return None
-    return totp.code_at(secrets_box.decrypt(mailbox.totp_secret_enc), clock.now())
+    host = runtime.providers.mailbox_hosts.get(mailbox.provider)
+    if Capability.ONE_TIME_CODES not in getattr(host, "SUPPORTS", frozenset()):
+        return None
+    return totp.code_at(runtime.secrets.decrypt(mailbox.totp_secret_enc), clock.now())
 
 
 def get_picture(session: Session, picture_id: str) -> ProfilePicture | None:

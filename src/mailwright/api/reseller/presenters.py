@@ -75,7 +75,7 @@ def mailbox_credentials(runtime: Runtime, mailbox: Mailbox) -> dict[str, Any]:
     live = mailbox.status == MailboxStatus.LIVE
     return {
         "password": runtime.secrets.decrypt(mailbox.password_enc) if live else None,
-        "twoFactorCode": mailboxes.one_time_code(runtime.secrets, mailbox),
+        "twoFactorCode": mailboxes.one_time_code(runtime, mailbox),
         "smtpHost": mailbox.smtp_host if live else None,
         "smtpPort": mailbox.smtp_port if live else None,
         "imapHost": mailbox.imap_host if live else None,

@@ -84,7 +84,7 @@ def mailbox_detail(runtime: Runtime, mailbox: Mailbox, public_base: str) -> dict
     picture = f"{public_base}{PICTURES_PATH}/{mailbox.profile_picture_id}" if mailbox.profile_picture_id else None
     return {
         "login": mailbox.email,
-        "authenticator": mailboxes.one_time_code(runtime.secrets, mailbox),
+        "authenticator": mailboxes.one_time_code(runtime, mailbox),
         "smtp_server": mailbox.smtp_host if live else None,
         "smtp_password": password,
         "smtp_port": mailbox.smtp_port if live else None,
