@@ -39,6 +39,7 @@ DOCUMENTED_MODELS = (
     woodpecker_schemas.OrderMailboxesRequest,
     woodpecker_schemas.RedirectRequest,
     woodpecker_schemas.ForwardingRequest,
+    woodpecker_schemas.DkimRequest,
     woodpecker_schemas.AvatarRequest,
     woodpecker_webhooks.SubscribeRequest,
     woodpecker_webhooks.UnsubscribeRequest,

@@ -172,9 +172,16 @@ def _woodpecker_run(client: httpx.Client) -> Run:
     assert client.post(f"{W}/owner", json=OWNER).status_code == 200
     parked = f"action-{unique()}.com"
     parked_order = assert_accepted(order_domains(client, [parked], [mailbox(f"ann@{parked}")]), "19.00")
+    # Domains whose DKIM waits for the operator (for the set_dkim and confirm_dkim examples).
+    waiting = {}
+    for name, provider in ((wx.KEYED_DOMAIN, "GOOGLE"), (wx.CONFIRMED_DOMAIN, "MICROSOFT")):
+        waiting[name] = f"dkim-{unique()}.com"
+        assert_accepted(order_domains(client, [waiting[name]], [mailbox(f"ann@{waiting[name]}")], provider=provider), "19.00")
     hook = client.post("/rest/v1/webhooks/subscribe", json={"target_url": CLOSED_HOOK, "event": "mailbox.created"})
     assert hook.status_code == 201, hook.text
-    known = {wx.DOMAIN: f"{unique('pp')}.com", wx.HOOK_URL: CLOSED_HOOK, wx.PARKED_DOMAIN: parked, wx.PARKED_ORDER_ID: parked_order}
+    for domain in waiting.values():
+        wait_until(lambda: client.get(f"{W}/{domain}").json()["status"] == "needs_action", timeout=60)
+    known = {wx.DOMAIN: f"{unique('pp')}.com", wx.HOOK_URL: CLOSED_HOOK, wx.PARKED_DOMAIN: parked, wx.PARKED_ORDER_ID: parked_order} | waiting
     return Run(client, known)
 
 

@@ -27,6 +27,8 @@ ENDPOINTS = {
     ("get", f"{FAMILY}/{{domain_name}}/mailboxes/{{mailbox_email}}"): (None, "200", "MailboxDetail"),
     ("patch", f"{FAMILY}/{{domain_name}}/set_redirect_url"): ("RedirectRequest", "202", "Accepted"),
     ("patch", f"{FAMILY}/{{domain_name}}/set_email_forwarding"): ("ForwardingRequest", "202", "Accepted"),
+    ("patch", f"{FAMILY}/{{domain_name}}/set_dkim"): ("DkimRequest", "200", "Success"),
+    ("patch", f"{FAMILY}/{{domain_name}}/confirm_dkim"): (None, "200", "Success"),
     ("patch", f"{FAMILY}/{{domain_name}}/mailboxes/{{mailbox_email}}/profile_picture"): ("AvatarRequest", "200", "Success"),
 }
 SERVICE = {("get", "/healthz"), ("get", "/readyz"), ("get", "/media/profile-pictures/{picture_id}")}

@@ -26,9 +26,10 @@ from mailwright.errors import FieldIssues, RuleViolation
 from mailwright.ids import new_id
 from mailwright.orders import service as orders
 from mailwright.orders.models import Order, OrderStatus
-from mailwright.providers.base import Capability
 from mailwright.runtime import Runtime
 
+# Domain.host_dkim_kind: what the host's mail setup asked a person for.
+OPERATOR_DKIM, CONFIRMED_DKIM = "operator", "confirmation"
 SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 VALUE_MAX = 4096  # a 4096-bit key is about 750 characters; room for the tags around it
 
@@ -67,23 +68,25 @@ def _key_record_problem(value: str) -> str | None:
 def set_host_dkim(session: Session, runtime: Runtime, domain: Domain, selector: str, value: str) -> Domain:
     """Keep the operator's DKIM key record of the domain; a domain waiting for it resumes, a
     ready one has it published. The caller checked the input (check_dkim)."""
-    _refuse_unless_host_signs(runtime, domain)
+    _refuse_unless_asked(domain, OPERATOR_DKIM)
     domain.host_dkim_selector = selector.strip().lower()
     domain.host_dkim_value = " ".join(value.split())
     if domain.status == DomainStatus.READY:
         _republish_dkim(session, runtime, domain)
     _resume_if_waiting(session, runtime, domain)
     session.flush()
+    session.refresh(domain)  # a resumed domain's status was changed by compare-and-set
     return domain
 
 
 def confirm_host_dkim(session: Session, runtime: Runtime, domain: Domain) -> Domain:
     """The operator says the host signs the domain's mail now; a domain waiting for that resumes."""
-    _refuse_unless_host_signs(runtime, domain)
+    _refuse_unless_asked(domain, CONFIRMED_DKIM)
     if domain.host_dkim_confirmed_at is None:
         domain.host_dkim_confirmed_at = clock.now()
     _resume_if_waiting(session, runtime, domain)
     session.flush()
+    session.refresh(domain)  # a resumed domain's status was changed by compare-and-set
     return domain
 
 
@@ -92,17 +95,18 @@ def find_live_domain(session: Session, name: str) -> Domain | None:
     return session.scalar(sa.select(Domain).where(Domain.name_claim == name))
 
 
-def _refuse_unless_host_signs(runtime: Runtime, domain: Domain) -> None:
-    """Only a live domain at a host that owns its domains (and signs their mail) has host DKIM."""
+def _refuse_unless_asked(domain: Domain, kind: str) -> None:
+    """Only a live domain whose mailbox host asked a person for this (when its records were
+    published) takes it."""
     if domain.status in (DomainStatus.FAILED, DomainStatus.RELEASED):
         raise RuleViolation("domain_not_live", f"{domain.name} is {domain.status}: it has no DKIM to set")
-    host = runtime.providers.mailbox_hosts.get(domain.provider)
-    if Capability.HOST_DOMAINS not in getattr(host, "SUPPORTS", frozenset()):
-        raise RuleViolation(
-            "dkim_is_mailwrights",
-            f"{domain.name}'s {domain.provider} mailboxes are not at a host that signs their mail itself here: "
-            "it is signed with the key Mailwright generated for the domain",
-        )
+    if domain.host_dkim_kind == kind:
+        return
+    if domain.host_dkim_kind is None and domain.status in (DomainStatus.ORDERED, DomainStatus.REGISTERED):
+        raise RuleViolation("dkim_not_asked_yet", f"{domain.name}'s mail records are not published yet; its mailbox host has not asked for DKIM")
+    wanted = {OPERATOR_DKIM: "a DKIM key from the operator", CONFIRMED_DKIM: "the operator's confirmation that signing is on"}
+    asked = wanted.get(domain.host_dkim_kind or "", "nothing: its mail is signed with the key Mailwright generated for it")
+    raise RuleViolation("dkim_not_asked", f"{domain.name}'s mailbox host asks for {asked}, not {wanted[kind]}")
 
 
 def _republish_dkim(session: Session, runtime: Runtime, domain: Domain) -> None:

@@ -62,6 +62,9 @@ class Domain(Base):
     # DKIM that a person handles at a mailbox host whose API cannot (providers/base.py MailSetup):
     # the value the operator supplied (`mailwright dns set-dkim`: Google's Admin console key) and
     # when the operator confirmed signing is on (`mailwright dns confirm-dkim`: Microsoft 365).
+    # "operator" (a key the operator supplies) or "confirmation" (signing the operator confirms):
+    # set when the host's mail setup asked for it, so only such domains accept either.
+    host_dkim_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     host_dkim_selector: Mapped[str | None] = mapped_column(String(63), nullable=True)
     host_dkim_value: Mapped[str | None] = mapped_column(Text, nullable=True)
     host_dkim_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -25,6 +25,7 @@ from mailwright.db.cas import transition
 from mailwright.dns import custom_records
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
+from mailwright.dns.host_dkim import CONFIRMED_DKIM, OPERATOR_DKIM
 from mailwright.dns.records import DKIM_SELECTOR, VERIFICATION, PlannedRecord, sending_records
 from mailwright.dns.verify import verify_dns
 from mailwright.dns.zone import checked_zone
@@ -291,6 +292,8 @@ def publish_dns_records(domain_id: str) -> Outcome:
         session.execute(sa.delete(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.managed.is_(True)))
         for p in planned:
             session.add(_managed_row(domain_id, p))
+        kind = OPERATOR_DKIM if setup.dkim_by_operator else CONFIRMED_DKIM if setup.dkim_confirmation else None
+        session.execute(sa.update(Domain).where(Domain.id == domain_id).values(host_dkim_kind=kind))
         if waiting is None:
             transition(session, Domain, domain_id, DomainStatus.REGISTERED, status=DomainStatus.DNS_CONFIGURED)
     return ok() if waiting is None else needs_action(waiting)

@@ -15,6 +15,11 @@ MAILBOX_ORDER_ID = "06HD4Q9C2V8N5R7K1W3Y6T0ZMBQE"
 # An order parked in needs_action (a domain whose registration waits for a person).
 PARKED_DOMAIN = "aviato.com"
 PARKED_ORDER_ID = "06HD4QA1F6T9X2M4P8Z0K3W7BRYD"
+# Domains whose DKIM a person handles (the sandbox's `dkim-` test value): a key from the operator
+# (GOOGLE), signing confirmed by the operator (MICROSOFT).
+KEYED_DOMAIN = "dkim-raviga.com"
+CONFIRMED_DOMAIN = "dkim-endframe.com"
+DKIM_VALUE = "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAlohlbiPgOpFO2I2gKRWFWeP6+KoE6oLIK21zGv0+xDPkonIxbOmMAcy7dTV8UgjbbVKySdQjcwhlTzzaLGm8fcBMKp5DGTZclLMviwImfmg7Wzy+DZs3n7iH8CPdONmmhQryD9GaJDGJNPQZH3U79ToFZUCFBvTgonV02vQurlnPvuSisHbvEuloYOSRnlzpstac7X/2O8H03cz3sIEfNEyTNbkt+FGr3I/RsqRjkBpQvqzplRqI+YVlQV6tVUdOceoLoSXysiufYJty71IZOukUJa6FpZj48A9b2mxZVRZUgB/Zq6VNXrdH7wa8Y5XRCDe6hdBE2cn2TEPwcabvdwIDAQAB"
 SUBSCRIPTION_ID = "06HD4QB3N7W1Y5R9C2M6X0T4KPZG"
 WEBHOOK_ID = "06HD4QC5T2Z8K4W6N1R9Y3X7BMQH"
 HOOK_URL = "https://example.com/hooks/mailwright"
@@ -74,6 +79,8 @@ EXAMPLES = [
     _example("GET", f"{D}/{{domain_name}}/mailboxes/{{mailbox_email}}", 200, path_params=IN_MAILBOX),
     _example("PATCH", f"{D}/{{domain_name}}/set_redirect_url", 202, path_params=IN_DOMAIN, body={"domain_redirect_url": f"https://www.{DOMAIN}"}),
     _example("PATCH", f"{D}/{{domain_name}}/set_email_forwarding", 202, path_params=IN_DOMAIN, body={"email_forward_address": "richard@hooli.com"}),
+    _example("PATCH", f"{D}/{{domain_name}}/set_dkim", 200, path_params={"domain_name": KEYED_DOMAIN}, body={"selector": "google", "value": DKIM_VALUE}),
+    _example("PATCH", f"{D}/{{domain_name}}/confirm_dkim", 200, path_params={"domain_name": CONFIRMED_DOMAIN}),
     _example("PATCH", f"{D}/{{domain_name}}/mailboxes/{{mailbox_email}}/profile_picture", 200, path_params=IN_MAILBOX, body={"avatar": AVATAR}),
     _example("GET", "/rest/v2/wallet", 200, query={"page": "1", "per_page": "3"}),
     _example("GET", "/rest/v2/subscriptions", 200),

@@ -29,6 +29,7 @@ from mailwright.api.woodpecker.presenters import (
     owner_body,
 )
 from mailwright.catalog import service as catalog
+from mailwright.dns import host_dkim
 from mailwright.dns import verify as dns_verify
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
@@ -329,6 +330,40 @@ def set_email_forwarding(domain_name: str, account: AccountDep, runtime: Runtime
     with runtime.db.write() as session:
         domain = domains.get_domain(session, account.id, domain_name)
         domains.set_email_forwarding(session, runtime, domain, address, field="email_forward_address")
+    return {"success": True}
+
+
+@router.patch(
+    "/{domain_name}/set_dkim",
+    response_model=schemas.Success,
+    responses=NOT_FOUND,
+    summary="Supply the DKIM key the mailbox host generated (Mailwright extension)",
+    description="For hosts whose API cannot generate DKIM keys (Google Workspace): the key from the host's console. "
+    "A domain waiting for it (needs_action) resumes; a ready domain has it published.",
+    openapi_extra=body_of(schemas.DkimRequest),
+)
+def set_dkim(domain_name: str, account: AccountDep, runtime: RuntimeDep, body: BodyDep) -> dict[str, Any]:
+    issues = FieldIssues()
+    host_dkim.check_dkim(issues, body.get("selector"), body.get("value"))
+    issues.raise_if_any()
+    with runtime.db.write() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        host_dkim.set_host_dkim(session, runtime, domain, body["selector"], body["value"])
+    return {"success": True}
+
+
+@router.patch(
+    "/{domain_name}/confirm_dkim",
+    response_model=schemas.Success,
+    responses=NOT_FOUND,
+    summary="Confirm that the mailbox host signs the domain's mail (Mailwright extension)",
+    description="For hosts whose API cannot switch DKIM signing on (Microsoft 365: the Defender portal). "
+    "A domain waiting for it (needs_action) resumes; its selector records are then checked like every record.",
+)
+def confirm_dkim(domain_name: str, account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.db.write() as session:
+        domain = domains.get_domain(session, account.id, domain_name)
+        host_dkim.confirm_host_dkim(session, runtime, domain)
     return {"success": True}
 
 

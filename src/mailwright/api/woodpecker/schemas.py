@@ -234,6 +234,14 @@ class RedirectRequest(BaseModel):
     domain_redirect_url: str = Field(description="http(s) URL; an empty string removes the redirect")
 
 
+class DkimRequest(BaseModel):
+    selector: str = Field(description="The selector (prefix) chosen at the mailbox host", examples=["google"])
+    value: str = Field(
+        description="The DKIM TXT value the mailbox host shows (Google Workspace: Admin console, Authenticate email)",
+        examples=["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA..."],
+    )
+
+
 class ForwardingRequest(BaseModel):
     email_forward_address: str = Field(description="Email address; an empty string removes the forwarding")
 

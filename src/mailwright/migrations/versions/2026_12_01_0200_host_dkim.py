@@ -17,6 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('domains', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('host_dkim_kind', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('host_dkim_selector', sa.String(length=63), nullable=True))
         batch_op.add_column(sa.Column('host_dkim_value', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('host_dkim_confirmed_at', sa.DateTime(), nullable=True))
@@ -27,3 +28,4 @@ def downgrade() -> None:
         batch_op.drop_column('host_dkim_confirmed_at')
         batch_op.drop_column('host_dkim_value')
         batch_op.drop_column('host_dkim_selector')
+        batch_op.drop_column('host_dkim_kind')

@@ -54,6 +54,7 @@ from mailwright.providers.base import (
     Contact,
     MailboxAccess,
     MailSetup,
+    OperatorDkim,
     RecordSpec,
     Registration,
     NeedsActionError,
@@ -403,7 +404,15 @@ class SandboxMailboxHost(_SandboxBase):
 
     def mail_setup(self, domain: str) -> MailSetup:
         self._arrive("mail_setup", domain)
+        # `dkim-` domains: DKIM a person handles, as Google Workspace and Microsoft 365 ask.
+        by_person = domain.split(".", 1)[0].startswith("dkim-")
         if self.provider == "GOOGLE":
+            if by_person:
+                return MailSetup(
+                    mx=(RecordSpec("MX", "@", "smtp.google.com.", priority=1),),
+                    spf_includes=("_spf.google.com",),
+                    dkim_by_operator=OperatorDkim("google", f"(sandbox) generate the DKIM key of {domain} in the Google Admin console"),
+                )
             return MailSetup(
                 mx=(RecordSpec("MX", "@", "smtp.google.com.", priority=1),),
                 spf_includes=("_spf.google.com",),
@@ -416,6 +425,7 @@ class SandboxMailboxHost(_SandboxBase):
                 spf_includes=("spf.protection.outlook.com",),
                 dkim=RecordSpec("TXT", "selector1._domainkey", dkim_txt_value(self._host_key(domain))),
                 extra=(RecordSpec("CNAME", "autodiscover", "autodiscover.outlook.com."),),
+                dkim_confirmation=f"(sandbox) enable DKIM signing of {domain} in the Microsoft Defender portal" if by_person else None,
             )
         host = _ACCESS[self.provider][0].split(".", 1)[1]
         return MailSetup(
