@@ -59,8 +59,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
+import ssl
 import threading
 import time
 from collections import OrderedDict
@@ -70,6 +72,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import certifi
 import google.auth.exceptions
 import google.auth.transport
 import httpx
@@ -324,11 +327,13 @@ class GoogleWorkspaceHost:
         self.provider = provider
         self.admin_email = admin_email.strip().lower()
         self.customer_id = customer_id.strip()
-        self._auth = _AuthRequest(key.token_uri, timeout)
+        # One connection pool for the four APIs, with the process's one TLS context (slow to load).
+        self._transport = httpx.HTTPTransport(verify=_tls_context())
+        self._auth = _AuthRequest(key.token_uri, timeout, self._transport)
         self.tokens = _Tokens(key, self._auth, self.admin_email)
-        self.directory = ProviderHttp(PROVIDER, directory_base, timeout=timeout)
-        self.site_verification = ProviderHttp(f"{PROVIDER} Site Verification", site_verification_base, timeout=timeout)
-        self.gmail = ProviderHttp(f"{PROVIDER} Gmail", gmail_base, timeout=timeout)
+        self.directory = ProviderHttp(PROVIDER, directory_base, timeout=timeout, transport=self._transport)
+        self.site_verification = ProviderHttp(f"{PROVIDER} Site Verification", site_verification_base, timeout=timeout, transport=self._transport)
+        self.gmail = ProviderHttp(f"{PROVIDER} Gmail", gmail_base, timeout=timeout, transport=self._transport)
 
     @classmethod
     def from_settings(cls, settings: Settings, provider: str = "GOOGLE") -> GoogleWorkspaceHost:
@@ -360,6 +365,7 @@ class GoogleWorkspaceHost:
     def close(self) -> None:
         for http in (self.directory, self.site_verification, self.gmail, self._auth):
             http.close()
+        self._transport.close()
 
     # ------------------------------------------------------------------ check
 
@@ -715,6 +721,12 @@ class GoogleWorkspaceHost:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verification (certifi's CA bundle), loaded once per process."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 @dataclass(frozen=True)
