@@ -177,11 +177,13 @@ class _AuthRequest(google.auth.transport.Request):
         parts = urlsplit(token_uri)
         if parts.scheme not in ("https", "http") or not parts.netloc:
             raise ValueError("token_uri must be an http(s) URL")
+        self.token_uri = token_uri
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.http = ProviderHttp(f"{PROVIDER} OAuth", f"{parts.scheme}://{parts.netloc}", timeout=timeout, transport=transport)
 
     def __call__(self, url: str, method: str = "GET", body: bytes | None = None, headers: Mapping[str, str] | None = None, timeout: float | None = None, **kwargs: Any) -> _AuthResponse:
-        # Only ever the key file's token_uri (self.path): google-auth is given no other URL.
+        if url != self.token_uri:  # google-auth is only ever asked to refresh a service account's token
+            raise google.auth.exceptions.TransportError("only the key file's token_uri is called")
         return _AuthResponse(self.http.request(method, self.path, content=body, headers=dict(headers or {})))
 
     def close(self) -> None:
@@ -445,6 +447,8 @@ class GoogleWorkspaceHost:
 
     def delete_workspace(self, domain: str) -> None:
         domain = _domain(domain)
+        if self._domain_resource(domain) is None:
+            return  # not in the account (removed already): no user can be on it either
         for user in list(self._users_of(domain)):
             email = str(user.get("primaryEmail") or "").lower()
             if email == self.admin_email:
@@ -762,11 +766,12 @@ def load_service_account(path: str) -> ServiceAccountKey:
         raise SettingProblem(field, f"{path} lacks {', '.join(missing)}: it must be {what}")
     if urlsplit(info["token_uri"].strip()).scheme not in ("https", "http"):
         raise SettingProblem(field, f"{path} has a token_uri that is not an http(s) URL")
+    info = info | {"token_uri": info["token_uri"].strip()}
     try:
         credentials = service_account.Credentials.from_service_account_info(info)
     except (ValueError, TypeError, KeyError):
         raise SettingProblem(field, f"{path} holds a private key that cannot be read: create a new JSON key for the service account") from None
-    return ServiceAccountKey(credentials, str(info["client_id"]).strip(), info["token_uri"].strip())
+    return ServiceAccountKey(credentials, str(info["client_id"]).strip(), info["token_uri"])
 
 
 def dkim_steps(domain: str) -> str:

@@ -867,6 +867,8 @@ class GoogleWorkspaceEmulator:
             raise GoogleError(400, "badRequest", "Bad Request")
         if customer:
             self._customer(customer)
+        if domain and domain not in self.domains:
+            raise GoogleError(403, "forbidden", NOT_AUTHORIZED)  # only the customer's own domains
         try:
             wanted = int(query.get("maxResults") or 100)
         except ValueError:
