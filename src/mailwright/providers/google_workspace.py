@@ -271,12 +271,13 @@ class _Tokens:
                 "MAILWRIGHT_GOOGLE_SERVICE_ACCOUNT_FILE was deleted or revoked; create a new JSON key for the "
                 "service account (Google Cloud console → IAM & Admin → Service accounts → Keys) and point the setting at it"
             )
-        if error in ("invalid_client", "invalid_grant", "access_denied", "unauthorized_client", "disabled_client"):
-            return NeedsActionError(
-                f"{PROVIDER} refused a token to {acting} ({said}): check the service account and its key "
-                "(MAILWRIGHT_GOOGLE_SERVICE_ACCOUNT_FILE) and the machine's clock"
-            )
-        return RetriableError(f"{PROVIDER}'s token endpoint refused {acting} ({said})")
+        if not error:  # an answer google-auth could not read (no token in it): Google's hiccup
+            return RetriableError(f"{PROVIDER}'s token endpoint gave {acting} no token ({exc.args[0] if exc.args else 'no reason given'})")
+        # 429 and 5xx never get here (ProviderHttp raised them): any other refusal is the set-up's.
+        return NeedsActionError(
+            f"{PROVIDER} refused a token to {acting} ({said}): check the service account and its key "
+            "(MAILWRIGHT_GOOGLE_SERVICE_ACCOUNT_FILE), its domain-wide delegation and the machine's clock"
+        )
 
     def _missing(self, subject: str, scopes: tuple[str, ...]) -> tuple[str, ...]:
         """Which of `scopes` the client is not granted, each asked for alone."""
