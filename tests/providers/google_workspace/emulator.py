@@ -250,7 +250,7 @@ class GoogleWorkspaceEmulator:
         primary_domain: str = "workspace-admin.test",
         admin_email: str | None = None,
         dns_server: tuple[str, int] | None = None,
-        page_size: int = 100,
+        page_size: int = 3,
         token_lifetime: int = 3599,
     ) -> None:
         self.lock = threading.RLock()

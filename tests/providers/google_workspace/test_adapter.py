@@ -87,7 +87,7 @@ def clean(google: GoogleWorkspaceEmulator) -> Iterator[None]:
     google.reset_faults()
     yield
     google.reset_faults()
-    google.page_size, google.token_lifetime, google.verify_lag = 100, 3599, 0
+    google.page_size, google.token_lifetime, google.verify_lag = 3, 3599, 0
     google.secondary_domains_allowed = True
 
 
