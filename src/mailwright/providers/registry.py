@@ -11,6 +11,7 @@ from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, NeedsActionError, Registrar
 from mailwright.providers.cloudflare import CloudflareDnsHost
+from mailwright.providers.google_workspace import GoogleWorkspaceHost
 from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
 from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
@@ -165,4 +166,6 @@ def _dns_host(settings: Settings, db: Database) -> DnsHost:
 def _mailbox_host(settings: Settings, db: Database, provider: str, adapter: str) -> MailboxHost:
     if adapter == SANDBOX:
         return SandboxMailboxHost(db, provider, settings.sandbox_latency_ms)
+    if adapter == "google_workspace":
+        return GoogleWorkspaceHost.from_settings(settings, provider)
     raise SettingProblem("mailbox_hosts", f"{provider}: {adapter!r} has no adapter here")
