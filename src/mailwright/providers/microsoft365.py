@@ -26,6 +26,8 @@ Choices (docs/decisions/1106-microsoft365.md says why):
   (a tenth of its life, at most five minutes), then fetched again; a 401 on a kept token fetches
   a new one once. The token's `roles` claim (a JWT, read without verifying it: Graph verifies
   it) names the application permissions granted, for `probe()` and for refusals.
+- The token's scope is https://graph.microsoft.com/.default: the global cloud. The base URLs
+  are settings for tests and proxies; national clouds (other scopes) are not supported.
 - The app needs three Graph application permissions, granted with admin consent:
   User.ReadWrite.All (users, licences, photos), Domain.ReadWrite.All (domains),
   Organization.Read.All (subscribedSkus, organization).
@@ -156,9 +158,10 @@ class _Token:
 class Microsoft365Host:
     SUPPORTS = frozenset({Capability.HOST_DOMAINS, Capability.MAILBOXES, Capability.PROFILE_PHOTOS})
     # Graph's identity and access limits per app and tenant: 3,500 resource units per 10 s
-    # (the smallest tenants) and 3,000 writes per 2 min 30 s. A step makes at most about six
-    # calls and three writes (look up, licences, create, assign): 60 steps a minute stays far
-    # below both. (provisioning/queues.py paces the queue a mailbox host declares.)
+    # (tenants under 50 users; a call costs 1 unit, listing users 2, subscribedSkus 3) and
+    # 3,000 writes per 2 min 30 s; per tenant, 18,000 writes per 5 min. A mailbox step makes at
+    # most six calls and three writes (look up, licences, create, assign): 60 steps a minute
+    # stays far below all three. (Deleting a workspace is one step of one write per user.)
     STEP_RATE = (60, 60)
     PAGE_SIZE = 999  # Graph's largest $top for users
 
