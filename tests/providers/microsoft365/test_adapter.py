@@ -33,7 +33,8 @@ from mailwright.providers.microsoft365 import (
     mx_token,
     token_roles,
 )
-from mailwright.providers.registry import build_providers
+from mailwright.providers.checks import check_role
+from mailwright.providers.registry import MAILBOX_HOST_ROLE, Role, build_providers
 from tests.conftest import unique
 from tests.providers.microsoft365.dns_server import ServedZones
 from tests.providers.microsoft365.emulator import ALL_ROLES, GraphEmulator
@@ -217,6 +218,16 @@ def test_probe_reports_the_tenant_its_licences_and_the_roles_in_the_token(graph:
     with pytest.raises(NeedsActionError) as no_sku:
         adapter_for(graph, license_sku="SPE_E3").probe()
     assert "no subscription SPE_E3" in str(no_sku.value) and "O365_BUSINESS_ESSENTIALS" in str(no_sku.value)
+
+
+def test_providers_check_shows_what_the_app_may_do(graph: GraphEmulator, host: Microsoft365Host) -> None:
+    result = check_role(Role(MAILBOX_HOST_ROLE, "microsoft365", host, "MICROSOFT"), Settings(microsoft_client_secret=graph.client_secret))
+    assert (result.ok, result.reachable, result.authenticated) == (True, True, True)
+    assert result.supports == ("host_domains", "mailboxes", "profile_photos")
+    assert "O365_BUSINESS_ESSENTIALS" in result.message and "licences left" in result.message
+    wrong = adapter_for(graph, client_secret="Wr0ng~" + graph.client_secret)
+    refused = check_role(Role(MAILBOX_HOST_ROLE, "microsoft365", wrong, "MICROSOFT"), Settings(microsoft_client_secret=graph.client_secret))
+    assert (refused.reachable, refused.authenticated) == (True, False) and "MAILWRIGHT_MICROSOFT_CLIENT_SECRET" in refused.message
 
 
 def test_a_missing_permission_waits_for_a_person_naming_it(graph: GraphEmulator) -> None:
@@ -531,7 +542,7 @@ def documented_keys_match(documented: dict[str, Any], answered: dict[str, Any]) 
 
 def test_the_emulator_answers_with_the_documented_bodies(graph: GraphEmulator, host: Microsoft365Host, zones: ServedZones) -> None:
     domain = verified(graph, host, zones)
-    with httpx.Client(base_url=graph.url, timeout=3.0) as raw:
+    with httpx.Client(base_url=graph.url, timeout=3.0, verify=False) as raw:  # loopback http: no TLS context to load
         token = raw.post(f"/{graph.tenant_id}/oauth2/v2.0/token", data={
             "client_id": graph.client_id, "client_secret": graph.client_secret, "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
         assert token.status_code == 200
@@ -608,7 +619,7 @@ def test_the_emulator_answers_with_the_documented_bodies(graph: GraphEmulator, h
         assert expired.status_code == 401 and expired.json()["error"]["message"] == fixture("error_token_expired.json")["error"]["message"]
     graph.roles = ("User.Read.All",)
     weak_token = adapter_for(graph)._access().value
-    with httpx.Client(base_url=graph.url, timeout=3.0) as raw:
+    with httpx.Client(base_url=graph.url, timeout=3.0, verify=False) as raw:  # loopback http: no TLS context to load
         denied = raw.get("/v1.0/subscribedSkus", headers={"Authorization": "Bearer " + weak_token})
     assert denied.status_code == 403
     assert {k: v for k, v in denied.json()["error"].items() if k != "innerError"} == {
