@@ -207,6 +207,7 @@ def test_sign_in_refusals_say_what_to_fix_and_never_show_the_secret(graph: Graph
 
 
 def test_probe_reports_the_tenant_its_licences_and_the_roles_in_the_token(graph: GraphEmulator, host: Microsoft365Host) -> None:
+    enabled, consumed = graph.licences()
     graph.set_licences(25, 22)
     try:
         assert host.probe() == (
@@ -214,7 +215,7 @@ def test_probe_reports_the_tenant_its_licences_and_the_roles_in_the_token(graph:
             "roles in token: Domain.ReadWrite.All, Organization.Read.All, User.ReadWrite.All"
         )
     finally:
-        graph.set_licences(25, 0)
+        graph.set_licences(enabled, consumed)
     with pytest.raises(NeedsActionError) as no_sku:
         adapter_for(graph, license_sku="SPE_E3").probe()
     assert "no subscription SPE_E3" in str(no_sku.value) and "O365_BUSINESS_ESSENTIALS" in str(no_sku.value)
