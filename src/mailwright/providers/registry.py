@@ -12,6 +12,7 @@ from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, NeedsActionError, Registrar
 from mailwright.providers.cloudflare import CloudflareDnsHost
 from mailwright.providers.google_workspace import GoogleWorkspaceHost
+from mailwright.providers.microsoft365 import Microsoft365Host
 from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
 from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
 from mailwright.providers.rfc2136 import Rfc2136DnsHost
@@ -67,8 +68,8 @@ class Providers:
     mailbox_host_names: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Stop what adapters run in this process (the sandbox's DNS server and connections)."""
-        for adapter in (self.dns_host, self.registrar):
+        """Stop what adapters run in this process (the sandbox's DNS server, HTTP clients, connections)."""
+        for adapter in (self.dns_host, self.registrar, *self.mailbox_hosts.values()):
             close = getattr(adapter, "close", None)
             if close is not None:
                 close()
@@ -168,4 +169,6 @@ def _mailbox_host(settings: Settings, db: Database, provider: str, adapter: str)
         return SandboxMailboxHost(db, provider, settings.sandbox_latency_ms)
     if adapter == "google_workspace":
         return GoogleWorkspaceHost.from_settings(settings, provider)
+    if adapter == "microsoft365":
+        return Microsoft365Host.from_settings(settings, provider)
     raise SettingProblem("mailbox_hosts", f"{provider}: {adapter!r} has no adapter here")
