@@ -273,7 +273,9 @@ def publish_dns_records(domain_id: str) -> Outcome:
     if domain is None:
         return ok()
     setup = _with_operator_dkim(rt.providers.mailbox_host(domain.provider).mail_setup(domain.name), domain)
-    own_dkim = None if setup.dkim is not None or setup.dkim_by_operator is not None else dkim_txt_value(_domain_dkim_key(domain_id))
+    # Mailwright signs with a key of its own only for hosts that bring none and ask for none.
+    hosts_dkim = setup.dkim is not None or setup.dkim_by_operator is not None or setup.dkim_confirmation is not None
+    own_dkim = None if hosts_dkim else dkim_txt_value(_domain_dkim_key(domain_id))
     planned = sending_records(
         setup,
         own_dkim=own_dkim,

@@ -58,7 +58,8 @@ State in plain attributes (read and change them under `emulator.lock`): `domains
 `conflicting_accounts`, `mail_service_pending`, `delegation` (client ID -> scopes granted),
 `token_requests` (claims of every token request), `calls`. Faults: `fail_next` (any Google error
 body on the next matching API calls), `fail_token_next` (the token endpoint), `lose_answer_next`
-(perform the call, then answer 503 as if the answer was lost), `token_lifetime`, `page_size`,
+(perform the call, then answer 503 as if the answer was lost), `slow_next` (perform it, answer
+late), `token_lifetime`, `page_size`,
 `verify_lag`, `secondary_domains_allowed`, `expire_tokens()`, `revoke_key()`."""
 
 from __future__ import annotations
@@ -284,6 +285,8 @@ class GoogleWorkspaceEmulator:
         self._faults: list[Fault] = []
         self._token_faults: deque[tuple[int, str, str]] = deque()
         self._lost: list[str] = []  # operations performed, then answered 503
+        self._slow: dict[str, float] = {}  # operation -> seconds its next answer waits
+        self._delays: dict[int, float] = {}  # request thread -> the wait of its answer
         self._server: Any = None
         self._add_domain_resource(primary_domain, primary=True, verified=True)
         self._new_user(self.admin_email, "Workspace", "Admin", secrets.token_urlsafe(12), is_admin=True)
@@ -403,8 +406,15 @@ class GoogleWorkspaceEmulator:
         with self.lock:
             self._lost.append(operation)
 
+    def slow_next(self, operation: str, seconds: float) -> None:
+        """Perform the next `operation`, then answer only `seconds` later (a test kills the
+        caller meanwhile, as a crash between the call and its record)."""
+        with self.lock:
+            self._slow[operation] = seconds
+
     def reset_faults(self) -> None:
         with self.lock:
+            self._slow.clear()
             self._faults.clear()
             self._token_faults.clear()
             self._lost.clear()
@@ -450,6 +460,8 @@ class GoogleWorkspaceEmulator:
                 raise GoogleError(400, "parseError", "Parse Error") from None
             with self.lock:
                 status, body = self._route(_Request(request.command, url.path, query, payload, grant, request.path))
+                delay = self._delays.pop(threading.get_ident(), 0.0)
+            time.sleep(delay)  # slow_next: performed, its answer late
             return self._send(request, status, body, {})
         except GoogleError as error:
             return self._send(request, error.status, error.body(), error.headers)
@@ -464,7 +476,10 @@ class GoogleWorkspaceEmulator:
         for name, value in headers.items():
             request.send_header(name, value)
         request.end_headers()
-        request.wfile.write(data)
+        try:
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller was killed while its answer was held back (slow_next): as intended
 
     def _fault(self, path: str) -> None:
         with self.lock:
@@ -477,7 +492,9 @@ class GoogleWorkspaceEmulator:
                     raise GoogleError(fault.status, fault.reason, fault.message, domain=fault.domain, headers=headers)
 
     def _lose(self, operation: str) -> None:
-        """Called after an operation was performed: its answer may be lost (503)."""
+        """Called after an operation was performed: its answer may be late (slow_next) or lost (503)."""
+        if operation in self._slow:
+            self._delays[threading.get_ident()] = self._slow.pop(operation)
         if operation in self._lost:
             self._lost.remove(operation)
             raise GoogleError(503, "backendError", "The service is currently unavailable.")
