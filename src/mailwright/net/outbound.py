@@ -216,7 +216,7 @@ class Answer:
 
 
 def request(
-    method: Literal["GET", "POST"],
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"],
     url: str,
     *,
     policy: OutboundPolicy,
