@@ -4,7 +4,7 @@ Workspace and MICROSOFT ones at Microsoft 365, each at its loopback emulator, wh
 verification queries that same DNS. Orders become ready only once the domain is verified at the
 host and every record is served; users are created exactly as ordered; a refused user or
 exhausted licences cost exactly that mailbox; DKIM waits for the operator; suspension, restore,
-removal and the workspace's deletion reach the host; a SIGKILL between creating a user and
+an address change, removal and the workspace's deletion reach the host; a SIGKILL between creating a user and
 recording it creates no second one."""
 
 from __future__ import annotations
@@ -153,6 +153,7 @@ def test_google_workspace_users_are_created_as_ordered_once_the_operator_supplie
     assert world.google.passwords[user["id"]] == credentials["smtp_password"]
     assert world.google.imap[user["id"]]["enabled"] is True
     assert (credentials["smtp_server"], credentials["imap_server"], credentials["authenticator"]) == ("smtp.gmail.com", "imap.gmail.com", None)
+    assert credentials["sign_in_note"] is None
 
     # Ready only with every record served: the proof and the operator's key among them.
     dns_check = world.http.get(f"/rest/v2/domains/{domain}/dns").json()
@@ -215,7 +216,9 @@ def test_microsoft_365_licences_users_and_waits_for_dkim_signing_and_for_licence
     assert world.settled(order_id)["status"] == "completed"
     monica = world.microsoft.user_named(f"monica@{domain}")
     assert monica is not None and (monica["givenName"], monica["surname"]) == ("Monica", "Hendricks")
-    assert world.mailbox(f"monica@{domain}")["smtp_server"] == "smtp.office365.com"
+    credentials = world.mailbox(f"monica@{domain}")
+    assert (credentials["smtp_server"], credentials["imap_server"]) == ("smtp.office365.com", "outlook.office365.com")
+    assert credentials["sign_in_note"].startswith("SMTP with this password works once the tenant's Exchange administrator allows SMTP AUTH")
 
     # Removed now: the user is deleted at Microsoft.
     assert world.http.delete(f"/rest/v2/domains/{domain}/mailboxes/monica@{domain}").status_code == 200
@@ -236,6 +239,32 @@ def test_a_kill_between_creating_a_user_and_recording_it_creates_no_second_one(w
     inserts = [path for method, path in world.google.calls[calls_before:] if method == "POST" and path.startswith("/admin/directory/v1/users") and "photos" not in path]
     assert len(inserts) == 1, inserts
     assert len([u for u in world.google.users.values() if u["primaryEmail"] == f"erlich@{domain}"]) == 1
+
+
+def test_an_address_change_on_the_reseller_face_renames_the_user_at_google(world: World) -> None:
+    reseller = httpx.Client(base_url=world.serve.base_url + "/api/v1/integration", headers={"cmr-x-api-key": world.http.headers["x-api-key"]}, timeout=30)
+    domain = f"{unique('rn')}.com"
+    user = reseller.post("/users", json={
+        "email": f"monica@{domain}", "firstName": "Monica", "lastName": "Hall", "companyName": "Raviga Capital", "phone": "+1.6505550199",
+        "address": "2624 Mill Street", "city": "Palo Alto", "state": "CA", "country": "US", "zipCode": "94301",
+    })
+    assert user.status_code == 201, user.text
+    user_id = user.json()["data"]["userId"]
+    created = reseller.post(f"/orders?userId={user_id}", json={
+        "domains": [{"domain": domain, "years": 1}], "mailboxes": {domain: [{"username": "ann", "firstName": "Ann", "lastName": "Smith"}]},
+        "serviceProvider": "GOOGLE", "confirm": True,
+    })
+    assert created.status_code == 201, created.text
+    wait_until(lambda: world.domain(domain).get("status") == "needs_action", timeout=90, interval=0.2)
+    world.cli("dns", "set-dkim", domain, "--selector", "google", "--value", dkim_txt_value(generate_private_key_pem()))
+    wait_until(lambda: world.google.user_by_email(f"ann@{domain}") is not None and world.domain(domain)["all_mailboxes_are_ready"], timeout=90, interval=0.2)
+    mailbox_id = reseller.get("/mailboxes", params={"userId": user_id}).json()["data"]["mailboxes"][0]["mailboxId"]
+
+    renamed = reseller.patch("/mailboxes", json={"userId": user_id, "mailboxId": mailbox_id, "username": "ann.smith"})
+    assert renamed.status_code == 200, renamed.text
+    wait_until(lambda: (u := world.google.user_by_email(f"ann.smith@{domain}")) is not None and u["primaryEmail"] == f"ann.smith@{domain}", timeout=60)
+    wait_until(lambda: world.google.user_by_email(f"ann@{domain}") is None, timeout=30)  # the old address freed, not kept as an alias
+    reseller.close()
 
 
 def _days_after(moment: str, days: int) -> str:

@@ -81,3 +81,25 @@ def test_a_queue_is_polled_as_often_as_its_role_says(runtime):
     intervals = {role: DBOS.retrieve_queue(queue_name(role))._polling_interval_sec for role in ("orders", "registrar", "GOOGLE", "MAILFORGE", "MICROSOFT")}
     assert intervals == {"orders": 0.15, "registrar": 0.15, "GOOGLE": 0.15, "MAILFORGE": 0.5, "MICROSOFT": 0.5}
     assert DBOS.retrieve_queue(queue_name("MICROSOFT")).global_concurrency == DEFAULTS["MICROSOFT"].concurrency
+
+
+def test_a_mailbox_hosts_documented_rate_paces_its_providers_queue(tmp_path):
+    """Microsoft 365 declares 60 steps a minute (docs/decisions/1106): the MICROSOFT queue keeps
+    to it; the sandbox's GOOGLE declares none."""
+    from mailwright.providers.registry import build_providers
+    from mailwright.provisioning.queues import paced_by_providers
+
+    settings = Settings(
+        data_dir=tmp_path,
+        mailbox_hosts='{"MICROSOFT": "microsoft365"}',
+        microsoft_tenant_id="contoso.onmicrosoft.com",
+        microsoft_client_id="00000000-0000-4000-8000-000000000001",
+        microsoft_client_secret="s" * 40,
+    )
+    providers = build_providers(settings)
+    try:
+        limits = parse_queue_limits("", paced_by_providers(providers))
+    finally:
+        providers.close()
+    assert limits["MICROSOFT"] == QueueLimits(DEFAULTS["MICROSOFT"].concurrency, None, 60, 60.0)
+    assert limits["GOOGLE"] == DEFAULTS["GOOGLE"]

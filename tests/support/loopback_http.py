@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
@@ -11,6 +15,22 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def serve_requests(handle: Callable[[BaseHTTPRequestHandler], None], *, protocol_version: str = "HTTP/1.0") -> ThreadingHTTPServer:
+    """A server that hands every request, whatever its method, to `handle`, and logs nothing."""
+
+    def log_message(self: BaseHTTPRequestHandler, *args: Any) -> None:
+        pass
+
+    methods = {f"do_{method}": lambda self: handle(self) for method in METHODS}
+    handler = type("Handler", (BaseHTTPRequestHandler,), {"protocol_version": protocol_version, "log_message": log_message, **methods})
+    return serve(handler)
+
+
+def url_of(server: ThreadingHTTPServer | None) -> str:
+    assert server is not None, "start() the emulator first"
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def close(server: ThreadingHTTPServer | None) -> None:

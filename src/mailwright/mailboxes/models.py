@@ -55,6 +55,8 @@ class Mailbox(Base):
     smtp_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     imap_host: Mapped[str | None] = mapped_column(String(253), nullable=True)
     imap_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The host's word on signing in (providers/base.py MailboxAccess.sign_in_note).
+    sign_in_note: Mapped[str | None] = mapped_column(String(300), nullable=True)
     profile_picture_id: Mapped[str | None] = mapped_column(String(43), nullable=True)
     # An https URL the provisioning workflow fetches the picture from (never the request).
     profile_picture_source_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)

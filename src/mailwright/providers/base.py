@@ -112,6 +112,9 @@ class MailboxAccess:
     smtp_port: int
     imap_host: str
     imap_port: int
+    # What a client must know to sign in, where the password alone is not enough everywhere
+    # (Microsoft 365: SMTP AUTH off by default, IMAP only with OAuth 2.0); None: it is.
+    sign_in_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -740,8 +740,16 @@ def _marker(user: dict[str, Any]) -> str | None:
     return attributes.get(MARKER_ATTRIBUTE) if isinstance(attributes, dict) else None
 
 
+# What the mailbox's credentials say about signing in (README "Microsoft 365": SMTP AUTH).
+SIGN_IN_NOTE = (
+    "SMTP with this password works once the tenant's Exchange administrator allows SMTP AUTH for it "
+    "(off by default); IMAP, and SMTP where passwords are refused, need OAuth 2.0: connect with "
+    "\"Sign in with Microsoft\" using this address and password"
+)
+
+
 def _access(user: dict[str, Any]) -> MailboxAccess:
-    return MailboxAccess(str(user["id"]), SMTP_HOST, SMTP_PORT, IMAP_HOST, IMAP_PORT)
+    return MailboxAccess(str(user["id"]), SMTP_HOST, SMTP_PORT, IMAP_HOST, IMAP_PORT, sign_in_note=SIGN_IN_NOTE)
 
 
 def _display_name(first_name: str, last_name: str, email: str) -> str:

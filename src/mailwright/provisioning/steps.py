@@ -461,6 +461,7 @@ def create_mailbox(mailbox_id: str) -> Outcome:
                 smtp_port=access.smtp_port,
                 imap_host=access.imap_host,
                 imap_port=access.imap_port,
+                sign_in_note=access.sign_in_note,
             )
         )
     return ok()

@@ -294,20 +294,7 @@ class GoogleWorkspaceEmulator:
     # ------------------------------------------------------------------ test controls
 
     def start(self) -> GoogleWorkspaceEmulator:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                emulator._handle(self)
-
-            do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = loopback_http.serve(Handler)
+        self._server = loopback_http.serve_requests(self._handle, protocol_version="HTTP/1.1")
         return self
 
     def stop(self) -> None:
@@ -316,7 +303,7 @@ class GoogleWorkspaceEmulator:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return loopback_http.url_of(self._server)
 
     @property
     def token_uri(self) -> str:

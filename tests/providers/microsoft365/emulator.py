@@ -168,18 +168,7 @@ class GraphEmulator:
     # ------------------------------------------------------------------ test controls
 
     def start(self) -> GraphEmulator:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                emulator._handle(self)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any  # noqa: N815
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return
-
-        self._server = loopback_http.serve(Handler)
+        self._server = loopback_http.serve_requests(self._handle)
         return self
 
     def stop(self) -> None:
@@ -188,8 +177,7 @@ class GraphEmulator:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the emulator first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return loopback_http.url_of(self._server)
 
     @property
     def login_base(self) -> str:

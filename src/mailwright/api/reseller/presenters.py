@@ -80,6 +80,7 @@ def mailbox_credentials(runtime: Runtime, mailbox: Mailbox) -> dict[str, Any]:
         "smtpPort": mailbox.smtp_port if live else None,
         "imapHost": mailbox.imap_host if live else None,
         "imapPort": mailbox.imap_port if live else None,
+        "signInNote": mailbox.sign_in_note if live else None,
     }
 
 

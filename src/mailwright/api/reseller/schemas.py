@@ -239,6 +239,10 @@ class ResellerMailboxDetail(ResellerMailbox):
     smtpPort: int | None
     imapHost: str | None
     imapPort: int | None
+    signInNote: str | None = Field(
+        description="Mailwright extension: what a client must know to sign in where the password alone is not enough "
+        "(Microsoft 365: SMTP AUTH must be allowed, IMAP needs OAuth 2.0); null where it is"
+    )
 
 
 class ResellerMailboxList(BaseModel):

@@ -92,6 +92,7 @@ def mailbox_detail(runtime: Runtime, mailbox: Mailbox, public_base: str) -> dict
         "imap_email": mailbox.email,
         "imap_password": password,
         "imap_port": mailbox.imap_port if live else None,
+        "sign_in_note": mailbox.sign_in_note if live else None,
         "created": iso(mailbox.created_at),
         "profile_picture": picture,
         "email": mailbox.email,

@@ -221,6 +221,10 @@ class MailboxDetail(BaseModel):
     imap_email: str | None
     imap_password: str | None
     imap_port: int | None
+    sign_in_note: str | None = Field(
+        description="Mailwright extension: what a client must know to sign in where the password alone is not enough "
+        "(Microsoft 365: SMTP AUTH must be allowed, IMAP needs OAuth 2.0); null where it is"
+    )
     created: str
     profile_picture: str | None = Field(description="URL of the profile picture")
     email: str

@@ -1,5 +1,6 @@
 """domains remember the DKIM a person handles at a mailbox host whose API cannot: the value the
-operator supplied (Google Workspace) and when signing was confirmed on (Microsoft 365)
+operator supplied (Google Workspace) and when signing was confirmed on (Microsoft 365); mailboxes
+their host's word on signing in (sign_in_note)
 
 Revision ID: 2026_12_01_0200
 Revises: 2026_12_01_0100
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('mailboxes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sign_in_note', sa.String(length=300), nullable=True))
     with op.batch_alter_table('domains', schema=None) as batch_op:
         batch_op.add_column(sa.Column('host_dkim_kind', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('host_dkim_selector', sa.String(length=63), nullable=True))
@@ -29,3 +32,5 @@ def downgrade() -> None:
         batch_op.drop_column('host_dkim_value')
         batch_op.drop_column('host_dkim_selector')
         batch_op.drop_column('host_dkim_kind')
+    with op.batch_alter_table('mailboxes', schema=None) as batch_op:
+        batch_op.drop_column('sign_in_note')
