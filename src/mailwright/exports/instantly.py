@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from mailwright import __version__
 from mailwright.exports.platforms import AccountToExport, Method, PlatformAnswer, PlatformHttp, RemoteAccount
 from mailwright.net.outbound import OutboundPolicy
 from mailwright.providers.base import NeedsActionError, ProviderError, RetriableError, TerminalError
@@ -131,7 +132,8 @@ class InstantlyPlatform:
     def __init__(self, api_key: str, base_url: str | None, policy: OutboundPolicy) -> None:
         self._api_key = api_key.strip()
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.http = PlatformHttp(NAME, self.base_url, policy, headers={"authorization": f"Bearer {self._api_key}"})
+        headers = {"authorization": f"Bearer {self._api_key}", "user-agent": f"Mailwright/{__version__}"}
+        self.http = PlatformHttp(NAME, self.base_url, policy, headers=headers)
 
     # ------------------------------------------------------------------ SendingPlatform
 

@@ -47,7 +47,7 @@ type or an unknown field is refused, so a client that depends on coercion is cau
 State, in plain attributes (under `lock`): `workspace` (the main one: id, name, accounts —
 lowercased address → the stored account, the Account fields plus the credentials sent —,
 paid_plan), `workspaces` and `keys` (API key → workspace id), `api_key` (valid for the main
-workspace), `calls` (every request: method, path, query, body, authorization), `warmup_jobs`,
+workspace), `calls` (every request: method, path, query, body, authorization, user agent), `warmup_jobs`,
 `new_account_warmup_status` (the warmup_status a new account starts with), `per_second`,
 `per_minute`. Faults, each for the next call or the next call to one "METHOD /path":
 throttle_next(times, retry_after, status, call) — 429 or a 5xx; answer_next(status, body, call) —
@@ -198,6 +198,7 @@ class Call:
     query: dict[str, str]
     body: Any
     authorization: str
+    user_agent: str
 
 
 class InstantlyEmulator:
@@ -319,7 +320,7 @@ class InstantlyEmulator:
         try:
             body = self._parse(raw, str(request.headers.get("Content-Type") or ""))
             with self.lock:
-                self.calls.append(Call(method, path, query, body, str(request.headers.get("Authorization") or "")))
+                self.calls.append(Call(method, path, query, body, str(request.headers.get("Authorization") or ""), str(request.headers.get("User-Agent") or "")))
             status, headers, answer = self._route(method, path, query, body, request.headers)
         except Answer as exc:
             status, headers, answer = exc.status, exc.headers, exc.body

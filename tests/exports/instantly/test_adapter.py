@@ -187,6 +187,7 @@ def test_probe_with_a_good_key_lists_one_account_with_the_bearer_key(instantly: 
     (call,) = instantly.calls
     assert (call.method, call.path, call.query) == ("GET", "/api/v2/accounts", {"limit": "1"})
     assert call.authorization == f"Bearer {instantly.api_key}"
+    assert call.user_agent.startswith("Mailwright/")
 
 
 @pytest.mark.parametrize("key", ["not-an-instantly-key", "revoked"])
@@ -220,6 +221,13 @@ def test_an_empty_key_is_refused_before_any_call(instantly: InstantlyEmulator) -
 def test_probe_of_a_base_url_that_is_not_instantly_needs_action(instantly: InstantlyEmulator) -> None:
     with pytest.raises(NeedsActionError, match="check the base URL"):
         InstantlyPlatform(instantly.api_key, instantly.url + "/elsewhere", LOOPBACK).probe()
+
+
+def test_an_answer_that_is_not_instantlys_json_needs_action_and_names_its_status(instantly: InstantlyEmulator, platform: InstantlyPlatform) -> None:
+    instantly.answer_next(403, "<html>error code: 1010</html>")  # an edge in front of the API
+    with pytest.raises(NeedsActionError, match="HTTP 403 without Instantly's API v2 answer"):
+        platform.create_account(mailbox())
+    assert instantly.accounts == {}
 
 
 def test_probe_of_a_workspace_without_a_paid_plan_needs_action(instantly: InstantlyEmulator, platform: InstantlyPlatform) -> None:
