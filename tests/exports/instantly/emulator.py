@@ -211,18 +211,7 @@ class InstantlyEmulator:
     # ------------------------------------------------------------------ test controls
 
     def start(self) -> InstantlyEmulator:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                emulator._handle(self)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any  # noqa: N815
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return
-
-        self._server = loopback_http.serve(Handler)
+        self._server = loopback_http.serve_requests(self._handle)
         return self
 
     def stop(self) -> None:

@@ -205,25 +205,7 @@ class SmartleadEmulator:
         return f"http://127.0.0.1:{self._server.server_address[1]}{BASE_PATH}"
 
     def start(self) -> SmartleadEmulator:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                emulator._handle(self, "GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                emulator._handle(self, "POST")
-
-            def do_DELETE(self) -> None:  # noqa: N802
-                emulator._handle(self, "DELETE")
-
-            def do_PUT(self) -> None:  # noqa: N802
-                emulator._handle(self, "PUT")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = loopback_http.serve(Handler)
+        self._server = loopback_http.serve_requests(lambda request: self._handle(request, request.command))
         return self
 
     def stop(self) -> None:

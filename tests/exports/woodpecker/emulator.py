@@ -206,30 +206,7 @@ class Emulator:
         return f"http://127.0.0.1:{self._server.server_address[1]}{BASE_PATH}"
 
     def start(self) -> Emulator:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                emulator._handle(self, "GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                emulator._handle(self, "POST")
-
-            def do_PATCH(self) -> None:  # noqa: N802
-                emulator._handle(self, "PATCH")
-
-            def do_PUT(self) -> None:  # noqa: N802
-                emulator._handle(self, "PUT")
-
-            def do_DELETE(self) -> None:  # noqa: N802
-                emulator._handle(self, "DELETE")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = loopback_http.serve(Handler)
+        self._server = loopback_http.serve_requests(lambda request: self._handle(request, request.command), protocol_version="HTTP/1.1")
         return self
 
     def stop(self) -> None:
