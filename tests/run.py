@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ NO_TESTS_COLLECTED = 5
 class Run:
     backend: str  # sqlite, postgresql, or once
     process: subprocess.Popen[str]
+    basetemp: str  # its pytest --basetemp, removed once it passed (kept to look into otherwise)
     summary: str = ""
     relay: threading.Thread = field(init=False)
 
@@ -62,6 +65,8 @@ def main(argv: list[str]) -> int:
         return 130
     for run in runs:
         run.relay.join()
+        if codes[run.backend] in (0, NO_TESTS_COLLECTED):
+            shutil.rmtree(run.basetemp, ignore_errors=True)
     # A subset of tests may exist for one backend only (tests/unit); nothing at all is a failure.
     ran_somewhere = any(code != NO_TESTS_COLLECTED for code in codes.values())
     ok = {b: code == 0 or (code == NO_TESTS_COLLECTED and ran_somewhere) for b, code in codes.items()}
@@ -79,9 +84,13 @@ def main(argv: list[str]) -> int:
 def _start(part: str, argv: list[str]) -> Run:
     backend = "sqlite" if part == "once" else part
     env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "MAILWRIGHT_TEST_PART": "once" if part == "once" else "backend", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv]
+    # Each run its own temporary directory: pytest keeps only the newest three of those it numbers
+    # in the shared one, so a fourth pytest started meanwhile (any other run) would delete a
+    # running one's databases.
+    basetemp = tempfile.mkdtemp(prefix=f"mailwright-tests-{part}-")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={basetemp}", *argv]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    run = Run(part, process)
+    run = Run(part, process, basetemp)
     run.relay = threading.Thread(target=_relay, args=(run,), daemon=True)
     run.relay.start()
     return run

@@ -107,6 +107,7 @@ def test_a_mailbox_with_its_credentials(api_with_owner, buy, runtime):
         "smtp_password": password,
         "imap_email": email,
         "imap_password": password,
+        "sign_in_note": None,  # the password is all a client needs at this host
         "created": body["created"],
         "profile_picture": None,
         "email": email,
@@ -146,6 +147,7 @@ def test_credentials_are_withheld_until_the_mailbox_is_live(api_with_owner):
         "imap_email": f"r@{domain}",
         "imap_password": None,
         "imap_port": None,
+        "sign_in_note": None,
         "created": body["created"],
         "profile_picture": None,
         "email": f"r@{domain}",

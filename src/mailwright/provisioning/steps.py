@@ -27,6 +27,7 @@ from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
 from mailwright.dns.models import DnsRecord
 from mailwright.dns.host_dkim import CONFIRMED_DKIM, OPERATOR_DKIM
 from mailwright.dns.records import DKIM_SELECTOR, VERIFICATION, PlannedRecord, sending_records
+from mailwright.dns.service import spec_of
 from mailwright.dns.verify import verify_dns
 from mailwright.dns.zone import checked_zone
 from mailwright.domains.models import Domain, DomainStatus
@@ -231,7 +232,7 @@ def publish_host_proof(domain_id: str) -> Outcome:
     with rt.db.read() as session:
         rows = session.scalars(sa.select(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.managed.is_(True))).all()
     keys = {(r.name, r.type) for r in rows if r.purpose == VERIFICATION}
-    specs = [RecordSpec(r.type, r.name, r.value, r.ttl, r.priority) for r in rows if (r.name, r.type) in keys]
+    specs = [spec_of(r) for r in rows if (r.name, r.type) in keys]
     if specs:
         rt.providers.dns_host.replace_records(domain.name, specs)
     return ok()
@@ -285,7 +286,7 @@ def publish_dns_records(domain_id: str) -> Outcome:
     )
     with rt.db.read() as session:
         proof = session.scalars(sa.select(DnsRecord).where(DnsRecord.domain_id == domain_id, DnsRecord.purpose == VERIFICATION)).all()
-        planned += [PlannedRecord(VERIFICATION, RecordSpec(r.type, r.name, r.value, r.ttl, r.priority)) for r in proof]
+        planned += [PlannedRecord(VERIFICATION, spec_of(r)) for r in proof]
     specs = [p.spec for p in planned]
     checked_zone(domain.name, specs, rt.providers.dns_host.nameservers(domain.name))  # ZoneRejected: nothing published
     rt.providers.dns_host.replace_records(domain.name, specs)

@@ -28,6 +28,7 @@ from mailwright.providers.base import (
 from mailwright.providers.microsoft365 import (
     IMAP_HOST,
     MARKER_ATTRIBUTE,
+    SIGN_IN_NOTE,
     SMTP_HOST,
     Microsoft365Host,
     mx_token,
@@ -676,7 +677,7 @@ def test_the_adapter_reads_the_documented_bodies() -> None:
         RecordSpec("CNAME", "selector2._domainkey", "selector2-contoso-com._domainkey.contoso.onmicrosoft.com.", 3600),
     )
     assert host.find_mailbox("AdeleV@contoso.onmicrosoft.com") == MailboxAccess(
-        "87d349ed-44d7-43e1-9a83-5f2406dee5bd", SMTP_HOST, 587, IMAP_HOST, 993)
+        "87d349ed-44d7-43e1-9a83-5f2406dee5bd", SMTP_HOST, 587, IMAP_HOST, 993, sign_in_note=SIGN_IN_NOTE)
     host.delete_workspace("contoso.com")  # both pages read; only contoso.com's users deleted
     assert f"GET {next_page}" in seen
     assert [s for s in seen if s.startswith("DELETE")] == [
