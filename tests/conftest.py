@@ -99,19 +99,44 @@ def _runs_once(item: pytest.Item) -> bool:
     )
 
 
+# tests/run.py splits a backend's tests into shards, "i/n": whole files, each in one shard.
+SHARD = os.environ.get("MAILWRIGHT_TEST_SHARD", "1/1")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leaves out (deselected: counted in the run that has them, never skipped) the tests another
-    run of the suite runs: see PART."""
+    run of the suite runs: see PART and SHARD."""
     if PART == "once":
         keep = _runs_once
     elif PART == "backend" or BACKEND != "sqlite":
         keep = lambda item: not _runs_once(item)  # noqa: E731
     else:
-        return
-    left = [item for item in items if not keep(item)]
-    if left:
-        config.hook.pytest_deselected(items=left)
-        items[:] = [item for item in items if keep(item)]
+        keep = lambda item: True  # noqa: E731
+    kept = [item for item in items if keep(item)]
+    if PART == "backend":
+        kept = _shard(kept, SHARD)
+    if len(kept) < len(items):
+        chosen = set(map(id, kept))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in chosen])
+        items[:] = kept
+
+
+def _shard(items: list[pytest.Item], shard: str) -> list[pytest.Item]:
+    """This shard's files: every process of a backend collects the same tests and deals the files
+    out the same way, heaviest first to the lightest shard (a test through a real process, marked
+    slow, weighs ten)."""
+    number, _, count = shard.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise pytest.UsageError(f"MAILWRIGHT_TEST_SHARD must be i/n, e.g. 1/2; got {shard!r}")
+    weights: dict[str, int] = {}
+    for item in items:
+        weights[item.path.as_posix()] = weights.get(item.path.as_posix(), 0) + (10 if item.get_closest_marker("slow") else 1)
+    loads, owner = [0] * int(count), {}
+    for path in sorted(weights, key=lambda p: (-weights[p], p)):
+        lightest = loads.index(min(loads))
+        owner[path] = lightest + 1
+        loads[lightest] += weights[path]
+    return [item for item in items if owner[item.path.as_posix()] == int(number)]
 
 
 def pytest_report_header() -> str:

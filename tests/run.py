@@ -1,15 +1,16 @@
-"""The whole test suite, as `./mw test` runs it: one pytest process per database backend, side
-by side (SQLite and PostgreSQL), and a third for the tests that use no database of the backend
-under test (`once`: tests/unit, tests/launcher, tests/readme, tests marked
-backend_independent and every test without a database fixture, on SQLite), each line of output prefixed with its run. At the end it
-repeats each backend's pytest summary line and prints one final line; the exit status is
-non-zero if any backend failed.
+"""The whole test suite, as `./mw test` runs it: for each database backend (SQLite and
+PostgreSQL) its tests split into MAILWRIGHT_TEST_SHARDS pytest processes (default 2, each with
+its own database server and workflow engine), and one more for the tests that use no database of
+the backend under test (`once`: tests/unit, tests/launcher, tests/readme, tests marked
+backend_independent and every test without a database fixture, on SQLite), all side by side,
+each line of output prefixed with its run. At the end it repeats each run's pytest summary line
+and prints one final line; the exit status is non-zero if any run failed.
 
-Arguments are passed to both pytest processes, e.g. `./mw test -k order -x`.
-MAILWRIGHT_TEST_BACKENDS chooses the backends (default `sqlite,postgresql`).
-Backend-independent tests run once, in the `once` process (with the SQLite run: MAILWRIGHT_TEST_PART,
-see tests/conftest.py); on a machine's two cores the three keep both busy where two left one idle
-while the other waited on a workflow or a process."""
+Arguments are passed to every pytest process, e.g. `./mw test -k order -x`.
+MAILWRIGHT_TEST_BACKENDS chooses the backends (default `sqlite,postgresql`). Which tests a run
+takes: MAILWRIGHT_TEST_PART and MAILWRIGHT_TEST_SHARD, see tests/conftest.py. Most tests wait on
+workflows and processes more than they compute: two processes per backend keep a machine's two
+cores busy where one per backend left them half idle."""
 
 from __future__ import annotations
 
@@ -27,23 +28,46 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
+DEFAULT_SHARDS = 2
 # pytest's closing line, "===== 12 passed, 1 skipped in 3.21s =====" (or without the rules under -q)
 SUMMARY = re.compile(r"^=*\s*(\d+ [a-z]+(, )?)+ in [\d.]+s\b.*$|^=*\s*no tests ran in [\d.]+s\b.*$")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)\b")
 NO_TESTS_COLLECTED = 5
 
 
+@dataclass(frozen=True)
+class Part:
+    """One pytest process: a backend's shard `shard` of `shards`, or the `once` run."""
+
+    backend: str  # sqlite or postgresql
+    once: bool = False
+    shard: int = 1
+    shards: int = 1
+
+    @property
+    def name(self) -> str:
+        return "once" if self.once else f"{self.backend}-{self.shard}" if self.shards > 1 else self.backend
+
+    @property
+    def label(self) -> str:
+        short = "once" if self.once else f"{self.backend[:6]}" + (f"-{self.shard}" if self.shards > 1 else "")
+        return f"[{short:<8}] "
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "MAILWRIGHT_TEST_BACKEND": self.backend,
+            "MAILWRIGHT_TEST_PART": "once" if self.once else "backend",
+            "MAILWRIGHT_TEST_SHARD": f"{self.shard}/{self.shards}",
+        }
+
+
 @dataclass
 class Run:
-    backend: str  # sqlite, postgresql, or once
+    part: Part
     process: subprocess.Popen[str]
     basetemp: str  # its pytest --basetemp, removed once it passed (kept to look into otherwise)
     summary: str = ""
     relay: threading.Thread = field(init=False)
-
-    @property
-    def label(self) -> str:
-        return f"[{self.backend[:6]:<6}] "
 
 
 def main(argv: list[str]) -> int:
@@ -52,11 +76,16 @@ def main(argv: list[str]) -> int:
     if unknown or not backends:
         print(f"MAILWRIGHT_TEST_BACKENDS must list some of {', '.join(BACKENDS)}; got {', '.join(sorted(unknown)) or 'nothing'}", file=sys.stderr)
         return 2
+    shards = os.environ.get("MAILWRIGHT_TEST_SHARDS", str(DEFAULT_SHARDS)).strip()
+    if not (shards.isascii() and shards.isdigit() and 1 <= int(shards) <= 8):
+        print(f"MAILWRIGHT_TEST_SHARDS must be a whole number from 1 to 8; got {shards!r}", file=sys.stderr)
+        return 2
     started = time.monotonic()
-    parts = backends + (["once"] if "sqlite" in backends else [])
+    parts = [Part(b, shard=i, shards=int(shards)) for b in backends for i in range(1, int(shards) + 1)]
+    parts += [Part("sqlite", once=True)] if "sqlite" in backends else []
     runs = [_start(part, argv) for part in parts]
     try:
-        codes = {run.backend: run.process.wait() for run in runs}
+        codes = {run.part: run.process.wait() for run in runs}
     except KeyboardInterrupt:
         for run in runs:
             run.process.send_signal(signal.SIGINT)
@@ -65,29 +94,28 @@ def main(argv: list[str]) -> int:
         return 130
     for run in runs:
         run.relay.join()
-        if codes[run.backend] in (0, NO_TESTS_COLLECTED):
+        if codes[run.part] in (0, NO_TESTS_COLLECTED):
             shutil.rmtree(run.basetemp, ignore_errors=True)
-    # A subset of tests may exist for one backend only (tests/unit); nothing at all is a failure.
+    # A subset of tests may exist for one part only (tests/unit); nothing at all is a failure.
     ran_somewhere = any(code != NO_TESTS_COLLECTED for code in codes.values())
-    ok = {b: code == 0 or (code == NO_TESTS_COLLECTED and ran_somewhere) for b, code in codes.items()}
+    ok = {p: code == 0 or (code == NO_TESTS_COLLECTED and ran_somewhere) for p, code in codes.items()}
 
     print()
     for run in runs:
-        print(run.label + (run.summary or f"no pytest summary (exit status {codes[run.backend]})"))
+        print(run.part.label + (run.summary or f"no pytest summary (exit status {codes[run.part]})"))
     minutes = (time.monotonic() - started) / 60
-    verdicts = ", ".join(f"{b} {_verdict(codes[b], ok[b])}" for b in parts)
+    verdicts = ", ".join(f"{p.name} {_verdict(codes[p], ok[p])}" for p in parts)
     print(f"Test suite {'passed' if all(ok.values()) else 'FAILED'} in {minutes:.1f} min: {verdicts}")
     print(_totals(runs))
     return 0 if all(ok.values()) else 1
 
 
-def _start(part: str, argv: list[str]) -> Run:
-    backend = "sqlite" if part == "once" else part
-    env = os.environ | {"MAILWRIGHT_TEST_BACKEND": backend, "MAILWRIGHT_TEST_PART": "once" if part == "once" else "backend", "PYTHONUNBUFFERED": "1"}
+def _start(part: Part, argv: list[str]) -> Run:
+    env = os.environ | part.environment() | {"PYTHONUNBUFFERED": "1"}
     # Each run its own temporary directory: pytest keeps only the newest three of those it numbers
-    # in the shared one, so a fourth pytest started meanwhile (any other run) would delete a
+    # in the shared one, so a fourth pytest started meanwhile (another run) would delete a
     # running one's databases.
-    basetemp = tempfile.mkdtemp(prefix=f"mailwright-tests-{part}-")
+    basetemp = tempfile.mkdtemp(prefix=f"mailwright-tests-{part.name}-")
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={basetemp}", *argv]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     run = Run(part, process, basetemp)
@@ -99,14 +127,14 @@ def _start(part: str, argv: list[str]) -> Run:
 def _relay(run: Run) -> None:
     assert run.process.stdout is not None
     for line in run.process.stdout:
-        sys.stdout.write(run.label + line)
+        sys.stdout.write(run.part.label + line)
         sys.stdout.flush()
         if SUMMARY.match(line.strip()):
             run.summary = line.strip()
 
 
 def _totals(runs: list[Run]) -> str:
-    """One plain closing line over every backend, e.g. "total: 380 passed, 0 failed, 2 skipped"."""
+    """One plain closing line over every run, e.g. "total: 380 passed, 0 failed, 2 skipped"."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     for run in runs:
         for number, kind in COUNT.findall(run.summary):

@@ -43,7 +43,13 @@ def private_sqlite_database(database: Path) -> None:
     when the directory is new); tighten an existing one and its companions."""
     if not database.parent.exists():
         private_directory(database.parent)
-    os.close(os.open(database, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    try:
+        # Only a new file is opened here: closing any descriptor of a file drops every POSIX lock
+        # this process holds on it, so touching a database other connections of this process
+        # use would take SQLite's locks from under them (another process then sees it torn).
+        os.close(os.open(database, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
     for path in (database, *(Path(f"{database}{suffix}") for suffix in SQLITE_COMPANIONS)):
         private_file(path)
 
