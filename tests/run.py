@@ -1,6 +1,7 @@
 """The whole test suite, as `./mw test` runs it: for each database backend (SQLite and
-PostgreSQL) its tests split into MAILWRIGHT_TEST_SHARDS pytest processes (default 2, each with
-its own database server and workflow engine), and one more for the tests that use no database of
+PostgreSQL) its tests in MAILWRIGHT_TEST_SHARDS pytest processes (default 1; more split them by
+file, each with its own database server and workflow engine, for machines with more cores), and
+one more for the tests that use no database of
 the backend under test (`once`: tests/unit, tests/launcher, tests/readme, tests marked
 backend_independent and every test without a database fixture, on SQLite), all side by side,
 each line of output prefixed with its run. At the end it repeats each run's pytest summary line
@@ -8,9 +9,7 @@ and prints one final line; the exit status is non-zero if any run failed.
 
 Arguments are passed to every pytest process, e.g. `./mw test -k order -x`.
 MAILWRIGHT_TEST_BACKENDS chooses the backends (default `sqlite,postgresql`). Which tests a run
-takes: MAILWRIGHT_TEST_PART and MAILWRIGHT_TEST_SHARD, see tests/conftest.py. Most tests wait on
-workflows and processes more than they compute: two processes per backend keep a machine's two
-cores busy where one per backend left them half idle."""
+takes: MAILWRIGHT_TEST_PART and MAILWRIGHT_TEST_SHARD, see tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -28,7 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
-DEFAULT_SHARDS = 2
+# One per backend: each process's workflow engine polls its queues all the time (about a third of
+# a core at the tests' pace), so on two cores more processes spent more on polling than they won
+# by overlapping waits (measured: after 9.7 min, two shards per backend had each run 30-44% of
+# their half; one process per backend had run 41% of the whole after 8.3 min).
+DEFAULT_SHARDS = 1
 # pytest's closing line, "===== 12 passed, 1 skipped in 3.21s =====" (or without the rules under -q)
 SUMMARY = re.compile(r"^=*\s*(\d+ [a-z]+(, )?)+ in [\d.]+s\b.*$|^=*\s*no tests ran in [\d.]+s\b.*$")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)\b")

@@ -73,14 +73,14 @@ def test_a_providers_documented_rate_paces_its_queue_unless_the_operator_says_ot
 
 
 def test_a_queue_is_polled_as_often_as_its_role_says(runtime):
-    """The session's workers (tests/support/polling.py): the seldom-used mailbox providers' queues
-    are looked at every half second, the others at MAILWRIGHT_QUEUE_POLL_SECONDS."""
+    """The session's workers (tests/support/polling.py): the seldom-used mailbox provider's queue
+    is looked at every half second, the others at MAILWRIGHT_QUEUE_POLL_SECONDS."""
     from dbos import DBOS
 
     assert parse_queue_limits('{"MAILFORGE": {"poll_seconds": 5}}')["MAILFORGE"] == QueueLimits(poll_seconds=5.0)
     intervals = {role: DBOS.retrieve_queue(queue_name(role))._polling_interval_sec for role in ("orders", "registrar", "GOOGLE", "MAILFORGE", "MICROSOFT")}
-    assert intervals == {"orders": 0.15, "registrar": 0.15, "GOOGLE": 0.15, "MAILFORGE": 0.5, "MICROSOFT": 0.5}
-    assert DBOS.retrieve_queue(queue_name("MICROSOFT")).global_concurrency == DEFAULTS["MICROSOFT"].concurrency
+    assert intervals == {"orders": 0.15, "registrar": 0.15, "GOOGLE": 0.15, "MAILFORGE": 0.5, "MICROSOFT": 0.15}
+    assert DBOS.retrieve_queue(queue_name("MAILFORGE")).global_concurrency == DEFAULTS["MAILFORGE"].concurrency
 
 
 def test_a_mailbox_hosts_documented_rate_paces_its_providers_queue(tmp_path):
