@@ -90,5 +90,7 @@ def test_registrar_rate_limit_holds_across_a_burst(fleet_factory):
     moments = sorted(at for op in ("register", "set_nameservers") for _, at in fleet.calls(op))
     assert len(moments) == 2 * len(names)
     gaps = [(later - earlier).total_seconds() for earlier, later in zip(moments, moments[1:])]
-    # Started at most once per period by the queue; the call itself follows its start closely.
-    assert min(gaps) >= period * 0.8, gaps
+    # Started at most once per period by the queue; each call follows its start after a delay of
+    # its own (a loaded 2-core machine was seen at 0.77 of a period between two calls), while an
+    # unpaced burst calls within milliseconds.
+    assert min(gaps) >= period * 0.6, gaps
