@@ -37,3 +37,27 @@ def close(server: ThreadingHTTPServer | None) -> None:
     if server is not None:
         server.shutdown()
         server.server_close()
+
+
+class LoopbackEmulator:
+    """Base of the provider and platform emulators: one loopback server whose every request goes
+    to `_handle(request)` (an emulator whose handler takes more overrides `_serve`)."""
+
+    protocol_version = "HTTP/1.0"
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self) -> Any:
+        self._server = serve_requests(self._serve, protocol_version=self.protocol_version)
+        return self
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        self._handle(request)  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        close(self._server)
+        self._server = None
+
+    @property
+    def origin(self) -> str:
+        """http://127.0.0.1:<port>, the server's own address."""
+        return url_of(self._server)

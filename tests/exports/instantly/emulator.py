@@ -201,7 +201,7 @@ class Call:
     user_agent: str
 
 
-class InstantlyEmulator:
+class InstantlyEmulator(loopback_http.LoopbackEmulator):
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -210,19 +210,10 @@ class InstantlyEmulator:
 
     # ------------------------------------------------------------------ test controls
 
-    def start(self) -> InstantlyEmulator:
-        self._server = loopback_http.serve_requests(self._handle)
-        return self
-
-    def stop(self) -> None:
-        loopback_http.close(self._server)
-        self._server = None
-
     @property
     def url(self) -> str:
         """The base URL (as https://api.instantly.ai): paths start with /api/v2."""
-        assert self._server is not None, "start() the emulator first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.origin
 
     def reset(self) -> None:
         """A fresh main workspace with one key, no other workspace, no faults, the documented limits."""

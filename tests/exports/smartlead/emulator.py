@@ -177,7 +177,7 @@ class SmartleadError(Exception):
         self.status, self.body = status, body
 
 
-class SmartleadEmulator:
+class SmartleadEmulator(loopback_http.LoopbackEmulator):
     def __init__(self, api_key: str = "3f9c1e2a-5b7d-4c8e-9f10-emulated_0a1b2c3d", *, rate_limit: int = 60,
                  rate_window: float = 60.0) -> None:
         self.api_key = api_key
@@ -201,16 +201,10 @@ class SmartleadEmulator:
     @property
     def url(self) -> str:
         """The base URL to give the adapter (Smartlead's https://server.smartlead.ai/api/v1)."""
-        assert self._server is not None, "start() the emulator first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}{BASE_PATH}"
+        return self.origin + BASE_PATH
 
-    def start(self) -> SmartleadEmulator:
-        self._server = loopback_http.serve_requests(lambda request: self._handle(request, request.command))
-        return self
-
-    def stop(self) -> None:
-        loopback_http.close(self._server)
-        self._server = None
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        self._handle(request, request.command)
 
     def reset(self) -> None:
         """Back to an empty workspace, with the rate limit it was made with, on the same port."""

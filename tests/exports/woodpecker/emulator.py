@@ -172,7 +172,9 @@ def bulk_error(status: int, code: str, details: list[str]) -> WoodpeckerError:
     return WoodpeckerError(status, {"code": code, "details": details})
 
 
-class Emulator:
+class Emulator(loopback_http.LoopbackEmulator):
+    protocol_version = "HTTP/1.1"
+
     def __init__(self, api_key: str = "wp-emulated-key-7f3a9c") -> None:
         self.api_key = api_key
         self.lock = threading.RLock()
@@ -202,16 +204,10 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the emulator first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}{BASE_PATH}"
+        return self.origin + BASE_PATH
 
-    def start(self) -> Emulator:
-        self._server = loopback_http.serve_requests(lambda request: self._handle(request, request.command), protocol_version="HTTP/1.1")
-        return self
-
-    def stop(self) -> None:
-        loopback_http.close(self._server)
-        self._server = None
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        self._handle(request, request.command)
 
     def reset(self) -> None:
         """A fresh account, on the same port."""

@@ -243,7 +243,9 @@ def web_safe_b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
 
 
-class GoogleWorkspaceEmulator:
+class GoogleWorkspaceEmulator(loopback_http.LoopbackEmulator):
+    protocol_version = "HTTP/1.1"
+
     def __init__(
         self,
         *,
@@ -293,17 +295,9 @@ class GoogleWorkspaceEmulator:
 
     # ------------------------------------------------------------------ test controls
 
-    def start(self) -> GoogleWorkspaceEmulator:
-        self._server = loopback_http.serve_requests(self._handle, protocol_version="HTTP/1.1")
-        return self
-
-    def stop(self) -> None:
-        loopback_http.close(self._server)
-        self._server = None
-
     @property
     def url(self) -> str:
-        return loopback_http.url_of(self._server)
+        return self.origin
 
     @property
     def token_uri(self) -> str:

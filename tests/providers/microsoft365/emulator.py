@@ -123,7 +123,7 @@ class Issued:
     roles: tuple[str, ...]
 
 
-class GraphEmulator:
+class GraphEmulator(loopback_http.LoopbackEmulator):
     def __init__(
         self,
         *,
@@ -167,17 +167,9 @@ class GraphEmulator:
 
     # ------------------------------------------------------------------ test controls
 
-    def start(self) -> GraphEmulator:
-        self._server = loopback_http.serve_requests(self._handle)
-        return self
-
-    def stop(self) -> None:
-        loopback_http.close(self._server)
-        self._server = None
-
     @property
     def url(self) -> str:
-        return loopback_http.url_of(self._server)
+        return self.origin
 
     @property
     def login_base(self) -> str:
