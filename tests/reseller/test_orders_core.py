@@ -157,6 +157,34 @@ def test_forwarding_masked_reaches_the_dns_host(runtime, make_account):
 
     row = wait_until(applied)
     assert (row.web_redirect, row.web_redirect_masked) == ("http://piedpiper.com", True)
+    assert settings_calls(runtime, domain_id(runtime, name)) == ["apply_domain_settings"]
+
+
+def test_nothing_to_set_makes_no_settings_call(runtime, make_account):
+    account = with_owner(runtime, make_account())
+    name = f"{unique('plain')}.com"
+    order = create(runtime, account, domain_request(name, [mailbox(f"jane@{name}")]))
+    assert process(runtime, account, order.id)
+    assert final(runtime, order.id) == OrderStatus.COMPLETED
+    with runtime.db.read() as session:
+        box = session.scalar(sa.select(Mailbox).where(Mailbox.email == f"jane@{name}"))
+    assert box.status == MailboxStatus.LIVE
+    assert settings_calls(runtime, domain_id(runtime, name)) == []
+    assert settings_calls(runtime, box.id) == []
+
+
+def domain_id(runtime, name: str) -> str:
+    with runtime.db.read() as session:
+        return session.scalar(sa.select(Domain.id).where(Domain.name == name))
+
+
+def settings_calls(runtime, item_id: str) -> list[str]:
+    """The settings steps queued for a domain or mailbox (provider_call workflows' first two inputs)."""
+    calls = runtime.workflow_client.list_workflows(name="provider_call", load_output=False)
+    return [
+        step for step, subject, *_ in (w.input["args"] for w in calls if w.input)
+        if subject == item_id and step in ("apply_domain_settings", "apply_mailbox_settings")
+    ]
 
 
 def test_bad_forwarding_fields_are_named(runtime, make_account):

@@ -357,12 +357,17 @@ def verify_dns_records(domain_id: str) -> Outcome:
 
 
 def mark_domain_ready(domain_id: str) -> Outcome:
+    """Ready; `settings_pending` says whether a redirect or forwarding waits to be applied (read in
+    the same transaction: a change committed later finds the domain ready and is applied by the
+    sync_domain_settings workflow its request started)."""
     with current().db.write() as session:
         if transition(
             session, Domain, domain_id, DomainStatus.DNS_CONFIGURED, status=DomainStatus.READY, ready_at=clock.now()
         ):
             order_events.domain_ready(session, domain_id)
-    return ok()
+        domain = session.get(Domain, domain_id)
+        pending = domain is not None and domain.settings_applied_version < domain.settings_version
+    return ok(settings_pending=pending)
 
 
 @provider_step(
@@ -470,7 +475,18 @@ def create_mailbox(mailbox_id: str) -> Outcome:
 
 def fetch_profile_picture(mailbox_id: str) -> Outcome:
     """Fetch a picture ordered by URL (size-limited, with a timeout) and make it the mailbox's.
-    A picture that cannot be had is recorded on the mailbox; the mailbox itself goes on."""
+    A picture that cannot be had is recorded on the mailbox; the mailbox itself goes on.
+    `settings_pending` (both outcomes) says whether the host still needs the mailbox's settings
+    (a picture, a new address or names); a change committed later is applied by the
+    sync_mailbox_settings workflow its request started, the mailbox being created by then."""
+    outcome = _fetch_profile_picture(mailbox_id)
+    with current().db.read() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        outcome["settings_pending"] = mailbox is not None and mailbox.settings_applied_version < mailbox.settings_version
+    return outcome
+
+
+def _fetch_profile_picture(mailbox_id: str) -> Outcome:
     rt = current()
     with rt.db.read() as session:
         mailbox = session.get(Mailbox, mailbox_id)

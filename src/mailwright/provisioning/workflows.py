@@ -135,8 +135,11 @@ def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str]) -> N
     # Real DNS queries to the authoritative servers, not a provider call: runs here, not queued.
     if not _settle_domain(run(steps.verify_dns_records, domain_id), domain_id):
         return
-    run(steps.mark_domain_ready, domain_id)
-    _domain_settings(domain_id, provider)
+    ready = run(steps.mark_domain_ready, domain_id)
+    # Most orders set no redirect nor forwarding: then no queued call at all. (A checkpoint from
+    # before `settings_pending` existed has none: the settings are applied, as they were then.)
+    if ready.get("settings_pending", True):
+        _domain_settings(domain_id, provider)
     _create_mailboxes(provider, mailbox_ids)
 
 
@@ -202,8 +205,8 @@ def _create_mailboxes(provider: str, mailbox_ids: list[str]) -> None:
         if outcome["result"] == NEEDS_ACTION:
             run(steps.park_mailbox, mailbox_id, outcome["reason"])
             continue
-        _fetch_picture(mailbox_id)
-        _mailbox_settings(mailbox_id, provider)
+        if _fetch_picture(mailbox_id).get("settings_pending", True):
+            _mailbox_settings(mailbox_id, provider)
         run(steps.mark_mailbox_live, mailbox_id)
 
 
@@ -214,7 +217,7 @@ def _domain_settings(domain_id: str, provider: str) -> None:
         log.warning("domain settings not applied", extra={"domain_id": domain_id, "reason": outcome["reason"]})
 
 
-def _fetch_picture(mailbox_id: str) -> None:
+def _fetch_picture(mailbox_id: str) -> Outcome:
     """A picture ordered by URL; one that cannot be fetched is noted on the mailbox, which goes on."""
     try:
         outcome = run(steps.fetch_profile_picture, mailbox_id)
@@ -225,6 +228,7 @@ def _fetch_picture(mailbox_id: str) -> None:
         outcome = steps.failed(f"Internal error fetching the picture: {type(exc).__name__}")
     if outcome["result"] != OK:
         log.warning("profile picture not fetched", extra={"mailbox_id": mailbox_id, "reason": outcome["reason"]})
+    return outcome
 
 
 def _mailbox_settings(mailbox_id: str, provider: str) -> None:
