@@ -1,7 +1,11 @@
 """Which adapter serves which role: the sandbox by default; MAILWRIGHT_REGISTRAR and
 MAILWRIGHT_DNS_HOST choose real ones (README "Real registrars and DNS hosts"). Each real adapter
 adds one branch to `_registrar` or `_dns_host`; a name without a branch is a SettingProblem,
-never a silent fall-back to the sandbox."""
+never a silent fall-back to the sandbox.
+
+A real adapter's module is imported in its branch, when it is configured: every process (each
+`mailwright` command, each worker) then loads only the adapters it uses and their libraries
+(google-auth, defusedxml, dnspython's update support ...)."""
 
 from __future__ import annotations
 
@@ -10,12 +14,6 @@ from dataclasses import dataclass, field
 from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings
 from mailwright.db import Database
 from mailwright.providers.base import DnsHost, MailboxHost, NeedsActionError, Registrar
-from mailwright.providers.cloudflare import CloudflareDnsHost
-from mailwright.providers.google_workspace import GoogleWorkspaceHost
-from mailwright.providers.microsoft365 import Microsoft365Host
-from mailwright.providers.namecheap import NamecheapDnsHost, NamecheapRegistrar
-from mailwright.providers.porkbun import PorkbunDnsHost, PorkbunRegistrar
-from mailwright.providers.rfc2136 import Rfc2136DnsHost
 from mailwright.providers.sandbox import SandboxDnsHost, SandboxMailboxHost, SandboxRegistrar
 
 SANDBOX = "sandbox"
@@ -144,8 +142,12 @@ def _registrar(settings: Settings, db: Database) -> Registrar:
     if settings.registrar == SANDBOX:
         return SandboxRegistrar(db, settings.sandbox_latency_ms, settings.sandbox_registrar_currency or None)
     if settings.registrar == "porkbun":
+        from mailwright.providers.porkbun import PorkbunRegistrar
+
         return PorkbunRegistrar.from_settings(settings)
     if settings.registrar == "namecheap":
+        from mailwright.providers.namecheap import NamecheapRegistrar
+
         return NamecheapRegistrar.from_settings(settings)
     raise SettingProblem("registrar", f"{settings.registrar!r} has no adapter here")
 
@@ -154,12 +156,20 @@ def _dns_host(settings: Settings, db: Database) -> DnsHost:
     if settings.dns_host == SANDBOX:
         return SandboxDnsHost(db, settings.sandbox_latency_ms, settings.sandbox_dns_port)
     if settings.dns_host == "rfc2136":
+        from mailwright.providers.rfc2136 import Rfc2136DnsHost
+
         return Rfc2136DnsHost.from_settings(settings)
     if settings.dns_host == "porkbun":
+        from mailwright.providers.porkbun import PorkbunDnsHost
+
         return PorkbunDnsHost.from_settings(settings)
     if settings.dns_host == "cloudflare":
+        from mailwright.providers.cloudflare import CloudflareDnsHost
+
         return CloudflareDnsHost.from_settings(settings)
     if settings.dns_host == "namecheap":
+        from mailwright.providers.namecheap import NamecheapDnsHost
+
         return NamecheapDnsHost.from_settings(settings)
     raise SettingProblem("dns_host", f"{settings.dns_host!r} has no adapter here")
 
@@ -168,7 +178,11 @@ def _mailbox_host(settings: Settings, db: Database, provider: str, adapter: str)
     if adapter == SANDBOX:
         return SandboxMailboxHost(db, provider, settings.sandbox_latency_ms)
     if adapter == "google_workspace":
+        from mailwright.providers.google_workspace import GoogleWorkspaceHost
+
         return GoogleWorkspaceHost.from_settings(settings, provider)
     if adapter == "microsoft365":
+        from mailwright.providers.microsoft365 import Microsoft365Host
+
         return Microsoft365Host.from_settings(settings, provider)
     raise SettingProblem("mailbox_hosts", f"{provider}: {adapter!r} has no adapter here")
