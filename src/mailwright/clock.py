@@ -1,4 +1,5 @@
-"""The one clock. Tests move it; nothing else reads the system time directly."""
+"""The one clock. Tests move it; nothing else reads the system time directly, except `real_now`
+for pacing calls to outside services, whose rate limits keep real time whatever the clock says."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def now() -> dt.datetime:
     if _frozen is not None:
         return _frozen
     return dt.datetime.now(dt.timezone.utc) + _offset
+
+
+def real_now() -> dt.datetime:
+    """The system's time, timezone-aware UTC, never moved by tests (provisioning/slots.py)."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def advance(delta: dt.timedelta) -> None:

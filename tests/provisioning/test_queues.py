@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from mailwright.config import Settings
-from mailwright.provisioning.queues import DEFAULTS, QueueLimits, parse_queue_limits, queue_name
+from mailwright.provisioning.queues import DEFAULTS, ORDERS_QUEUE, RETIRED_QUEUES, QueueLimits, parse_queue_limits
 
 
 def test_overrides_replace_a_roles_defaults_and_keep_the_others():
@@ -14,7 +14,6 @@ def test_overrides_replace_a_roles_defaults_and_keep_the_others():
     assert limits["registrar"] == QueueLimits(concurrency=1, limit=1, period=10.0)
     assert limits["GOOGLE"] == QueueLimits(worker_concurrency=2)
     assert limits["dns"] == DEFAULTS["dns"]
-    assert queue_name("orders") == "provisioning" and queue_name("registrar") == "provider-registrar"
 
 
 @pytest.mark.parametrize(
@@ -72,15 +71,20 @@ def test_a_providers_documented_rate_paces_its_queue_unless_the_operator_says_ot
     assert parse_queue_limits('{"dns": {"concurrency": 2}}', paced)["dns"] == QueueLimits(concurrency=2)
 
 
-def test_a_queue_is_polled_as_often_as_its_role_says(runtime):
-    """The session's workers (tests/support/polling.py): the seldom-used mailbox provider's queue
-    is looked at every half second, the others at MAILWRIGHT_QUEUE_POLL_SECONDS."""
+def test_only_the_orders_queue_is_polled_and_provider_roles_hold_their_limits_as_slots(runtime):
+    """The session's workers: one queue for the order workflows (the provider queues of earlier
+    versions are gone, nothing polls them); each provider role's limits are its slots'."""
     from dbos import DBOS
 
+    from mailwright.provisioning import slots
+
     assert parse_queue_limits('{"MAILFORGE": {"poll_seconds": 5}}')["MAILFORGE"] == QueueLimits(poll_seconds=5.0)
-    intervals = {role: DBOS.retrieve_queue(queue_name(role))._polling_interval_sec for role in ("orders", "registrar", "GOOGLE", "MAILFORGE", "MICROSOFT")}
-    assert intervals == {"orders": 0.15, "registrar": 0.15, "GOOGLE": 0.15, "MAILFORGE": 0.5, "MICROSOFT": 0.15}
-    assert DBOS.retrieve_queue(queue_name("MAILFORGE")).global_concurrency == DEFAULTS["MAILFORGE"].concurrency
+    names = {queue.name for queue in DBOS.list_queues()}
+    assert ORDERS_QUEUE in names and not names & set(RETIRED_QUEUES)
+    assert DBOS.retrieve_queue(ORDERS_QUEUE)._polling_interval_sec == 0.15
+    held = slots.installed()
+    assert held.limits["registrar"] == DEFAULTS["registrar"] and held.limits["MAILFORGE"] == DEFAULTS["MAILFORGE"]
+    assert held.poll_seconds == 0.15
 
 
 def test_a_mailbox_hosts_documented_rate_paces_its_providers_queue(tmp_path):

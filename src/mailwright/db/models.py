@@ -10,7 +10,7 @@ from mailwright.events.models import Event
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
 from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
 from mailwright.owners.models import DefaultRegistrant, DomainOwner
-from mailwright.provisioning.models import WorkerBeat
+from mailwright.provisioning.models import ProviderSlot, WorkerBeat
 from mailwright.providers.sandbox.models import (
     SandboxAttempt,
     SandboxCall,
@@ -29,6 +29,6 @@ metadata = Base.metadata
 __all__ = [
     "Account", "ApiKey", "BillingNotice", "DefaultRegistrant", "DnsRecord", "Domain", "DomainOwner", "DomainPrice", "ExchangeRate", "MailboxPrice", "IdempotencyRecord", "LedgerEntry", "Mailbox",
     "Order", "OrderPicture", "ProfilePicture", "RenewalAction", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
-    "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
+    "ProviderSlot", "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

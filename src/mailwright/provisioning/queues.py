@@ -1,14 +1,14 @@
-"""Per-provider workflow queues and their limits.
+"""Provider roles and their limits, and the order workflows' queue.
 
-Every call to a provider runs as a small workflow on that provider's queue, so the queue's
-limits (shared by all workers through the database) are the provider's limits: a burst of
-orders waits in the queue instead of breaking a registrar's "one call per 10 s".
+Every call to a provider holds one of its role's slots while it runs (provisioning/slots.py), so
+the role's limits (shared by all workers through the database) are the provider's limits: a burst
+of orders waits for slots instead of breaking a registrar's "one call per 10 s".
 
-Roles: "orders" (the order workflows themselves), "registrar", "dns", and one per mailbox
-provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON); a role it
-does not name gets DEFAULTS, and the registrar and DNS host queues the pace their adapter declares
-from its provider's documented rate limit (`STEP_RATE`: steps per period), so a burst of orders
-waits in the queue instead of being refused by the provider."""
+Roles: "orders" (the order workflows themselves, on a workflow queue), "registrar", "dns", and one
+per mailbox provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON);
+a role it does not name gets DEFAULTS, and the registrar and DNS host roles the pace their adapter
+declares from its provider's documented rate limit (`STEP_RATE`: steps per period), so a burst of
+orders waits instead of being refused by the provider."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ class QueueLimits:
     worker_concurrency: int | None = None  # in flight in one worker
     limit: int | None = None  # at most `limit` starts ...
     period: float | None = None  # ... per `period` seconds
-    # How often workers look for work on this queue; None: MAILWRIGHT_QUEUE_POLL_SECONDS. Each look
-    # is a few queries, so a queue that seldom has work may be looked at less often.
+    # How often a call waiting for one of the role's slots looks again (for "orders": how often
+    # workers look for orders to process); None: MAILWRIGHT_QUEUE_POLL_SECONDS.
     poll_seconds: float | None = None
 
 
@@ -47,8 +47,9 @@ DEFAULTS = {ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: Q
 }
 
 
-def queue_name(role: str) -> str:
-    return ORDERS_QUEUE if role == ORDERS else f"provider-{role}"
+# Provider calls ran as workflows on queues of these names before they held slots; a worker
+# deletes them at start so that nothing polls them any more.
+RETIRED_QUEUES = tuple(f"provider-{role}" for role in (REGISTRAR, DNS, *MAILBOX_PROVIDERS))
 
 
 def parse_queue_limits(text: str, defaults: dict[str, QueueLimits] | None = None) -> dict[str, QueueLimits]:
@@ -92,10 +93,10 @@ def _limits(role: str, values: Any) -> QueueLimits:
 
 
 def paced_by_providers(providers: Providers) -> dict[str, QueueLimits]:
-    """The queue limits of the registrar, the DNS host and each mailbox host paced as their
-    adapters declare (STEP_RATE: at most `limit` steps per `period` seconds, within the provider's
+    """The limits of the registrar, the DNS host and each mailbox host paced as their adapters
+    declare (STEP_RATE: at most `limit` steps per `period` seconds, within the provider's
     documented rate limit). One provider in both the registrar's and the DNS host's role shares one
-    budget: each of its queues gets half of it."""
+    budget: each of its roles gets half of it."""
     paced: dict[str, QueueLimits] = {}
     shared = providers.registrar_name == providers.dns_host_name
     for role, adapter in ((REGISTRAR, providers.registrar), (DNS, providers.dns_host)):
@@ -110,20 +111,28 @@ def paced_by_providers(providers: Providers) -> dict[str, QueueLimits]:
     return paced
 
 
-def register_all(settings: Any, providers: Providers | None = None) -> None:
-    """Write every queue's configuration to the system database (after DBOS.launch)."""
+def limits_of(settings: Any, providers: Providers | None = None) -> dict[str, QueueLimits]:
+    """Every role's limits as configured: MAILWRIGHT_QUEUE_LIMITS over the providers' paces."""
+    paced = paced_by_providers(providers) if providers is not None else {}
+    return parse_queue_limits(settings.queue_limits, paced)
+
+
+def register_orders_queue(settings: Any, limits: QueueLimits) -> None:
+    """Write the order workflows' queue configuration to the system database (after DBOS.launch),
+    and retire the provider queues of earlier versions."""
     from dbos import DBOS
 
-    paced = paced_by_providers(providers) if providers is not None else {}
-    for role, limits in parse_queue_limits(settings.queue_limits, paced).items():
-        DBOS.register_queue(
-            queue_name(role),
-            global_concurrency=limits.concurrency,
-            worker_concurrency=limits.worker_concurrency,
-            limiter=_limiter(limits, settings.is_sqlite),
-            polling_interval_sec=limits.poll_seconds or settings.queue_poll_seconds,
-            on_conflict="always_update",
-        )
+    DBOS.register_queue(
+        ORDERS_QUEUE,
+        global_concurrency=limits.concurrency,
+        worker_concurrency=limits.worker_concurrency,
+        limiter=_limiter(limits, settings.is_sqlite),
+        polling_interval_sec=limits.poll_seconds or settings.queue_poll_seconds,
+        on_conflict="always_update",
+    )
+    for queue in DBOS.list_queues():
+        if queue.name in RETIRED_QUEUES:
+            DBOS.delete_queue(queue.name)
 
 
 def _limiter(limits: QueueLimits, sqlite: bool) -> dict[str, Any] | None:

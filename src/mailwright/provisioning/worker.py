@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from dbos import DBOS
 
 from mailwright import clock
-from mailwright.provisioning import queues
+from mailwright.provisioning import queues, slots
 from mailwright.provisioning.models import WorkerBeat
 from mailwright.runtime import APP_NAME, Runtime
 from mailwright.webhooks.service import WEBHOOKS_QUEUE
@@ -61,8 +61,14 @@ def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
             **({"db_engine_kwargs": {"pool_pre_ping": False}} if settings.is_sqlite else {}),
         }
     )
+    limits = queues.limits_of(settings, runtime.providers)
+    provider_slots = slots.Slots(runtime.db, executor_id, limits, settings.queue_poll_seconds)
+    # Before launch resumes this executor's unfinished workflows: the slots it held before a
+    # restart are free, and its steps take new ones as they run again.
+    provider_slots.release_executor(executor_id)
+    slots.install(provider_slots)
     DBOS.launch()
-    queues.register_all(settings, runtime.providers)
+    queues.register_orders_queue(settings, limits[queues.ORDERS])
     # One partition per webhook endpoint, one workflow at a time in each: deliveries stay in order.
     DBOS.register_queue(
         WEBHOOKS_QUEUE, partition_concurrency=1, polling_interval_sec=settings.queue_poll_seconds, on_conflict="always_update"
@@ -147,6 +153,8 @@ class _Monitor(threading.Thread):
                 )
             )
         for executor_id in silent:
+            # Its calls were cut short: their slots are free, and the steps run again here.
+            slots.installed().release_executor(executor_id)
             handles = DBOS._recover_pending_workflows([executor_id])
             log.warning("recovered workflows of a silent worker", extra={"executor_id": executor_id, "workflows": len(handles)})
             with self.runtime.db.write() as session:

@@ -9,10 +9,10 @@ provision_order                                        (queue "provisioning")
   └─ provision_mailboxes (mailboxes on domains the account already had: wait until ready)
   then settle the order: completed, partially_completed, failed, or needs_action.
 
-Every provider call is a `provider_call` child workflow on that provider's queue, so the
-queue's concurrency and rate limits hold across all workers. Its outcome decides:
-ok → next step; retry → back off and call again, up to a bound; failed → fail the item
-(refunded); needs_action → park the item for a person (not refunded; `orders retry`).
+Every provider call is a step of the workflow that holds one of its provider role's slots while
+it runs (slots.py), so the role's concurrency and rate limits hold across all workers. Its
+outcome decides: ok → next step; retry → back off and call again, up to a bound; failed → fail
+the item (refunded); needs_action → park the item for a person (not refunded; `orders retry`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from mailwright.domains.models import DomainStatus
 from mailwright.providers.base import RetriableError
-from mailwright.provisioning import steps
-from mailwright.provisioning.queues import queue_name
+from mailwright.provisioning import slots, steps
 from mailwright.provisioning.steps import FAILED, MAILBOX_HOST, NEEDS_ACTION, OK, RETRY, Outcome
 from mailwright.runtime import current
 
@@ -39,14 +38,15 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, (RetriableError, OperationalError))
 
 
-def run(step: Callable[..., Any], *args: Any) -> Any:
-    """Run a step durably in the calling workflow; database hiccups (SQLite busy, a dropped
-    connection) and transient provider errors raised by steps that call providers directly
-    (billing's) are retried with exponential backoff up to a bound."""
+def run(step: Callable[..., Any], *args: Any, name: str | None = None) -> Any:
+    """Run a step durably in the calling workflow (checkpointed as `name`, by default the step's
+    own); database hiccups (SQLite busy, a dropped connection) and transient provider errors
+    raised by steps that call providers directly (billing's) are retried with exponential
+    backoff up to a bound."""
     settings = current().settings
     return DBOS.run_step(
         {
-            "name": step.__name__,
+            "name": name or step.__name__,
             "retries_allowed": True,
             "max_attempts": settings.step_max_attempts,
             "interval_seconds": settings.step_retry_seconds,
@@ -58,12 +58,16 @@ def run(step: Callable[..., Any], *args: Any) -> Any:
     )
 
 
-@DBOS.workflow(name="provider_call")
-def provider_call(step_name: str, *args: Any) -> Outcome:
-    """One provider step, run by whichever worker the provider's queue hands it to."""
-    step = steps.PROVIDER_STEPS[step_name]
+def call_provider(role: str, step_name: str, *args: Any) -> Outcome:
+    """One provider step, holding one of its role's slots (the same slot if the step runs again
+    after a crash: it is named by the workflow and step)."""
+    with slots.installed().held(role, f"{DBOS.workflow_id}/{DBOS.step_id}"):
+        return steps.PROVIDER_STEPS[step_name](*args)
+
+
+def _call(role: str, step_name: str, *args: Any) -> Outcome:
     try:
-        return run(step, *args)
+        return run(call_provider, role, step_name, *args, name=step_name)
     except dbos_errors.DBOSMaxStepRetriesExceeded as exc:
         return steps.retry(f"Database unavailable during {step_name}: {exc.errors[-1] if exc.errors else exc}")
     except dbos_errors.DBOSException:
@@ -75,16 +79,14 @@ def provider_call(step_name: str, *args: Any) -> Outcome:
 
 
 def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "", wait_for_person: bool = False) -> Outcome:
-    """Call a provider step through its provider's queue; retry transient errors with
-    exponential backoff up to step_max_attempts. Never returns RETRY. After the last attempt
-    the item fails, or with `wait_for_person` waits for one (needs_action)."""
+    """Call a provider step; retry transient errors with exponential backoff up to
+    step_max_attempts. Never returns RETRY. After the last attempt the item fails, or with
+    `wait_for_person` waits for one (needs_action)."""
     settings = current().settings
     role = provider if step.role == MAILBOX_HOST else step.role  # type: ignore[attr-defined]
-    queue = _queue(queue_name(role))
     pause = settings.step_retry_seconds
     for number in range(1, settings.step_max_attempts + 1):
-        handle = queue.enqueue(provider_call, step.__name__, *args)
-        outcome: Outcome = handle.get_result(polling_interval_sec=settings.queue_poll_seconds)
+        outcome = _call(role, step.__name__, *args)
         if outcome["result"] != RETRY:
             return outcome
         if number < settings.step_max_attempts:
@@ -92,18 +94,6 @@ def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "", wait_f
             pause *= 2
     gave_up = f"Gave up after {settings.step_max_attempts} attempts: {outcome['reason']}"
     return steps.needs_action(f"{gave_up}. {steps.ONCE_DONE}") if wait_for_person else steps.failed(gave_up)
-
-
-_queues: dict[str, Any] = {}
-
-
-def _queue(name: str) -> Any:
-    if name not in _queues:
-        queue = DBOS.retrieve_queue(name)
-        if queue is None:
-            raise RuntimeError(f"queue {name} is not registered; start workers with provisioning.worker.launch")
-        _queues[name] = queue
-    return _queues[name]
 
 
 # ------------------------------------------------------------------ workflows
