@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -133,7 +133,7 @@ def _live_mailboxes(scope: ExportScope, after: tuple[str, str] | None) -> sa.Sel
     return statement.order_by(Mailbox.email, Mailbox.id)
 
 
-def _lines(rows: list[tuple[str, ...]] | list[list[str]]) -> str:
+def _lines(rows: Iterable[Sequence[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerows([[_safe(cell) for cell in row] for row in rows])

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from mailwright.api import openapi
-from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, lookup_given_user, lookup_user_domain, optional_id
+from mailwright.api.reseller.deps import AccountDep, RuntimeDep, UserIdDep, lookup_given_user, lookup_user_domain
 from mailwright.api.reseller.errors import RequestProblems
 from mailwright.api.csv_download import CSV_RESPONSE, csv_download
 from mailwright.api.reseller.schemas import ErrorEnvelope
@@ -53,11 +53,10 @@ def export_csv(
     with runtime.db.read() as session:
         user = lookup_given_user(session, account, user_id, problems)
         domain = None
-        if domain_id:
-            if user is not None:
-                domain = lookup_user_domain(session, account, user, domain_id, problems)
-            else:
-                domain = _account_domain(session, account.id, domain_id, problems)
+        if domain_id and user is not None:
+            domain = lookup_user_domain(session, account, user, domain_id, problems)
+        elif domain_id and user_id is None:
+            domain = _account_domain(session, account.id, domain_id, problems)
     problems.raise_if_any()
     assert chosen is not None
     scope = csv_files.ExportScope(account.id, user.id if user else None, domain.id if domain else None)
@@ -65,8 +64,8 @@ def export_csv(
 
 
 def _account_domain(session: Session, account_id: str, domain_id: str, problems: RequestProblems) -> Domain | None:
-    wanted = optional_id(problems, "domainId", domain_id)
-    domain = session.get(Domain, wanted) if wanted else None
+    """Any domain of the account (of whichever user), or None with the problem noted."""
+    domain = session.get(Domain, domain_id)
     if domain is None or domain.account_id != account_id:
         problems.missing("Domain not found", "domainId", "No such domain in your account")
         return None
