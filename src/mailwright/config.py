@@ -142,7 +142,10 @@ class Settings(BaseSettings):
     namecheap_client_ip: str = ""
     # Namecheap's sandbox: https://api.sandbox.namecheap.com/xml.response
     namecheap_base_url: str = "https://api.namecheap.com/xml.response"
-    app_version: str = "mailwright-1"
+    # The workflows' version (DBOS application_version): a worker resumes only workflows of its
+    # own. Raised whenever the steps a workflow takes change (2: provider calls hold slots
+    # instead of running as queued workflows), so no worker replays a workflow with other steps.
+    app_version: str = "mailwright-2"
 
     # Porkbun (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun)
     # API keys from porkbun.com/account/api; required when either role names porkbun.
