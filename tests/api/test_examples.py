@@ -27,7 +27,7 @@ from mailwright.api.reseller import examples as rx
 from mailwright.api.woodpecker import examples as wx
 from mailwright.money import Money
 from tests.api.bodies import assert_accepted, mailbox, order_domains
-from tests.conftest import OWNER, LiveServer, unique, wait_for_order, wait_until
+from tests.conftest import TLS, OWNER, LiveServer, unique, wait_for_order, wait_until
 
 WRITE = os.environ.get("MAILWRIGHT_WRITE_EXAMPLES") == "1"
 PUBLIC_BASE = "https://mailwright.example.com"
@@ -160,7 +160,7 @@ def _fresh_account(runtime: Any, name: str) -> str:
 @pytest.fixture(scope="module")
 def runs(server: LiveServer, runtime: Any) -> Iterator[dict[str, Run]]:
     woodpecker_key, reseller_key = _fresh_account(runtime, "Examples"), _fresh_account(runtime, "Reseller examples")
-    with httpx.Client(base_url=server.base_url, headers={"x-api-key": woodpecker_key}, timeout=30) as woodpecker, httpx.Client(
+    with httpx.Client(base_url=server.base_url, headers={"x-api-key": woodpecker_key}, timeout=30, verify=TLS) as woodpecker, httpx.Client(
         base_url=server.base_url, headers={"cmr-x-api-key": reseller_key}, timeout=30
     ) as reseller:
         yield {"woodpecker": _woodpecker_run(woodpecker), "reseller": _reseller_run(reseller)}

@@ -12,7 +12,7 @@ from PIL import Image
 
 from mailwright.mailboxes.pictures import MIB
 from tests.api.bodies import EMAIL_FORMAT, REQUIRED, assert_invalid, assert_problem, assert_violation
-from tests.conftest import unique
+from tests.conftest import TLS, unique
 
 NOT_AN_IMAGE = "Must be a valid PNG or JPEG image"
 
@@ -179,7 +179,7 @@ def test_concurrent_large_pictures_stay_within_the_decoding_budget(shop, make_se
     assert len(value) < 200_000
 
     def send(_: int) -> int:
-        with httpx.Client(base_url=live.base_url, headers=shop.account.headers, timeout=60) as client:
+        with httpx.Client(base_url=live.base_url, headers=shop.account.headers, timeout=60, verify=TLS) as client:
             return avatar(client, shop.domain, value).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -192,7 +192,7 @@ def test_concurrent_large_pictures_stay_within_the_decoding_budget(shop, make_se
 def test_a_picture_larger_decoded_than_the_whole_budget_is_refused(shop, make_server):
     live = make_server(picture_decode_budget_mb=1)
     value = b64(solid_png(1024, "RGB"))
-    with httpx.Client(base_url=live.base_url, headers=shop.account.headers, timeout=30) as client:
+    with httpx.Client(base_url=live.base_url, headers=shop.account.headers, timeout=30, verify=TLS) as client:
         response = avatar(client, shop.domain, value)
     issue = "Image is too large to decode here: a 1024x1024 RGB image takes 4 MB decoded, more than the 1 MB this server decodes at once"
     assert_invalid(response, ("avatar", issue, shown(value)))

@@ -31,7 +31,7 @@ from mailwright.orders.requests import DomainOrderRequest, RequestedDomain, Requ
 from mailwright.owners import service as owners
 from mailwright.providers.sandbox.service import MONTHLY_MAILBOX_PRICES, YEARLY_PRICES
 from mailwright.runtime import Runtime
-from tests.conftest import OWNER, Cli, mailwright_env, serve_in_thread, settings_for, unique
+from tests.conftest import TLS, OWNER, Cli, mailwright_env, serve_in_thread, settings_for, unique
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_both_faces_answer_from_the_price_book(rt):
     live = serve_in_thread(rt)
     name = f"{unique()}.com"
     try:
-        with httpx.Client(base_url=live.base_url, timeout=30) as client:
+        with httpx.Client(base_url=live.base_url, timeout=30, verify=TLS) as client:
             wp = {"x-api-key": account.api_key}
             providers = client.get("/rest/v2/domains/providers", headers=wp).json()["providers"]
             assert {"name": "MAILDOSO", "currency": "USD", "email_account_price": "4.50"} in providers

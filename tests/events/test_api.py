@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from mailwright.events.types import EVENT_TYPES
+from tests.conftest import TLS
 
 
 def fields(response):
@@ -115,7 +116,7 @@ REFUSED_TARGETS = {
 
 def test_subscribing_a_url_of_a_private_address_is_refused(make_server, account):
     public_only = make_server(outbound_allow_private=False)
-    with httpx.Client(base_url=public_only.base_url, headers=account.headers, timeout=30) as api:
+    with httpx.Client(base_url=public_only.base_url, headers=account.headers, timeout=30, verify=TLS) as api:
         for url, issue in REFUSED_TARGETS.items():
             response = api.post("/rest/v1/webhooks/subscribe", json={"target_url": url, "event": "*"})
             assert fields(response) == {"target_url": issue}, url

@@ -15,14 +15,14 @@ from mailwright.money import Money
 from mailwright.orders import service as orders
 from mailwright.orders.requests import DomainOrderRequest, OrderOptions, RequestedDomain, RequestedMailbox
 from mailwright.runtime import Runtime
-from tests.conftest import OWNER, Customer, LiveServer, client_for, unique, wait_for_order
+from tests.conftest import OWNER, TLS, Customer, LiveServer, client_for, unique, wait_for_order
 
 BASE = "/api/v1/integration"
 
 
 def reseller_client(server: LiveServer, customer: Customer | None = None) -> httpx.Client:
     headers = {"cmr-x-api-key": customer.api_key} if customer else {}
-    return httpx.Client(base_url=server.base_url + BASE, headers=headers, timeout=30)
+    return httpx.Client(base_url=server.base_url + BASE, headers=headers, timeout=30, verify=TLS)
 
 
 @pytest.fixture
