@@ -4,8 +4,8 @@ Every call to a provider runs as a small workflow on that provider's queue, so t
 limits (shared by all workers through the database) are the provider's limits: a burst of
 orders waits in the queue instead of breaking a registrar's "one call per 10 s".
 
-Roles: "orders" (the order workflows themselves), "registrar", "dns", and one per mailbox
-provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON); a role it
+Roles: "orders" (the order workflows themselves), "registrar", "dns", one per mailbox
+provider ("GOOGLE", "MICROSOFT", ...), and "exports" (calls to customers' sending platforms). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON); a role it
 does not name gets DEFAULTS, and the registrar and DNS host queues the pace their adapter declares
 from its provider's documented rate limit (`STEP_RATE`: steps per period), so a burst of orders
 waits in the queue instead of being refused by the provider."""
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 ORDERS = "orders"
 REGISTRAR = "registrar"
 DNS = "dns"
-ROLES = (ORDERS, REGISTRAR, DNS, *MAILBOX_PROVIDERS)
+EXPORTS = "exports"
+ROLES = (ORDERS, REGISTRAR, DNS, EXPORTS, *MAILBOX_PROVIDERS)
 # The order workflows' queue keeps the name it always had; provider queues are prefixed.
 ORDERS_QUEUE = PROVISIONING_QUEUE
 
@@ -42,7 +43,9 @@ class QueueLimits:
     poll_seconds: float | None = None
 
 
-DEFAULTS = {ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: QueueLimits(concurrency=8)} | {
+DEFAULTS = {
+    ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: QueueLimits(concurrency=8), EXPORTS: QueueLimits(concurrency=4)
+} | {
     provider: QueueLimits(concurrency=8) for provider in MAILBOX_PROVIDERS
 }
 
