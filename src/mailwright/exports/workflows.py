@@ -25,6 +25,7 @@ from mailwright.db.cas import transition
 from mailwright.events import types
 from mailwright.events.service import record
 from mailwright.exports import service
+from mailwright.exports.accounts import ExportDefaults, account_to_export, api_export_refusal
 from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportItemStatus, ExportPlatform
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.net.outbound import OutboundPolicy
@@ -82,8 +83,6 @@ def export_refusal(item_id: str) -> str | None:
             return REMOVED_PLATFORM
         mailbox = session.get(Mailbox, item.mailbox_id)
         assert mailbox is not None
-        from mailwright.exports.accounts import api_export_refusal
-
         return api_export_refusal(mailbox)
 
 
@@ -99,9 +98,7 @@ def export_mailbox(item_id: str) -> Outcome:
         platform = _platform_of(session, item)
         mailbox = session.get(Mailbox, item.mailbox_id)
         assert mailbox is not None
-        from mailwright.exports.accounts import ExportDefaults, account_to_export
-
-        account = account_to_export(mailbox, rt.secrets, ExportDefaults.of(rt.settings))
+        account = account_to_export(mailbox, rt.secrets, ExportDefaults.from_settings(rt.settings))
         client = service.platform_client(platform, rt.secrets, OutboundPolicy.of(rt.settings))
     found = client.find_account(account.email) or client.create_account(account)
     return steps.ok(remote_id=found.remote_id)
