@@ -7,6 +7,7 @@ take exportTo (both faces, JSON and multipart)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,12 +15,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from mailwright.exports.models import Export, ExportItem, ExportPlatform
-from mailwright.mailboxes.models import Mailbox
+from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportPlatform
+from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.orders.models import Order
 from mailwright.orders.requests import OrderPlan
 from mailwright.runtime import Runtime
-from tests.conftest import OWNER, Customer, LiveServer, client_for, serve_in_thread, unique
+from tests.conftest import OWNER, Customer, LiveServer, client_for, serve_in_thread, unique, wait_for_order, wait_until
+from tests.events.conftest import receiver  # noqa: F401 - the fixture
+from tests.events.receiver import Receiver
 from tests.exports.instantly.emulator import InstantlyEmulator
 from tests.reseller.conftest import create_user, field_errors, reseller_client
 
@@ -230,3 +233,104 @@ def test_orders_name_the_platform_to_export_to_on_both_faces(
         })
         assert refused.status_code == 422, refused.text
         assert {f["field"] for f in refused.json()["fields"]} >= {"export_to"}
+
+
+def live_mailboxes(runtime: Runtime, customer: Customer, server: LiveServer, *names: str) -> tuple[str, dict[str, Mailbox]]:
+    """A new domain of the customer's with these mailboxes, live (sandbox hosts); its id and the mailboxes by name."""
+    domain = f"{unique('lx')}.com"
+    with client_for(server, customer) as woodpecker:
+        assert woodpecker.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
+        placed = woodpecker.post("/rest/v2/domains/order", json={
+            "provider": "MAILDOSO", "domains": [domain],
+            "mailboxes": [{"email": f"{n}@{domain}", "first_name": n.title(), "last_name": "Lee"} for n in names],
+        })
+        assert placed.status_code == 202, placed.text
+        assert wait_for_order(woodpecker, placed.json()["order_id"])["status"] == "completed"
+    with runtime.db.read() as session:
+        rows = list(session.scalars(sa.select(Mailbox).where(Mailbox.email.in_([f"{n}@{domain}" for n in names]))))
+        session.expunge_all()
+    return rows[0].domain_id, {m.local_part: m for m in rows}
+
+
+def settled(client: httpx.Client, export_id: str) -> dict[str, Any]:
+    return wait_until(lambda: (d := client.get(f"/exports/{export_id}").json()["data"])["status"] != "PENDING" and d, timeout=60, interval=0.1)
+
+
+def test_an_export_adds_each_mailbox_once_with_its_credentials_a_refusal_fails_only_that_one_and_removal_deletes_it(
+    server: LiveServer, runtime: Runtime, instantly: InstantlyEmulator, reseller_of: Any, make_account: Callable[..., Customer],
+    receiver: Receiver,
+) -> None:
+    owner = make_account()
+    client = reseller_of(server, owner)
+    domain_id, boxes = live_mailboxes(runtime, owner, server, "ann", "bob", "cid")
+    ann, bob, cid = boxes["ann"], boxes["bob"], boxes["cid"]
+    standard = client_for(server, owner).post("/rest/v1/webhooks/subscribe", json={"target_url": receiver.url + "/standard", "event": "mailbox.export.failed"})
+    assert standard.status_code == 201, standard.text
+    assert client.post("/webhooks", json={"url": receiver.url + "/reseller", "event": "*"}).status_code == 201
+    platform_id = register(client, instantly).json()["data"]["platformId"]
+
+    instantly.refuse_logins[bob.email] = "Unable to sign in to IMAP: authentication failed"
+    instantly.add_account(cid.email)  # connected in Instantly by hand before: found, left as it is
+    instantly.throttle_next(1, retry_after=0, call="POST /api/v2/accounts")  # rate limited once: retried
+    posts_before = len(instantly.calls_to("POST", "/api/v2/accounts"))
+    export_id = client.post("/exports", json={"platformId": platform_id, "domainIds": [domain_id]}).json()["data"]["exportId"]
+
+    data = settled(client, export_id)
+    assert data["status"] == "PARTIALLY_COMPLETED"
+    by_email = {m["email"]: m for m in data["mailboxes"]}
+    assert [by_email[b.email]["status"] for b in (ann, bob, cid)] == ["EXPORTED", "FAILED", "EXPORTED"]
+    assert by_email[ann.email]["error"] is None and by_email[ann.email]["remoteId"] == ann.email
+    assert "Unable to sign in to IMAP: authentication failed" in by_email[bob.email]["error"]
+    assert instantly.accounts[cid.email]["first_name"] == "Outside"  # not replaced
+    account = instantly.accounts[ann.email]
+    password = runtime.secrets.decrypt(ann.password_enc)
+    assert (account["first_name"], account["last_name"], account["provider_code"]) == ("Ann", "Lee", 1)
+    assert (account["smtp_host"], account["smtp_port"], account["smtp_username"], account["smtp_password"]) == (ann.smtp_host, ann.smtp_port, ann.email, password)
+    assert (account["imap_host"], account["imap_port"], account["imap_username"], account["imap_password"]) == (ann.imap_host, ann.imap_port, ann.email, password)
+    posts = [c.body["email"] for c in instantly.calls_to("POST", "/api/v2/accounts")[posts_before:]]
+    assert sorted(posts) == sorted([ann.email, ann.email, bob.email])  # ann: the throttled call, then the one that added it
+
+    # Exported again: found there, nothing added.
+    again = client.post(f"/exports/mailboxes/{ann.id}/re-export", json={"platformId": platform_id})
+    assert again.status_code == 202, again.text
+    assert settled(client, again.json()["data"]["exportId"])["mailboxes"][0]["status"] == "EXPORTED"
+    assert len(instantly.calls_to("POST", "/api/v2/accounts")) == posts_before + 3
+
+    # Webhooks in both formats; the failure carries the platform's message, never the key.
+    reseller_bodies = wait_until(lambda: len(b := [r.json for r in receiver.received("/reseller") if r.json["event"].startswith("mailbox.export")]) == 4 and b)
+    exported = next(b["data"] for b in reseller_bodies if b["event"] == "mailbox.exported")
+    assert {"exportId", "mailboxId", "email", "platformId", "platform", "remoteId", "status"} <= set(exported)
+    failure = wait_until(lambda: receiver.received("/standard"))[0].json
+    assert failure["type"] == "mailbox.export.failed" and failure["data"]["mailbox_id"] == bob.id
+    assert "Unable to sign in to IMAP" in failure["data"]["error"] and failure["data"]["export_id"] == export_id
+    assert all(instantly.api_key not in r.body.decode() and password not in r.body.decode() for r in receiver.received())
+
+    # Removed here: deleted at the platform too, and recorded.
+    removed = client.delete("/mailboxes", params={"mailboxId": ann.id})
+    assert removed.status_code == 200, removed.text
+    wait_until(lambda: ann.email not in instantly.accounts, timeout=30)
+
+    def withdrawn() -> ExportedMailbox | None:
+        with runtime.db.read() as session:
+            place = session.get(ExportedMailbox, (ann.id, platform_id))
+            return place if place is not None and place.withdrawn_at is not None else None
+
+    assert wait_until(withdrawn, timeout=10).withdraw_error is None
+    assert cid.email in instantly.accounts
+
+
+def test_a_mailbox_that_is_not_live_fails_with_the_reason_and_the_platform_is_not_called(
+    server: LiveServer, runtime: Runtime, instantly: InstantlyEmulator, reseller_of: Any, make_account: Callable[..., Customer]
+) -> None:
+    owner = make_account()
+    client = reseller_of(server, owner)
+    platform_id = register(client, instantly).json()["data"]["platformId"]
+    with runtime.db.write() as session:
+        mailbox = session.get(Mailbox, placed_mailbox(runtime, owner, server))
+        mailbox.status = MailboxStatus.FAILED  # never live (its order failed)
+    calls_before = len(instantly.calls)
+    export_id = client.post("/exports", json={"platformId": platform_id, "mailboxIds": [mailbox.id]}).json()["data"]["exportId"]
+    data = settled(client, export_id)
+    assert data["status"] == "FAILED"
+    assert data["mailboxes"][0]["error"] == f"{mailbox.email} is not live (its status is failed): only live mailboxes can be exported"
+    assert [c for c in instantly.calls[calls_before:] if mailbox.email in json.dumps(c.body) + c.path] == []
