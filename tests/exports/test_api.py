@@ -20,10 +20,11 @@ from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.orders.models import Order
 from mailwright.orders.requests import OrderPlan
 from mailwright.runtime import Runtime
-from tests.conftest import OWNER, Customer, LiveServer, client_for, serve_in_thread, unique, wait_for_order, wait_until
+from tests.conftest import OWNER, Customer, LiveServer, client_for, serve_in_thread, unique, wait_until
 from tests.events.conftest import receiver  # noqa: F401 - the fixture
 from tests.events.receiver import Receiver
 from tests.exports.instantly.emulator import InstantlyEmulator
+from tests.exports.support import live_mailboxes, settled
 from tests.reseller.conftest import create_user, field_errors, reseller_client
 
 PLATFORMS = "/exports/platforms"
@@ -233,27 +234,6 @@ def test_orders_name_the_platform_to_export_to_on_both_faces(
         })
         assert refused.status_code == 422, refused.text
         assert {f["field"] for f in refused.json()["fields"]} >= {"export_to"}
-
-
-def live_mailboxes(runtime: Runtime, customer: Customer, server: LiveServer, *names: str) -> tuple[str, dict[str, Mailbox]]:
-    """A new domain of the customer's with these mailboxes, live (sandbox hosts); its id and the mailboxes by name."""
-    domain = f"{unique('lx')}.com"
-    with client_for(server, customer) as woodpecker:
-        assert woodpecker.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
-        placed = woodpecker.post("/rest/v2/domains/order", json={
-            "provider": "MAILDOSO", "domains": [domain],
-            "mailboxes": [{"email": f"{n}@{domain}", "first_name": n.title(), "last_name": "Lee"} for n in names],
-        })
-        assert placed.status_code == 202, placed.text
-        assert wait_for_order(woodpecker, placed.json()["order_id"])["status"] == "completed"
-    with runtime.db.read() as session:
-        rows = list(session.scalars(sa.select(Mailbox).where(Mailbox.email.in_([f"{n}@{domain}" for n in names]))))
-        session.expunge_all()
-    return rows[0].domain_id, {m.local_part: m for m in rows}
-
-
-def settled(client: httpx.Client, export_id: str) -> dict[str, Any]:
-    return wait_until(lambda: (d := client.get(f"/exports/{export_id}").json()["data"])["status"] != "PENDING" and d, timeout=60, interval=0.1)
 
 
 def test_an_export_adds_each_mailbox_once_with_its_credentials_a_refusal_fails_only_that_one_and_removal_deletes_it(

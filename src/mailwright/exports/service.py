@@ -21,7 +21,7 @@ from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound
 from mailwright.exports import instantly, smartlead, woodpecker
 from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportItemStatus, ExportPlatform
 from mailwright.exports.platforms import SendingPlatform
-from mailwright.mailboxes.models import Mailbox
+from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.net import outbound
 from mailwright.net.outbound import OutboundPolicy
 from mailwright.orders.models import Order
@@ -222,6 +222,13 @@ def enqueue_items(session: Session, runtime: Runtime, export: Export, items: lis
     if items:
         # On the order workflows' queue; each platform call goes on the "exports" queue.
         runtime.enqueue(session, EXPORT_WORKFLOW, f"export-{export.id}-{items[0].id}", export.id, [i.id for i in items])
+
+
+def live_mailboxes(session: Session, domain_id: str) -> list[Mailbox]:
+    """What exporting a domain exports: its live mailboxes."""
+    return list(
+        session.scalars(sa.select(Mailbox).where(Mailbox.domain_id == domain_id, Mailbox.status == MailboxStatus.LIVE).order_by(Mailbox.email))
+    )
 
 
 def get_export(session: Session, account_id: str, export_id: str, user_id: str | None = None) -> Export:

@@ -17,8 +17,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-import sqlalchemy as sa
-
 from mailwright.accounts.models import Account
 from mailwright.api.reseller.deps import AccountDep, BodyDep, RuntimeDep, UserIdDep, lookup_given_user, required_id, user_id_in
 from mailwright.api.reseller.envelope import respond
@@ -28,7 +26,7 @@ from mailwright.domains.models import Domain
 from mailwright.errors import NotFound
 from mailwright.exports import service as exports
 from mailwright.exports.models import Export, ExportPlatform
-from mailwright.mailboxes.models import Mailbox, MailboxStatus
+from mailwright.mailboxes.models import Mailbox
 from mailwright.net.outbound import OutboundPolicy
 from mailwright.orders import idempotency
 from mailwright.users.models import ResellerUser
@@ -267,7 +265,7 @@ def _export_request(session: Session, account: Account, user_id: Any, body: dict
             field = f"domainIds[{index}]"
             domain = _domain(session, account, user, value, problems, field)
             if domain is not None:
-                live = _live_mailboxes(session, domain.id)
+                live = exports.live_mailboxes(session, domain.id)
                 if not live:
                     problems.add(field, "The domain has no live mailbox", value)
                 named += [(m, field) for m in live]
@@ -315,12 +313,6 @@ def _domain(session: Session, account: Account, user: ResellerUser | None, value
         problems.missing("Domain not found", field, "No such domain of yours")
         return None
     return domain
-
-
-def _live_mailboxes(session: Session, domain_id: str) -> list[Mailbox]:
-    return list(
-        session.scalars(sa.select(Mailbox).where(Mailbox.domain_id == domain_id, Mailbox.status == MailboxStatus.LIVE).order_by(Mailbox.email))
-    )
 
 
 def _fits(platform: ExportPlatform | None, named: list[tuple[Mailbox | None, str]], problems: RequestProblems) -> None:
