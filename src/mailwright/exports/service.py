@@ -21,6 +21,7 @@ from mailwright.errors import FieldIssue, FieldIssues, InvalidFields, NotFound
 from mailwright.exports import instantly, smartlead, woodpecker
 from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportItemStatus, ExportPlatform
 from mailwright.exports.platforms import SendingPlatform
+from mailwright.ids import new_id
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.net import outbound
 from mailwright.net.outbound import OutboundPolicy
@@ -118,7 +119,9 @@ def probe(new: NewPlatform, policy: OutboundPolicy, *, key_field: str = "apiKey"
     except RetriableError as exc:
         raise Unavailable(f"{new.platform.title()} did not answer the key check; try again shortly ({exc})") from exc
     except (NeedsActionError, TerminalError) as exc:
-        field = url_field if new.base_url and "base URL" in str(exc) else key_field
+        # The guard refused where the URL leads now, or the platform said the URL is not its API.
+        about_url = isinstance(exc.__cause__, outbound.OutboundRefused) or "base URL" in str(exc)
+        field = url_field if about_url else key_field
         raise InvalidFields([FieldIssue(field, _hidden(str(exc), new.api_key))]) from exc
 
 
@@ -308,7 +311,9 @@ def withdraw_removed(session: Session, runtime: Runtime, mailbox_id: str) -> Non
         sa.select(ExportedMailbox.platform_id).where(ExportedMailbox.mailbox_id == mailbox_id, ExportedMailbox.withdrawn_at.is_(None))
     ).all()
     if places:
-        runtime.enqueue(session, WITHDRAW_WORKFLOW, f"withdraw-{mailbox_id}", mailbox_id)
+        # A new id each time: a mailbox removed while its export was on its way is withdrawn again
+        # once that export records it (each run does only what is not withdrawn yet).
+        runtime.enqueue(session, WITHDRAW_WORKFLOW, f"withdraw-{mailbox_id}-{new_id()}", mailbox_id)
 
 
 def exported_places(session: Session, mailbox_id: str) -> list[ExportedMailbox]:

@@ -98,6 +98,9 @@ def export_mailbox(item_id: str) -> Outcome:
         platform = _platform_of(session, item)
         mailbox = session.get(Mailbox, item.mailbox_id)
         assert mailbox is not None
+        refusal = api_export_refusal(mailbox)  # again: it may have been removed while it waited its turn
+        if refusal:
+            return steps.failed(refusal)
         account = account_to_export(mailbox, rt.secrets, ExportDefaults.from_settings(rt.settings))
         client = service.platform_client(platform, rt.secrets, OutboundPolicy.of(rt.settings))
     found = client.find_account(account.email) or client.create_account(account)
