@@ -43,8 +43,12 @@ def test_an_operator_adds_a_platform_exports_to_it_and_removes_it(
     started = cli.json("exports", "start", "--platform", added["platform_id"], "--domain", domain_id)
     assert started["status"] == "PENDING" and {m["email"] for m in started["mailboxes"]} == {b.email for b in boxes.values()}
     wait_until(lambda: all(b.email in instantly.accounts for b in boxes.values()), timeout=60)
-    with runtime.db.read() as session:
-        wait_until(lambda: exports.status_of(exports.items_of(session, started["export_id"])) == "COMPLETED", timeout=30)
+
+    def status() -> str:
+        with runtime.db.read() as session:
+            return exports.status_of(exports.items_of(session, started["export_id"]))
+
+    wait_until(lambda: status() == "COMPLETED", timeout=30)
 
     # Shown, and the platform removed (both at once: each process takes a while).
     shown, removed = cli.many(
