@@ -18,6 +18,7 @@ from mailwright.api.reseller import PREFIX as RESELLER_PREFIX
 from mailwright.api.reseller import errors as reseller_errors
 from mailwright.api.reseller import order_schemas as reseller_order_schemas
 from mailwright.api.reseller.routes import webhooks as reseller_webhooks
+from mailwright.api.reseller.routes import exports as reseller_exports
 from mailwright.api.reseller import schemas as reseller_schemas
 from mailwright.api.reseller.routes import router as reseller_router
 from mailwright.api.woodpecker import billing_schemas
@@ -49,6 +50,7 @@ DOCUMENTED_MODELS = (
     billing_schemas.AutoRenewRequest,
     billing_schemas.CancelRequest,
     reseller_webhooks.ResellerWebhookRequest,
+    *reseller_exports.DOCUMENTED_MODELS,
 )
 
 

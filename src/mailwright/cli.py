@@ -81,6 +81,12 @@ prices_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(prices_app, name="prices")
+exports_app = typer.Typer(
+    help="Exports of mailboxes to customers' sending platforms (see README: Export to your sending platform).", no_args_is_help=True
+)
+export_platforms_app = typer.Typer(help="An account's sending platforms (keys stored encrypted, never shown).", no_args_is_help=True)
+exports_app.add_typer(export_platforms_app, name="platforms")
+app.add_typer(exports_app, name="exports")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -987,6 +993,192 @@ def prices_set_rate(
     with opened() as rt, rt.db.write() as session:
         payload = _rate_payload(price_book.set_rate(session, chosen, millionths))
     emit(as_json, {"rate": payload}, f"1 USD costs {payload['per_usd']} {chosen}.")
+
+
+# ------------------------------------------------------------------ exports
+
+
+def _platform_payload(row: Any) -> dict[str, Any]:
+    from mailwright.exports import service as exports
+
+    return {
+        "platform_id": row.id, "account_id": row.account_id, "user_id": row.user_id, "platform": row.platform,
+        "name": row.name, "base_url": exports.base_url_of(row), "created": iso(row.created_at),
+    }
+
+
+def _export_payload(session: Any, export: Any) -> dict[str, Any]:
+    from mailwright.exports import service as exports
+
+    items = exports.items_of(session, export.id)
+    return {
+        "export_id": export.id, "account_id": export.account_id, "platform_id": export.platform_id, "order_id": export.order_id,
+        "status": exports.status_of(items), "created": iso(export.created_at),
+        "mailboxes": [
+            {"mailbox_id": i.mailbox_id, "email": i.email, "status": i.status.upper(), "error": i.error, "remote_id": i.remote_id, "attempts": i.attempts}
+            for i in items
+        ],
+    }
+
+
+def _export_table(payload: dict[str, Any]) -> Table:
+    title = f"Export {payload['export_id']}: {payload['status']}"
+    items = table("Mailbox", "Status", "Remote id", "Error", title=title, min_width=len(title))
+    for item in payload["mailboxes"]:
+        items.add_row(item["email"], item["status"], item["remote_id"] or "", item["error"] or "")
+    return items
+
+
+@export_platforms_app.command("list")
+def export_platforms_list(
+    account: Annotated[str, typer.Option(help="The account whose platforms to list.")],
+    as_json: JsonOption = False,
+) -> None:
+    """The account's sending platforms (its own and its users'), without their keys."""
+    from mailwright.exports import service as exports
+
+    with opened() as rt, rt.db.read() as session:
+        payload = {"platforms": [_platform_payload(r) for r in exports.platforms_of(session, account, every_user=True)]}
+    listing = table(id_column("Platform"), "Kind", "Name", id_column("User"), "Base URL")
+    for p in payload["platforms"]:
+        listing.add_row(p["platform_id"], p["platform"], p["name"], p["user_id"] or "", p["base_url"])
+    emit(as_json, payload, listing)
+
+
+@export_platforms_app.command("add")
+def export_platforms_add(
+    account: Annotated[str, typer.Option(help="The account it belongs to.")],
+    platform: Annotated[str, typer.Option(help="INSTANTLY, SMARTLEAD or WOODPECKER.")],
+    name: Annotated[str, typer.Option(help="A name for it, e.g. Outreach team.")],
+    api_key: Annotated[
+        str, typer.Option(help="The platform's API key (asked for when not given; not echoed).", prompt=True, hide_input=True, envvar="MAILWRIGHT_EXPORT_API_KEY")
+    ],
+    base_url: Annotated[str | None, typer.Option(help="The platform's API, if not its public one.")] = None,
+    user: Annotated[str | None, typer.Option(help="One of the account's reseller users it belongs to.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a sending platform once the platform accepts the key (checked there first)."""
+    from mailwright.accounts.models import Account
+    from mailwright.errors import Unavailable
+    from mailwright.exports import service as exports
+    from mailwright.net.outbound import OutboundPolicy
+
+    with opened() as rt:
+        policy = OutboundPolicy.of(rt.settings)
+        issues = FieldIssues()
+        new = exports.check_new_platform(issues, {"platform": platform, "name": name, "apiKey": api_key, "baseUrl": base_url}, policy)
+        with rt.db.read() as session:
+            if session.get(Account, account) is None:
+                fail(f"no account {account}")
+            if user is not None and _reseller_user(session, account, user) is None:
+                fail(f"no user {user} of account {account}")
+        if new is None:
+            fail("; ".join(f"{i.field}: {i.issue}" for i in issues.items), 2)
+        assert new is not None
+        try:
+            exports.probe(new, policy)
+        except RuleViolation as exc:
+            fail("; ".join(f"{f.field}: {f.issue}" for f in exc.fields) or exc.message)
+        except Unavailable as exc:
+            fail(str(exc))
+        with rt.db.write() as session:
+            payload = _platform_payload(exports.add_platform(session, rt.secrets, account_id=account, user_id=user, new=new))
+    emit(as_json, payload, f"Sending platform {payload['platform_id']} added ({payload['platform']}, {payload['name']}); its key is stored encrypted.")
+
+
+def _reseller_user(session: Any, account_id: str, user_id: str) -> Any:
+    from mailwright.users import service as users
+
+    try:
+        return users.get_user(session, account_id, user_id)
+    except NotFound:
+        return None
+
+
+@export_platforms_app.command("remove")
+def export_platforms_remove(platform_id: str, as_json: JsonOption = False) -> None:
+    """Forget a platform and its key; what it already has stays there."""
+    from mailwright.exports.models import ExportPlatform
+    from mailwright.exports import service as exports
+
+    with opened() as rt, rt.db.write() as session:
+        row = session.get(ExportPlatform, platform_id)
+        if row is None or row.deleted_at is not None:
+            fail(f"no sending platform {platform_id}")
+        exports.remove_platform(session, row)
+        payload = _platform_payload(row)
+    emit(as_json, payload, f"Sending platform {platform_id} removed.")
+
+
+def _platform_in_use(session: Any, platform_id: str) -> Any:
+    from mailwright.exports.models import ExportPlatform
+
+    row = session.get(ExportPlatform, platform_id)
+    if row is None or row.deleted_at is not None:
+        fail(f"no sending platform {platform_id}")
+    return row
+
+
+def _start_export(rt: Runtime, platform_id: str, mailbox_ids: list[str], domain_ids: list[str]) -> dict[str, Any]:
+    """Export the mailboxes (and the domains' live mailboxes) of the platform's account."""
+    from mailwright.domains.models import Domain
+    from mailwright.exports import service as exports
+    from mailwright.mailboxes.models import Mailbox
+
+    with rt.db.write() as session:
+        platform = _platform_in_use(session, platform_id)
+        chosen: dict[str, Any] = {}
+        for mailbox_id in mailbox_ids:
+            mailbox = session.get(Mailbox, mailbox_id)
+            if mailbox is None or not exports.mailbox_fits_platform(mailbox, platform):
+                fail(f"no mailbox {mailbox_id} that platform {platform_id} may take (the platform's account's, or its user's)")
+            chosen[mailbox.id] = mailbox
+        for domain_id in domain_ids:
+            domain = session.get(Domain, domain_id)
+            if domain is None or domain.account_id != platform.account_id:
+                fail(f"no domain {domain_id} of the platform's account")
+            chosen |= {m.id: m for m in exports.live_mailboxes(session, domain_id) if exports.mailbox_fits_platform(m, platform)}
+        if not chosen:
+            fail("nothing to export: give --mailbox or --domain (a domain with live mailboxes)", 2)
+        return _export_payload(session, exports.start_export(session, rt, platform, list(chosen.values())))
+
+
+@exports_app.command("start")
+def exports_start(
+    platform: Annotated[str, typer.Option(help="The sending platform (see `mailwright exports platforms list`).")],
+    mailbox: Annotated[list[str] | None, typer.Option(help="A mailbox id to export (repeatable).")] = None,
+    domain: Annotated[list[str] | None, typer.Option(help="A domain id: every live mailbox of it (repeatable).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export mailboxes to a platform; follow it with `mailwright exports show`."""
+    with opened() as rt:
+        payload = _start_export(rt, platform, mailbox or [], domain or [])
+    emit(as_json, payload, f"Export {payload['export_id']} started; follow it with `mailwright exports show {payload['export_id']}`.")
+
+
+@exports_app.command("show")
+def exports_show(export_id: str, as_json: JsonOption = False) -> None:
+    """An export with each mailbox's status, the platform's id of it, and the platform's error."""
+    from mailwright.exports.models import Export
+
+    with opened() as rt, rt.db.read() as session:
+        export = session.get(Export, export_id)
+        if export is None:
+            fail(f"no export {export_id}")
+        payload = _export_payload(session, export)
+    emit(as_json, payload, _export_table(payload))
+
+
+@exports_app.command("re-export")
+def exports_re_export(
+    mailbox_id: str,
+    platform: Annotated[str, typer.Option(help="The sending platform to export it to again.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Export one mailbox again (looked up at the platform first, added only if missing)."""
+    with opened() as rt:
+        payload = _start_export(rt, platform, [mailbox_id], [])
+    emit(as_json, payload, f"Export {payload['export_id']} started; follow it with `mailwright exports show {payload['export_id']}`.")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from mailwright.api.woodpecker import examples as wx
 from mailwright.money import Money
 from tests.api.bodies import assert_accepted, mailbox, order_domains
 from tests.conftest import TLS, OWNER, LiveServer, unique, wait_for_order, wait_until
+from tests.exports.instantly.emulator import InstantlyEmulator
 
 WRITE = os.environ.get("MAILWRIGHT_WRITE_EXAMPLES") == "1"
 PUBLIC_BASE = "https://mailwright.example.com"
@@ -62,6 +63,8 @@ CAPTURES: dict[tuple[str, str], Capture] = {
     ("GET", f"{RESELLER}/subscriptions"): lambda b, k: {rx.SUBSCRIPTION_ID: b["data"]["subscriptions"][0]["subscriptionId"]},
     ("POST", f"{RESELLER}/subscriptions/renew-subscriptions"): lambda b, k: {rx.SUBSCRIPTION_RENEWAL_ID: b["data"]["actionId"]},
     ("POST", f"{RESELLER}/webhooks"): lambda b, k: {rx.WEBHOOK_ID: b["data"]["webhookId"]},
+    ("POST", f"{RESELLER}/exports/platforms"): lambda b, k: {rx.PLATFORM_ID: b["data"]["platformId"]},
+    ("POST", f"{RESELLER}/exports"): lambda b, k: {rx.EXPORT_ID: b["data"]["exportId"]},
 }
 
 
@@ -81,7 +84,13 @@ AFTER: dict[tuple[str, str], Callable[[httpx.Client, dict[str, str]], None]] = {
     ("DELETE", "/rest/v1/webhooks/{webhook_id}"): lambda c, k: _parked(c, k[wx.PARKED_ORDER_ID]),
     ("POST", f"{RESELLER}/orders/{{orderId}}/process"): lambda c, k: _wait_reseller_order(c, k[rx.ORDER_ID]),
     ("POST", f"{RESELLER}/orders/mailboxes"): lambda c, k: _wait_reseller_order(c, k[rx.MAILBOX_ORDER_ID]),
+    ("POST", f"{RESELLER}/exports"): lambda c, k: _exported(c, k[rx.EXPORT_ID]),
 }
+
+
+def _exported(client: httpx.Client, export_id: str) -> None:
+    """The export reached the (emulated) platform: the next example shows it done."""
+    wait_until(lambda: client.get(f"{RESELLER}/exports/{export_id}").json()["data"]["status"] == "COMPLETED", timeout=60)
 
 
 def _parked(client: httpx.Client, order_id: str) -> None:
@@ -158,12 +167,20 @@ def _fresh_account(runtime: Any, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(server: LiveServer, runtime: Any) -> Iterator[dict[str, Run]]:
+def instantly() -> Iterator[InstantlyEmulator]:
+    """The sending platform the export examples register (Instantly's loopback emulator)."""
+    emulator = InstantlyEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def runs(server: LiveServer, runtime: Any, instantly: InstantlyEmulator) -> Iterator[dict[str, Run]]:
     woodpecker_key, reseller_key = _fresh_account(runtime, "Examples"), _fresh_account(runtime, "Reseller examples")
     with httpx.Client(base_url=server.base_url, headers={"x-api-key": woodpecker_key}, timeout=30, verify=TLS) as woodpecker, httpx.Client(
         base_url=server.base_url, headers={"cmr-x-api-key": reseller_key}, timeout=30
     ) as reseller:
-        yield {"woodpecker": _woodpecker_run(woodpecker), "reseller": _reseller_run(reseller)}
+        yield {"woodpecker": _woodpecker_run(woodpecker), "reseller": _reseller_run(reseller, instantly)}
 
 
 def _woodpecker_run(client: httpx.Client) -> Run:
@@ -185,12 +202,13 @@ def _woodpecker_run(client: httpx.Client) -> Run:
     return Run(client, known)
 
 
-def _reseller_run(client: httpx.Client) -> Run:
-    """A second user without domains (for the removal example)."""
+def _reseller_run(client: httpx.Client, instantly: InstantlyEmulator) -> Run:
+    """A second user without domains (for the removal example); the platform's emulator in place of its public API."""
     domain = f"{unique('rv')}.com"
     former = client.post(f"{RESELLER}/users", json=rx.USER | {"email": f"peter@{domain}", "firstName": "Peter"})
     assert former.status_code == 201, former.text
-    return Run(client, {rx.DOMAIN: domain, rx.HOOK_URL: CLOSED_HOOK, rx.FORMER_USER_ID: former.json()["data"]["userId"]})
+    known = {rx.DOMAIN: domain, rx.HOOK_URL: CLOSED_HOOK, rx.FORMER_USER_ID: former.json()["data"]["userId"]}
+    return Run(client, known | {rx.PLATFORM_URL: instantly.url, rx.PLATFORM_KEY: instantly.api_key})
 
 
 def _validator(document: dict[str, Any], schema: dict[str, Any]) -> Any:

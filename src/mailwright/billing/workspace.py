@@ -40,10 +40,17 @@ def set_mailboxes(session: Session, domain_id: str, expected: str, new: str) -> 
 
 
 def delete_mailbox(session: Session, mailbox: Mailbox, at: dt.datetime) -> bool:
-    """Mark one mailbox deleted and free its address; False if it was not billable any more."""
-    return transition(
+    """Mark one mailbox deleted and free its address; False if it was not billable any more.
+    Where it was exported to a sending platform, it is deleted there too (enqueued here)."""
+    if not transition(
         session, Mailbox, mailbox.id, repository.BILLABLE, status=MailboxStatus.DELETED, email_claim=None, deleted_at=at
-    )
+    ):
+        return False
+    from mailwright.exports import service as exports  # exports build on billing's mailboxes
+    from mailwright.runtime import current
+
+    exports.withdraw_removed(session, current(), mailbox.id)
+    return True
 
 
 def end_subscription(session: Session, runtime: Runtime, sub_id: str, at: dt.datetime, reason: str) -> bool:

@@ -7,6 +7,7 @@ from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
 from mailwright.events.models import Event
+from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportPlatform
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
 from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
 from mailwright.owners.models import DefaultRegistrant, DomainOwner
@@ -31,4 +32,5 @@ __all__ = [
     "Order", "OrderPicture", "ProfilePicture", "RenewalAction", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "ProviderSlot", "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "Export", "ExportedMailbox", "ExportItem", "ExportPlatform",
 ]

@@ -11,6 +11,10 @@ MAILBOX_CREATED = "mailbox.created"  # carries the mailbox's SMTP/IMAP credentia
 MAILBOX_UPDATED = "mailbox.updated"
 ORDER_COMPLETED = "order.completed"  # the order settled: completed, partially_completed or failed
 
+# Exports to sending platforms (Instantly, Smartlead, Woodpecker).
+MAILBOX_EXPORTED = "mailbox.exported"  # the platform has the mailbox as an email account
+MAILBOX_EXPORT_FAILED = "mailbox.export.failed"  # carries the platform's own message (error)
+
 # Billing (subscriptions and domain registrations over time).
 SUBSCRIPTION_RENEWAL_SUCCESS = "subscription.renewal.success"
 SUBSCRIPTION_RENEWAL_FAILED = "subscription.renewal.failed"
@@ -29,6 +33,8 @@ EVENT_TYPES: tuple[str, ...] = (
     MAILBOX_CREATED,
     MAILBOX_UPDATED,
     ORDER_COMPLETED,
+    MAILBOX_EXPORTED,
+    MAILBOX_EXPORT_FAILED,
     SUBSCRIPTION_RENEWAL_SUCCESS,
     SUBSCRIPTION_RENEWAL_FAILED,
     SUBSCRIPTION_SUSPENDED,

@@ -89,6 +89,8 @@ class OrderOptions:
     user_id: str | None = None
     # e.g. {"microsoftOauthRoute": ..., "google": {"googleOauthRoute", "clientId", "appName"}}
     export_settings: dict[str, Any] | None = None
+    # The sending platform (its id) each mailbox is exported to once it is live (exportTo).
+    export_to: str | None = None
 
 
 @dataclass

@@ -4,11 +4,12 @@ Every call to a provider holds one of its role's slots while it runs (provisioni
 the role's limits (shared by all workers through the database) are the provider's limits: a burst
 of orders waits for slots instead of breaking a registrar's "one call per 10 s".
 
-Roles: "orders" (the order workflows themselves, on a workflow queue), "registrar", "dns", and one
-per mailbox provider ("GOOGLE", "MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON);
-a role it does not name gets DEFAULTS, and the registrar and DNS host roles the pace their adapter
-declares from its provider's documented rate limit (`STEP_RATE`: steps per period), so a burst of
-orders waits instead of being refused by the provider."""
+Roles: "orders" (the order workflows themselves, on a workflow queue), "registrar", "dns",
+"exports" (calls to customers' sending platforms), and one per mailbox provider ("GOOGLE",
+"MICROSOFT", ...). Limits come from MAILWRIGHT_QUEUE_LIMITS (JSON); a role it does not name gets
+DEFAULTS, and the registrar and DNS host roles the pace their adapter declares from its
+provider's documented rate limit (`STEP_RATE`: steps per period), so a burst of orders waits
+instead of being refused by the provider."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 ORDERS = "orders"
 REGISTRAR = "registrar"
 DNS = "dns"
-ROLES = (ORDERS, REGISTRAR, DNS, *MAILBOX_PROVIDERS)
+EXPORTS = "exports"
+ROLES = (ORDERS, REGISTRAR, DNS, EXPORTS, *MAILBOX_PROVIDERS)
 # The order workflows' queue keeps the name it always had; provider queues are prefixed.
 ORDERS_QUEUE = PROVISIONING_QUEUE
 
@@ -42,7 +44,9 @@ class QueueLimits:
     poll_seconds: float | None = None
 
 
-DEFAULTS = {ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: QueueLimits(concurrency=8)} | {
+DEFAULTS = {
+    ORDERS: QueueLimits(), REGISTRAR: QueueLimits(concurrency=4), DNS: QueueLimits(concurrency=8), EXPORTS: QueueLimits(concurrency=4)
+} | {
     provider: QueueLimits(concurrency=8) for provider in MAILBOX_PROVIDERS
 }
 

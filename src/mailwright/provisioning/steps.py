@@ -32,6 +32,7 @@ from mailwright.dns.verify import verify_dns
 from mailwright.dns.zone import checked_zone
 from mailwright.domains.models import Domain, DomainStatus
 from mailwright.events import orders as order_events
+from mailwright.exports import service as exports
 from mailwright.mailboxes import pictures
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus, ProfilePicture
@@ -574,7 +575,13 @@ def mark_mailbox_live(mailbox_id: str) -> Outcome:
     with current().db.write() as session:
         if transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now()):
             order_events.mailbox_settled(session, mailbox_id)
+            # An order with exportTo: the mailbox's export starts with it going live.
+            exports.export_when_live(session, current(), _fresh_mailbox(session, mailbox_id))
     return ok()
+
+
+def _fresh_mailbox(session: Session, mailbox_id: str) -> Mailbox:
+    return session.scalars(sa.select(Mailbox).where(Mailbox.id == mailbox_id).execution_options(populate_existing=True)).one()
 
 
 def fail_mailbox(mailbox_id: str, reason: str) -> None:

@@ -44,6 +44,7 @@ def launch(runtime: Runtime, *, executor_id: str = "local") -> None:
     from mailwright.provisioning import workflows  # noqa: F401 - registers the workflows
     from mailwright.webhooks import delivery  # noqa: F401 - registers the webhook workflow
     from mailwright.billing import workflows as billing_workflows  # registers the billing workflows
+    from mailwright.exports import workflows as export_workflows  # noqa: F401 - registers the export workflows
 
     global _monitor
     settings = runtime.settings

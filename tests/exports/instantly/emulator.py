@@ -51,7 +51,8 @@ workspace), `calls` (every request: method, path, query, body, authorization, us
 `new_account_warmup_status` (the warmup_status a new account starts with), `per_second`,
 `per_minute`. Faults, each for the next call or the next call to one "METHOD /path":
 throttle_next(times, retry_after, status, call) — 429 or a 5xx; answer_next(status, body, call) —
-a given (e.g. documented) body. And refuse_logins[email] = message; add_workspace() for an address
+a given (e.g. documented) body. And refuse_logins[email] = message; slow_creates[email] = seconds
+(the account is added at once, the answer sent that much later); add_workspace() for an address
 another workspace holds; concurrent_create(email) — the account appears just before the next
 create of that address (a second export racing this one); revoke(key)."""
 
@@ -225,6 +226,7 @@ class InstantlyEmulator(loopback_http.LoopbackEmulator):
             self.calls: list[Call] = []
             self.warmup_jobs: list[dict[str, Any]] = []
             self.refuse_logins: dict[str, str] = {}
+            self.slow_creates: dict[str, float] = {}
             self.new_account_warmup_status = 0
             self.per_second = 100
             self.per_minute = 6000
@@ -445,7 +447,10 @@ class InstantlyEmulator(loopback_http.LoopbackEmulator):
             refusal = self.refuse_logins.get(email)
             if refusal is not None:
                 raise error(400, refusal)
-            return _public(self._store(workspace, body))
+            created = _public(self._store(workspace, body))
+            delay = self.slow_creates.pop(email, 0.0)
+        time.sleep(delay)  # added already; the answer comes late (a caller killed meanwhile never hears it)
+        return created
 
     def _warmup(self, workspace: Workspace, body: Any, status: int) -> dict[str, Any]:
         validate(body if body is not None else {}, WARMUP_SWITCH_SCHEMA, "body")

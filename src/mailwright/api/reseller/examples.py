@@ -24,6 +24,11 @@ SUBSCRIPTION_ID = "06HD4QN4X0W7Z2R5N8K1T3B6MQYS"
 DOMAIN_RENEWAL_ID = "06HD4QP6R2B9T4X7W0Z3K5N8MPCT"
 SUBSCRIPTION_RENEWAL_ID = "06HD4QQ8W4N1K6Z9R2X5T7B0MQYV"
 WEBHOOK_ID = "06HD4QR0Z6T3X8B1N4W7K9R2MPCW"
+# A sending platform account of the user's, and an export to it.
+PLATFORM_ID = "06HD4QS2B8X5K0T3W6Z9N1R4MQYX"
+EXPORT_ID = "06HD4QT4K0Z7R2N5B8X1T3W6MPCY"
+PLATFORM_URL = "https://api.instantly.ai"
+PLATFORM_KEY = "YOUR_INSTANTLY_API_KEY"
 HOOK_URL = "https://example.com/hooks/reseller"
 USER = {
     "email": f"monica@{DOMAIN}",
@@ -104,6 +109,15 @@ EXAMPLES = [
     _example("DELETE", "/domains/dns-records", 200, body=IN_DOMAIN | {"recordId": RECORD_ID}),
     _example("GET", "/mailboxes", 200, query=OF_USER | PAGE),
     _example("GET", "/mailboxes/details", 200, query=OF_USER | {"mailboxId": MAILBOX_ID}),
+    _example(
+        "POST", "/exports/platforms", 201, query=OF_USER,
+        body={"platform": "INSTANTLY", "name": "Raviga outreach", "apiKey": PLATFORM_KEY, "baseUrl": PLATFORM_URL},
+    ),
+    _example("GET", "/exports/platforms", 200, query=OF_USER),
+    _example("POST", "/exports", 202, query=OF_USER, body={"platformId": PLATFORM_ID, "mailboxIds": [MAILBOX_ID]}),
+    _example("GET", "/exports/{exportId}", 200, path_params={"exportId": EXPORT_ID}, query=OF_USER),
+    _example("POST", "/exports/mailboxes/{mailboxId}/re-export", 202, path_params={"mailboxId": MAILBOX_ID}, query=OF_USER, body={"platformId": PLATFORM_ID}),
+    _example("DELETE", "/exports/platforms/{platformId}", 200, path_params={"platformId": PLATFORM_ID}, query=OF_USER),
     _example("GET", "/exports/csv", 200, query=IN_DOMAIN | {"format": "instantly"}, media_type="text/csv"),
     _example("PATCH", "/mailboxes", 200, body={"userId": USER_ID, "mailboxId": MAILBOX_ID, "lastName": "Hall-Bream"}),
     _example("DELETE", "/mailboxes", 200, body={"userId": USER_ID, "mailboxId": SECOND_MAILBOX_ID}),

@@ -39,6 +39,7 @@ class CreateOrderJson(BaseModel):
     microsoftOauthRoute: str | None = None
     google: GoogleExport | None = None
     autoRenew: bool | None = None
+    exportTo: str | None = Field(None, description="A sending platform of yours (platformId, see POST /exports/platforms): each mailbox is exported there once it is live")
 
 
 class CreateOrderMultipart(BaseModel):
@@ -53,6 +54,7 @@ class CreateOrderMultipart(BaseModel):
     microsoftOauthRoute: str | None = None
     google: str | None = Field(None, description='JSON {"googleOauthRoute","clientId","appName"}; empty members are not given')
     autoRenew: str | None = Field(None, description="true or false; empty: false")
+    exportTo: str | None = Field(None, description="A sending platform of yours (platformId, see POST /exports/platforms): each mailbox is exported there once it is live")
 
 
 class OrderMailboxesRequest(BaseModel):
@@ -61,6 +63,7 @@ class OrderMailboxesRequest(BaseModel):
     mailboxes: list[OrderMailbox]
     autoRenew: bool | None = None
     confirm: bool | None = Field(None, description="true: process at once; insufficient funds fail the creation")
+    exportTo: str | None = Field(None, description="A sending platform of yours (platformId, see POST /exports/platforms): each mailbox is exported there once it is live")
 
 
 class OrderCreated(BaseModel):

@@ -4,6 +4,8 @@ Thin on purpose: parse, authenticate, call a service, shape the answer."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Annotated, Any, Callable, get_args
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -33,6 +35,7 @@ from mailwright.dns import host_dkim
 from mailwright.dns import verify as dns_verify
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
+from mailwright.exports import service as exports
 from mailwright.errors import FieldIssues, RuleViolation
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
@@ -186,7 +189,8 @@ def order_domains(
             domains=[RequestedDomain(v, f"domains[{i}]") for i, v in enumerate(domains_raw)],
             mailboxes=_mailboxes(issues, body, runtime.settings.max_mailboxes_per_order),
         )
-        return orders.plan_domain_order(session, runtime.settings, runtime.providers, account, request, issues)
+        export_to = exports.check_export_to(session, account.id, None, body.get("export_to"), issues, "export_to")
+        return _exported_to(orders.plan_domain_order(session, runtime.settings, runtime.providers, account, request, issues), export_to)
 
     return _place(runtime, account, "domains/order", body, idempotency_key, plan)
 
@@ -204,7 +208,8 @@ def order_mailboxes(
     def plan(session: Session) -> OrderPlan:
         issues = FieldIssues()
         request = MailboxOrderRequest(_mailboxes(issues, body, runtime.settings.max_mailboxes_per_order))
-        return orders.plan_mailbox_order(session, runtime.settings, runtime.providers, account, request, issues)
+        export_to = exports.check_export_to(session, account.id, None, body.get("export_to"), issues, "export_to")
+        return _exported_to(orders.plan_mailbox_order(session, runtime.settings, runtime.providers, account, request, issues), export_to)
 
     return _place(runtime, account, "domains/mailboxes/order", body, idempotency_key, plan)
 
@@ -397,6 +402,12 @@ def set_profile_picture(
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _exported_to(planned: OrderPlan, platform_id: str | None) -> OrderPlan:
+    """export_to: each mailbox of the order goes to that sending platform once it is live."""
+    planned.options = dataclasses.replace(planned.options, export_to=platform_id)
+    return planned
 
 
 def _place(

@@ -38,6 +38,7 @@ from mailwright.api.reseller.schemas import Envelope, ErrorEnvelope, body_of
 from mailwright.billing.models import Subscription
 from mailwright.domains.models import Domain
 from mailwright.errors import FieldIssues, NotFound
+from mailwright.exports import service as exports
 from mailwright.orders import service as orders
 from mailwright.orders.models import Order
 from mailwright.orders.requests import (
@@ -94,7 +95,9 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
         form = await request.form(max_files=runtime.settings.max_mailboxes_per_order + 10, max_part_size=2 * 1024 * 1024)
         values: dict[str, Any] = {
             name: parse.json_field(issues, name, form.get(name)) if name in ("domains", "mailboxes", "google") else form.get(name)
-            for name in ("domains", "mailboxes", "google", "billingCycle", "confirm", "serviceProvider", "microsoftOauthRoute", "autoRenew")
+            for name in (
+                "domains", "mailboxes", "google", "billingCycle", "confirm", "serviceProvider", "microsoftOauthRoute", "autoRenew", "exportTo"
+            )
         }
         order_form = _order_form(issues, runtime, values, allow_url=False)
         addresses = [m.email for m in order_form.mailboxes]
@@ -106,15 +109,19 @@ async def create_order(request: Request, account: AccountDep, runtime: RuntimeDe
         body = await json_body(request)
         user_id = user_id_in(user_id, body)
         order_form = _order_form(issues, runtime, body, allow_url=True)
+        values = body
 
     def plan(session: Session, user: ResellerUser | None) -> OrderPlan:
         domain_request = DomainOrderRequest(
             order_form.provider, order_form.domains, order_form.mailboxes, provider_field="serviceProvider"
         )
-        return orders.plan_domain_order(
+        export_to = exports.check_export_to(session, account.id, user.id if user else None, values.get("exportTo"), issues)
+        planned = orders.plan_domain_order(
             session, runtime.settings, runtime.providers, account, domain_request, issues,
             options=order_form.options, registrant=_registrant(user),
         )
+        planned.options = dataclasses.replace(planned.options, export_to=export_to)
+        return planned
 
     return _create(runtime, account, user_id, issues, order_form.confirm, plan)
 
@@ -161,10 +168,12 @@ async def order_mailboxes(request: Request, account: AccountDep, runtime: Runtim
         if domain and raw is not None and not found and not issues:
             issues.add("mailboxes", "Must contain at least one mailbox", "[]")
         request_ = MailboxOrderRequest([m for m, _ in found])
+        owner = domain.user_id if domain else (user.id if user else None)
+        export_to = exports.check_export_to(session, account.id, owner, body.get("exportTo"), issues)
         planned = orders.plan_mailbox_order(
             session, runtime.settings, runtime.providers, account, request_, issues, options=OrderOptions(auto_renew=auto_renew)
         )
-        planned.options = dataclasses.replace(planned.options, user_id=domain.user_id if domain else None)
+        planned.options = dataclasses.replace(planned.options, user_id=domain.user_id if domain else None, export_to=export_to)
         return planned
 
     return _create(runtime, account, user_id, issues, confirm, plan, user_from_plan=True)
