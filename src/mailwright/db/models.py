@@ -3,11 +3,13 @@
 from mailwright.accounts.models import Account, ApiKey
 from mailwright.billing.models import BillingNotice, RenewalAction, Subscription
 from mailwright.catalog.models import DomainPrice, ExchangeRate, MailboxPrice
+from mailwright.dashboard.models import DashboardSession
 from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
 from mailwright.events.models import Event
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
+from mailwright.operators.models import OperatorKey
 from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
 from mailwright.owners.models import DefaultRegistrant, DomainOwner
 from mailwright.provisioning.models import WorkerBeat
@@ -31,4 +33,5 @@ __all__ = [
     "Order", "OrderPicture", "ProfilePicture", "RenewalAction", "ResellerUser", "SandboxAttempt", "SandboxCall", "SandboxDnsRecord", "SandboxDomain",
     "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "DashboardSession", "OperatorKey",
 ]

@@ -1,0 +1,276 @@
+"""The dashboard through plain HTTP against the live app: signing in and out, the session cookie,
+CSRF on every form, throttled sign-in, pages of one account never shown to another, credentials
+only on request, and an order paid once however often its form is sent."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from mailwright.operators import service as operators
+from mailwright.wallet import service as wallet
+from tests.conftest import OWNER, Cli, Customer, LiveServer, unique, wait_for_order
+from tests.dashboard.http import IDEMPOTENCY, csrf_of, post_form, sign_in, signed_in
+
+
+@pytest.fixture(scope="module")
+def shop(server: LiveServer, runtime, request) -> dict[str, object]:
+    """An account with one completed order: a domain and a live mailbox."""
+    from mailwright.accounts import service as accounts
+    from mailwright.money import Money
+
+    with runtime.db.write() as session:
+        account, key = accounts.create_account(session, "Dashboard shop", "USD", credit=Money(100_000, "USD"))
+    api = httpx.Client(base_url=server.base_url, headers={"x-api-key": key}, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    domain = f"{unique('dash')}.com"
+    email = f"richard@{domain}"
+    placed = api.post("/rest/v2/domains/order", json={
+        "provider": "MAILDOSO", "domains": [domain],
+        "mailboxes": [{"first_name": "Richard", "last_name": "Hendricks", "email": email}],
+    })
+    assert placed.status_code == 202, placed.text
+    assert wait_for_order(api, placed.json()["order_id"])["status"] == "completed"
+    password = api.get(f"/rest/v2/domains/{domain}/mailboxes/{email}").json()["smtp_password"]
+    return {"key": key, "domain": domain, "email": email, "password": password, "account_id": account.id}
+
+
+def test_signing_in_with_an_api_key_sets_an_httponly_lax_expiring_cookie(server: LiveServer, account: Customer) -> None:
+    client, answer = sign_in(server.base_url, account.api_key)
+    assert answer.status_code == 303 and answer.headers["location"] == "/dashboard"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("mw_dashboard=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=43200" in cookie and "Path=/dashboard" in cookie
+    assert "Secure" not in cookie  # MAILWRIGHT_PUBLIC_URL is not https here
+    overview = client.get("/dashboard")
+    assert overview.status_code == 200
+    assert '<p class="balance" id="balance">1000.00 USD</p>' in overview.text
+    assert "Opening credit" in overview.text
+    assert ">Sign out</button>" in overview.text
+    assert overview.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_the_cookie_is_secure_behind_https(make_server, account: Customer) -> None:
+    live = make_server(public_url="https://mail.example.com")
+    form = httpx.get(f"{live.base_url}/dashboard/sign-in", timeout=30)
+    assert "Secure" in form.headers["set-cookie"]
+    # A client sends a Secure cookie only over https: this one is handed over by hand.
+    token = csrf_of(form.text)
+    answer = httpx.post(f"{live.base_url}/dashboard/sign-in", data={"key": account.api_key, "csrf_token": token},
+                        headers={"cookie": f"mw_dashboard_signin={token}"}, timeout=30)
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_every_page_has_a_sign_out_control_and_a_labelled_key_field(server: LiveServer, shop: dict[str, object]) -> None:
+    client = signed_in(server.base_url, str(shop["key"]))
+    for path in ("/dashboard", "/dashboard/domains", f"/dashboard/domains/{shop['domain']}",
+                 f"/dashboard/domains/{shop['domain']}/mailboxes/{shop['email']}", "/dashboard/order?query=pied+piper"):
+        html = client.get(path).text
+        assert ">Sign out</button>" in html, path
+        assert re.search(r'<form method="post" action="/dashboard/sign-out"[^>]*>\s*<input type="hidden" name="csrf_token"', html), path
+    form = httpx.get(f"{server.base_url}/dashboard/sign-in", timeout=30).text
+    assert '<label for="key">API key</label>' in form
+
+
+def test_a_page_without_a_session_sends_the_browser_to_sign_in(anon: httpx.Client) -> None:
+    answer = anon.get("/dashboard/domains")
+    assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/sign-in"
+
+
+def test_a_wrong_key_is_refused_and_sign_in_attempts_are_throttled(make_server) -> None:
+    live = make_server(auth_failures_per_minute=1, auth_failures_burst=2)
+    for _ in range(2):
+        _, answer = sign_in(live.base_url, "mw_not-a-key")
+        assert answer.status_code == 401 and "That key is not valid" in answer.text
+        assert "mw_dashboard=" not in answer.headers.get("set-cookie", "")
+    _, answer = sign_in(live.base_url, "mw_not-a-key")
+    assert answer.status_code == 429
+    assert int(answer.headers["retry-after"]) >= 1
+    assert "Too many failed sign-ins" in answer.text
+
+
+def test_a_form_without_its_csrf_token_is_refused(server: LiveServer, account: Customer) -> None:
+    # The sign-in form: its token must match the cookie given with the form.
+    anon = httpx.Client(base_url=server.base_url, timeout=30)
+    refused = anon.post("/dashboard/sign-in", data={"key": account.api_key})
+    assert refused.status_code == 403 and "mw_dashboard=" not in refused.headers.get("set-cookie", "")
+    # A signed-in form: sign-out without the token does not sign out.
+    client = signed_in(server.base_url, account.api_key)
+    assert client.post("/dashboard/sign-out", data={}).status_code == 403
+    assert client.post("/dashboard/sign-out", data={"csrf_token": "forged"}).status_code == 403
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_the_session_cookie_is_refused_after_sign_out(server: LiveServer, account: Customer) -> None:
+    client = signed_in(server.base_url, account.api_key)
+    cookie = client.cookies["mw_dashboard"]
+    token = csrf_of(client.get("/dashboard").text)
+    out = client.post("/dashboard/sign-out", data={"csrf_token": token})
+    assert out.status_code == 303 and out.headers["location"] == "/dashboard/sign-in"
+    replayed = httpx.Client(base_url=server.base_url, cookies={"mw_dashboard": cookie}, timeout=30)
+    assert replayed.get("/dashboard").status_code == 303
+    assert replayed.post("/dashboard/sign-out", data={"csrf_token": token}).status_code == 303
+
+
+def test_another_accounts_domain_and_mailbox_pages_are_not_found(server: LiveServer, shop: dict[str, object], account: Customer) -> None:
+    owner = signed_in(server.base_url, str(shop["key"]))
+    other = signed_in(server.base_url, account.api_key)
+    domain_page = f"/dashboard/domains/{shop['domain']}"
+    mailbox_page = f"{domain_page}/mailboxes/{shop['email']}"
+    assert owner.get(domain_page).status_code == 200
+    assert owner.get(mailbox_page).status_code == 200
+    for path in (domain_page, mailbox_page):
+        answer = other.get(path)
+        assert answer.status_code == 404 and "Domain not found" in answer.text
+        assert str(shop["domain"]) not in answer.text.replace(path, "")
+    token = csrf_of(other.get("/dashboard").text)
+    revealed = other.post(f"{mailbox_page}/reveal", data={"csrf_token": token})
+    assert revealed.status_code == 404 and str(shop["password"]) not in revealed.text
+    assert str(shop["domain"]) not in other.get("/dashboard/domains").text
+
+
+def test_credentials_are_in_the_page_only_once_revealed(server: LiveServer, shop: dict[str, object]) -> None:
+    client = signed_in(server.base_url, str(shop["key"]))
+    page = f"/dashboard/domains/{shop['domain']}/mailboxes/{shop['email']}"
+    before = client.get(page)
+    assert before.status_code == 200 and "Show credentials" in before.text
+    assert str(shop["password"]) not in before.text and 'id="otp"' not in before.text
+    assert client.post(f"{page}/reveal", data={}).status_code == 403  # the reveal is a form, CSRF-checked
+    revealed = post_form(client, page, f"{page}/reveal")
+    assert revealed.status_code == 200
+    assert f'<dd id="password">{shop["password"]}</dd>' in revealed.text
+    assert re.search(r'<span class="code" id="otp">\d{6}</span>', revealed.text)
+    seconds = int(re.search(r'data-countdown="(\d+)"', revealed.text).group(1))
+    assert 1 <= seconds <= 30
+    code = post_form(client, page, f"{page}/code")
+    assert code.status_code == 200 and re.search(r'id="otp">\d{6}<', code.text)
+
+
+def test_the_domain_page_shows_every_record_with_its_state_and_the_mailboxes(server: LiveServer, shop: dict[str, object], runtime) -> None:
+    from mailwright.dns import service as dns
+    from mailwright.domains import service as domains
+
+    with runtime.db.read() as session:
+        domain = domains.get_domain(session, str(shop["account_id"]), str(shop["domain"]))
+        records = dns.records_of(session, domain.id)
+    html = signed_in(server.base_url, str(shop["key"])).get(f"/dashboard/domains/{shop['domain']}").text
+    assert '<strong class="status-ready" id="domain-status">ready</strong>' in html
+    rows = re.findall(r"<tr><td>(\w+)</td><td>([A-Z]+)</td><td>([^<]+)</td>", html)
+    assert len(rows) == len(records) > 0
+    assert html.count('<span class="ok">verified</span>') == len(records)
+    assert f">{shop['email']}</a> (Richard Hendricks):" in html
+
+
+def test_the_domains_list_is_searched_filtered_and_paged(server: LiveServer, shop: dict[str, object]) -> None:
+    client = signed_in(server.base_url, str(shop["key"]))
+    label = str(shop["domain"]).split(".")[0]
+    assert f">{shop['domain']}</a>" in client.get("/dashboard/domains", params={"q": label[-6:]}).text
+    assert "No domain matches" in client.get("/dashboard/domains", params={"q": "nothing-like-it"}).text
+    assert "No domain matches" in client.get("/dashboard/domains", params={"status": "failed"}).text
+    assert "1 domain, page 1 of 1" in client.get("/dashboard/domains", params={"status": "ready"}).text
+    assert client.get("/dashboard/domains", params={"page": 0}).status_code == 422
+
+
+def test_without_a_domain_owner_the_order_form_leads_to_the_owner_form(server: LiveServer, account: Customer) -> None:
+    client = signed_in(server.base_url, account.api_key)
+    search = client.get("/dashboard/order", params={"query": "big head"})
+    domain = re.findall(r'name="domain" value="([^"]+\.com)"', search.text)[0]
+    form = {"domain": domain, "provider": "MAILDOSO", "first_name": "Nelson", "last_name": "Bighetti", "pattern": "first"}
+    refused = client.post("/dashboard/order/review", data={"csrf_token": csrf_of(search.text), **form})
+    assert refused.status_code == 422 and 'href="/dashboard/order/owner"' in refused.text
+    bad = post_form(client, "/dashboard/order/owner", "/dashboard/order/owner", OWNER | {"email": "not-an-address"})
+    assert bad.status_code == 422 and "Email:" in bad.text
+    saved = post_form(client, "/dashboard/order/owner", "/dashboard/order/owner", OWNER)
+    assert saved.status_code == 200 and 'id="owner-saved"' in saved.text
+    review = client.post("/dashboard/order/review", data={"csrf_token": csrf_of(saved.text), **form})
+    assert review.status_code == 200 and '<td class="num" id="total">17.00 USD</td>' in review.text
+
+
+def test_an_order_form_sent_twice_pays_once(server: LiveServer, account: Customer, runtime) -> None:
+    httpx.post(f"{server.base_url}/rest/v2/domains/owner", json=OWNER, headers=account.headers, timeout=30).raise_for_status()
+    client = signed_in(server.base_url, account.api_key)
+    search = client.get("/dashboard/order", params={"query": "hooli cloud"})
+    assert search.status_code == 200
+    names = re.findall(r'name="domain" value="([^"]+\.com)"', search.text)
+    assert names, search.text
+    domain = names[0]
+    review = client.post("/dashboard/order/review", data={
+        "csrf_token": csrf_of(search.text), "domain": domain, "provider": "MAILDOSO",
+        "first_name": "Gavin", "last_name": "Belson", "pattern": ["first", "f.last"],
+    })
+    assert review.status_code == 200, review.text
+    # The price book's figures: a .com year 13.00, two MAILDOSO mailboxes 4.00 each.
+    assert '<td class="num" id="total">21.00 USD</td>' in review.text
+    assert f"gavin@{domain}" in review.text and f"g.belson@{domain}" in review.text
+    form = {
+        "csrf_token": csrf_of(review.text), "idempotency_key": IDEMPOTENCY.search(review.text).group(1),
+        "domain": domain, "provider": "MAILDOSO", "first_name": "Gavin", "last_name": "Belson", "pattern": ["first", "f.last"],
+    }
+    first, second = client.post("/dashboard/order/place", data=form), client.post("/dashboard/order/place", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert first.headers["location"].startswith("/dashboard/orders/")
+    with runtime.db.read() as session:
+        from mailwright.accounts.models import Account
+
+        assert wallet.balance(session, session.get(Account, account.id)).decimal == "979.00"
+    progress = client.get(first.headers["location"])
+    assert progress.status_code == 200 and domain in progress.text
+
+
+def test_an_order_beyond_the_wallet_says_how_much_is_missing(server: LiveServer, make_account) -> None:
+    poor = make_account(credit="5.00")
+    httpx.post(f"{server.base_url}/rest/v2/domains/owner", json=OWNER, headers=poor.headers, timeout=30).raise_for_status()
+    client = signed_in(server.base_url, poor.api_key)
+    search = client.get("/dashboard/order", params={"query": "erlich aviato"})
+    domain = re.findall(r'name="domain" value="([^"]+\.com)"', search.text)[0]
+    review = client.post("/dashboard/order/review", data={
+        "csrf_token": csrf_of(search.text), "domain": domain, "provider": "MAILDOSO",
+        "first_name": "Erlich", "last_name": "Bachman", "pattern": "first",
+    })
+    assert review.status_code == 200
+    assert "12.00 USD is missing" in review.text
+
+
+def test_operators_sign_in_with_an_operator_key_and_customers_never_see_operator_pages(
+    server: LiveServer, cli: Cli, account: Customer, runtime
+) -> None:
+    created = cli.json("operators", "create-key")
+    assert set(created) == {"key_id", "operator_key"}
+    client, answer = sign_in(server.base_url, created["operator_key"])
+    assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/operator/accounts"
+    accounts_page = client.get("/dashboard/operator/accounts", params={"q": account.id})
+    assert accounts_page.status_code == 200 and account.id in accounts_page.text
+    assert client.get("/dashboard/domains").status_code == 404
+    customer = signed_in(server.base_url, account.api_key)
+    for path in ("/dashboard/operator/accounts", "/dashboard/operator/work", "/dashboard/operator/providers"):
+        assert customer.get(path).status_code == 404, path
+    # Revoking the key ends its sessions at once.
+    with runtime.db.write() as session:
+        operators.revoke_key(session, created["key_id"])
+    assert client.get("/dashboard/operator/accounts").status_code == 303
+
+
+def operator_key(runtime) -> str:
+    with runtime.db.write() as session:
+        return operators.create_key(session)[1]
+
+
+def test_an_operator_credits_a_wallet_and_creates_and_revokes_keys(server: LiveServer, account: Customer, runtime) -> None:
+    operator = signed_in(server.base_url, operator_key(runtime))
+    page = f"/dashboard/operator/accounts/{account.id}"
+    credited = post_form(operator, page, f"{page}/credit", {"amount": "25.50", "description": "Goodwill"})
+    assert credited.status_code == 303
+    html = operator.get(page).text
+    assert '<p class="balance" id="balance">1025.50 USD</p>' in html and "Goodwill" in html
+    refused = post_form(operator, page, f"{page}/credit", {"amount": "-3"})
+    assert refused.status_code == 422 and "Amount:" in refused.text
+    made = post_form(operator, page, f"{page}/keys")
+    new_key = re.search(r'<code id="new-key">([^<]+)</code>', made.text).group(1)
+    customer = signed_in(server.base_url, new_key)
+    key_id = re.findall(rf'{page}/keys/(\w+)/revoke', operator.get(page).text)[-1]
+    assert post_form(operator, page, f"{page}/keys/{key_id}/revoke").status_code == 303
+    assert customer.get("/dashboard").status_code == 303  # its session ended with the key
