@@ -25,6 +25,7 @@ from mailwright.api.woodpecker import schemas as woodpecker_schemas
 from mailwright.api.woodpecker.errors import WoodpeckerErrors
 from mailwright.api.woodpecker.presenters import PICTURES_PATH
 from mailwright.api.woodpecker.billing_routes import router as billing_router
+from mailwright.api.woodpecker.export_routes import router as woodpecker_export_router
 from mailwright.api.woodpecker.routes import router as woodpecker_router
 from mailwright.api.woodpecker import webhooks as woodpecker_webhooks
 from mailwright.dashboard import mount as dashboard
@@ -70,6 +71,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     faces = Faces(default=WoodpeckerErrors())
     install_error_handlers(app, faces)
     reseller_errors.install(app, faces)
+    app.include_router(woodpecker_export_router)  # first: its path is no domain's
     app.include_router(woodpecker_router)
     app.include_router(woodpecker_webhooks.router)
     app.include_router(billing_router)

@@ -195,6 +195,11 @@ class Settings(BaseSettings):
     # A mailbox cannot be removed this close to its subscription's period end (hours).
     mailbox_removal_cutoff_hours: int = Field(24, ge=0)
 
+    # Exports to sending platforms (README "Export to your sending platform"): the sends a day
+    # and the warm-up choice every exported mailbox starts with, by API or in a CSV file.
+    export_daily_limit: int = Field(30, ge=1, le=10_000)
+    export_warmup: bool = True
+
     log_level: str = "INFO"
     log_format: str = "json"
 

@@ -218,9 +218,10 @@ def test_every_request_body_and_success_answer_has_an_example(anon):
             for media, described in content.items():
                 assert "example" in described, (method, path, media)
             for status, answer in operation["responses"].items():
-                if status.startswith("2") and JSON in answer.get("content", {}):
-                    assert "example" in answer["content"][JSON], (method, path, status)
-                    assert (method.upper(), path) in examples, (method, path)
+                for media in answer.get("content", {}) if status.startswith("2") else ():
+                    if media == JSON or media.startswith("text/"):
+                        assert "example" in answer["content"][media], (method, path, status, media)
+                        assert (method.upper(), path) in examples, (method, path)
     for example in all_examples():
         assert example.response is not None or WRITE, f"no recorded answer for {example.key}"
 
@@ -243,7 +244,7 @@ def _check(server: LiveServer, document: dict[str, Any], run: Run, examples: lis
     problems: list[str] = []
     for example in examples:
         operation = document["paths"][example.path][example.method.lower()]
-        schema = operation["responses"][str(example.status)]["content"][JSON]["schema"]
+        schema = operation["responses"][str(example.status)]["content"][example.media_type]["schema"]
         attempts = [_send(run, example)]
         if example.form is not None and MULTIPART in operation.get("requestBody", {}).get("content", {}):
             attempts.append(_send(run, example, as_form=True))
@@ -252,6 +253,10 @@ def _check(server: LiveServer, document: dict[str, Any], run: Run, examples: lis
             if response.status_code != example.status:
                 problems.append(f"{label}: {response.status_code} {response.text[:300]}")
                 return problems  # the examples after it build on this one
+            if example.media_type != JSON:
+                problems += [f"{label}: {p}" for p in _text_problems(example, response)]
+                run.answers[f"{example.method} {example.path}"] = run.put_back(response.text, server.base_url)
+                continue
             body = response.json()
             errors = [f"{e.instance_path}: {e.message}" for e in _validator(document, schema).iter_errors(body)]
             problems += [f"{label}: schema: {e}" for e in errors[:3]]
@@ -265,6 +270,17 @@ def _check(server: LiveServer, document: dict[str, Any], run: Run, examples: lis
         after = AFTER.get(example.key)
         if after:
             after(run.client, run.known)
+    return problems
+
+
+def _text_problems(example: Example, response: httpx.Response) -> list[str]:
+    """A text answer (a CSV file): its media type, and the example's first line (the header row)."""
+    problems = []
+    if not response.headers.get("content-type", "").startswith(example.media_type):
+        problems.append(f"content-type {response.headers.get('content-type')!r}, not {example.media_type}")
+    shown = str(example.response or "").splitlines()[:1]
+    if not WRITE and shown != response.text.splitlines()[:1]:
+        problems.append(f"first line {response.text.splitlines()[:1]}, not {shown}")
     return problems
 
 

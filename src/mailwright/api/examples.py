@@ -26,6 +26,8 @@ class Example:
     body: Any = None
     # Multipart form fields, for an operation that also takes multipart/form-data.
     form: dict[str, str] | None = None
+    # The answer's media type: JSON, or a text type whose example is the text (a CSV file).
+    media_type: str = JSON
 
     @property
     def key(self) -> tuple[str, str]:
@@ -61,4 +63,4 @@ def apply(schema: dict[str, Any]) -> None:
             content[MULTIPART]["example"] = example.form
         if example.response is not None:
             answer = operation["responses"][str(example.status)]
-            answer.setdefault("content", {}).setdefault(JSON, {})["example"] = example.response
+            answer.setdefault("content", {}).setdefault(example.media_type, {})["example"] = example.response

@@ -57,6 +57,7 @@ class Capability(enum.StrEnum):
     PROFILE_PHOTOS = "profile_photos"
     FORWARDING = "forwarding"  # domain-wide email forwarding through the API
     ONE_TIME_CODES = "one_time_codes"  # enrols the authenticator seed Mailwright generates
+    PASSWORD_SIGN_IN = "password_sign_in"  # SMTP and IMAP accept the mailbox password
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,11 @@ What no public API does (never faked):
   publishes the TXT value the operator gives and verifies it like every record.
 - Domain-wide forwarding is an Admin console routing rule: `set_forwarding` refuses with the steps
   (FORWARDING is not in SUPPORTS).
-- No API enrols a 2-Step Verification authenticator seed: ONE_TIME_CODES is not in SUPPORTS."""
+- No API enrols a 2-Step Verification authenticator seed: ONE_TIME_CODES is not in SUPPORTS.
+- Gmail's SMTP and IMAP take no account password from other apps: they need OAuth 2.0 or an
+  app password, which only the user can create (after turning on 2-Step Verification) and no
+  Admin SDK call makes. PASSWORD_SIGN_IN is not in SUPPORTS, so exports by API refuse these
+  mailboxes (exports/accounts.py) instead of adding accounts that cannot sign in."""
 
 from __future__ import annotations
 

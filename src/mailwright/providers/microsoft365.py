@@ -54,7 +54,10 @@ Choices (docs/decisions/1106-microsoft365.md says why):
   many to buy, before any user is created.
 - What Graph cannot do is refused, not faked: domain-wide forwarding is an Exchange Online
   transport rule (FORWARDING is not in SUPPORTS), and no API enrols an authenticator app's
-  seed for a user (ONE_TIME_CODES neither).
+  seed for a user (ONE_TIME_CODES neither). Exchange Online refuses the password on IMAP (basic
+  authentication is retired: OAuth 2.0 only) and on SMTP unless the tenant allows SMTP AUTH (off
+  by default; SIGN_IN_NOTE), so PASSWORD_SIGN_IN is not in SUPPORTS either: exports by API
+  refuse these mailboxes, which the customer connects in the platform with Microsoft sign-in.
 - Errors: no answer → ProviderUnavailable, 429/5xx with Retry-After → RetriableError
   (providers/http.py); 403 → NeedsActionError naming the permission and admin consent; the
   identity platform's refusals → NeedsActionError saying which setting to fix; other

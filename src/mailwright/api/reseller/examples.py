@@ -104,6 +104,7 @@ EXAMPLES = [
     _example("DELETE", "/domains/dns-records", 200, body=IN_DOMAIN | {"recordId": RECORD_ID}),
     _example("GET", "/mailboxes", 200, query=OF_USER | PAGE),
     _example("GET", "/mailboxes/details", 200, query=OF_USER | {"mailboxId": MAILBOX_ID}),
+    _example("GET", "/exports/csv", 200, query=IN_DOMAIN | {"format": "instantly"}, media_type="text/csv"),
     _example("PATCH", "/mailboxes", 200, body={"userId": USER_ID, "mailboxId": MAILBOX_ID, "lastName": "Hall-Bream"}),
     _example("DELETE", "/mailboxes", 200, body={"userId": USER_ID, "mailboxId": SECOND_MAILBOX_ID}),
     _example("GET", "/subscriptions", 200, query=OF_USER | PAGE),

@@ -77,6 +77,7 @@ EXAMPLES = [
     _example("GET", f"{D}/{{domain_name}}/dns", 200, path_params=IN_DOMAIN),
     _example("GET", f"{D}/{{domain_name}}/mailboxes", 200, path_params=IN_DOMAIN),
     _example("GET", f"{D}/{{domain_name}}/mailboxes/{{mailbox_email}}", 200, path_params=IN_MAILBOX),
+    _example("GET", f"{D}/mailboxes/export", 200, query={"format": "woodpecker", "domain": DOMAIN}, media_type="text/csv"),
     _example("PATCH", f"{D}/{{domain_name}}/set_redirect_url", 202, path_params=IN_DOMAIN, body={"domain_redirect_url": f"https://www.{DOMAIN}"}),
     _example("PATCH", f"{D}/{{domain_name}}/set_email_forwarding", 202, path_params=IN_DOMAIN, body={"email_forward_address": "richard@hooli.com"}),
     _example("PATCH", f"{D}/{{domain_name}}/set_dkim", 200, path_params={"domain_name": KEYED_DOMAIN}, body={"selector": "google", "value": DKIM_VALUE}),

@@ -382,7 +382,10 @@ class SandboxDnsHost(_SandboxBase):
 
 
 class SandboxMailboxHost(_SandboxBase):
-    SUPPORTS = frozenset({Capability.MAILBOXES, Capability.PROFILE_PHOTOS, Capability.FORWARDING, Capability.ONE_TIME_CODES})
+    SUPPORTS = frozenset({
+        Capability.MAILBOXES, Capability.PROFILE_PHOTOS, Capability.FORWARDING, Capability.ONE_TIME_CODES,
+        Capability.PASSWORD_SIGN_IN,
+    })
 
     def __init__(self, db: Database, provider: str, latency_ms: int = 0) -> None:
         super().__init__(db, latency_ms)

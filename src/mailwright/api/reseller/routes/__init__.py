@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from mailwright.api.reseller import PREFIX
-from mailwright.api.reseller.routes import dns, domains, geo, mailboxes, orders, subscriptions, users, wallet, webhooks
+from mailwright.api.reseller.routes import dns, domains, export_files, geo, mailboxes, orders, subscriptions, users, wallet, webhooks
 from mailwright.api.reseller.schemas import ErrorEnvelope
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -21,5 +21,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix=PREFIX, responses=ERRORS)
+# Before every other area: GET /exports/csv is the file, never an export named "csv".
+router.include_router(export_files.router)
 for area in (users, geo, wallet, orders, dns, domains, mailboxes, subscriptions, webhooks):
     router.include_router(area.router)
