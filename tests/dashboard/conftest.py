@@ -58,7 +58,12 @@ def dashboard_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashbo
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+def downloads_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser-downloads")
+
+
+@pytest.fixture(scope="session")
+def chromium(downloads_dir: Path) -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -67,6 +72,7 @@ def chromium() -> Iterator[object]:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      "--no-first-run", "--disable-extensions", "--window-size=1280,900"):
         options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads_dir), "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     yield driver

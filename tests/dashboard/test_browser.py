@@ -181,3 +181,37 @@ def test_an_operator_credits_a_wallet_and_retries_a_parked_order(browser, dashbo
     wait_for(browser, lambda b: b.find_elements(By.ID, "providers"), 30)
     assert "Everything runs on the sandbox." in text_of(browser, "#providers-ok")
     sign_out(browser)
+
+
+def test_a_bulk_order_with_a_bad_line_is_fixed_paid_and_its_credentials_downloaded(
+    browser, dashboard_serve: DashboardServe, tmp_path, downloads_dir
+) -> None:
+    domain = f"{unique('bulk')}.com"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"domain,first_name,last_name,email\n{domain},Dinesh,Chugtai,dinesh@{domain}\n{domain},Bertram,Gilfoyle\n")
+    good = tmp_path / "good.csv"
+    good.write_text(f"domain,first_name,last_name,email\n{domain},Dinesh,Chugtai,dinesh@{domain}\n{domain},Bertram,Gilfoyle,gilfoyle@{domain}\n")
+    sign_in(browser, dashboard_serve, dashboard_serve.demo_key)
+    browser.get(f"{dashboard_serve.base_url}/dashboard/order/bulk")
+    browser.find_element(By.ID, "file").send_keys(str(bad))
+    browser.find_element(By.ID, "review").click()
+    wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".problems li"), 30)
+    assert text_of(browser, ".problems li") == "Line 3: 3 cells; each line has 4 (domain,first_name,last_name,email)"
+    shot(browser, "bulk-problems")
+    browser.find_element(By.ID, "file").send_keys(str(good))
+    browser.find_element(By.ID, "review").click()
+    wait_for(browser, lambda b: b.find_elements(By.ID, "total"), 30)
+    assert text_of(browser, "#total") == "21.00 USD"
+    browser.find_element(By.ID, "pay").click()
+    wait_for(browser, lambda b: b.find_elements(By.ID, "order-status"), 30)
+    wait_for(browser, lambda b: text_of(b, "#order-status") == "completed")
+
+    browser.find_element(By.LINK_TEXT, domain).click()
+    wait_for(browser, lambda b: b.find_elements(By.ID, "download"), 30)
+    browser.find_element(By.CSS_SELECTOR, "#format option[value=generic]").click()
+    browser.find_element(By.ID, "download").click()
+    csv_file = wait_for(browser, lambda b: next((p for p in downloads_dir.glob("mailwright-generic-*.csv")), None), 30)
+    lines = wait_until(lambda: (text := csv_file.read_text()).count("\n") == 3 and text.splitlines(), timeout=10)
+    assert lines[0].startswith('"email","first_name"')
+    assert [line.split(",")[0] for line in lines[1:]] == [f'"dinesh@{domain}"', f'"gilfoyle@{domain}"']
+    sign_out(browser)

@@ -67,7 +67,7 @@ def test_the_cookie_is_secure_behind_https(make_server, account: Customer) -> No
 def test_every_page_has_a_sign_out_control_and_a_labelled_key_field(server: LiveServer, shop: dict[str, object]) -> None:
     client = signed_in(server.base_url, str(shop["key"]))
     for path in ("/dashboard", "/dashboard/domains", f"/dashboard/domains/{shop['domain']}",
-                 f"/dashboard/domains/{shop['domain']}/mailboxes/{shop['email']}", "/dashboard/order?query=pied+piper"):
+                 f"/dashboard/domains/{shop['domain']}/mailboxes/{shop['email']}", "/dashboard/order?query=pied+piper", "/dashboard/downloads"):
         html = client.get(path).text
         assert ">Sign out</button>" in html, path
         assert re.search(r'<form method="post" action="/dashboard/sign-out"[^>]*>\s*<input type="hidden" name="csrf_token"', html), path
@@ -172,6 +172,9 @@ def test_the_domains_list_is_searched_filtered_and_paged(server: LiveServer, sho
     assert "No domain matches" in client.get("/dashboard/domains", params={"status": "failed"}).text
     assert "1 domain, page 1 of 1" in client.get("/dashboard/domains", params={"status": "ready"}).text
     assert client.get("/dashboard/domains", params={"page": 0}).status_code == 422
+    overview = client.get("/dashboard").text
+    assert '<li><a href="/dashboard/domains?status=ready">1 ready</a></li>' in overview
+    assert "<li>1 mailboxes live</li>" in overview and "No order is being provisioned." in overview
 
 
 def test_without_a_domain_owner_the_order_form_leads_to_the_owner_form(server: LiveServer, account: Customer) -> None:
@@ -274,3 +277,67 @@ def test_an_operator_credits_a_wallet_and_creates_and_revokes_keys(server: LiveS
     key_id = re.findall(rf'{page}/keys/(\w+)/revoke', operator.get(page).text)[-1]
     assert post_form(operator, page, f"{page}/keys/{key_id}/revoke").status_code == 303
     assert customer.get("/dashboard").status_code == 303  # its session ended with the key
+
+
+def test_credentials_download_as_csv_in_the_export_formats_and_never_another_accounts(
+    server: LiveServer, shop: dict[str, object], account: Customer
+) -> None:
+    client = signed_in(server.base_url, str(shop["key"]))
+    assert client.post("/dashboard/downloads", data={"format": "generic"}).status_code == 403  # CSRF
+    generic = post_form(client, "/dashboard/downloads", "/dashboard/downloads", {"format": "generic", "domain": shop["domain"]})
+    assert generic.status_code == 200 and generic.headers["content-type"] == "text/csv; charset=utf-8"
+    assert generic.headers["content-disposition"].startswith('attachment; filename="mailwright-generic-')
+    lines = generic.text.splitlines()
+    assert lines[0].startswith('"email","first_name","last_name","password"')
+    assert lines[1].startswith(f'"{shop["email"]}","Richard","Hendricks","{shop["password"]}"') and len(lines) == 2
+    instantly = post_form(client, "/dashboard/downloads", "/dashboard/downloads", {"format": "instantly"})
+    assert instantly.status_code == 200 and str(shop["email"]) in instantly.text
+    unknown = post_form(client, "/dashboard/downloads", "/dashboard/downloads", {"format": "excel"})
+    assert unknown.status_code == 422 and "Format: Must be one of: instantly, smartlead, woodpecker, generic" in unknown.text
+    other = signed_in(server.base_url, account.api_key)
+    refused = post_form(other, "/dashboard/downloads", "/dashboard/downloads", {"format": "generic", "domain": shop["domain"]})
+    assert refused.status_code == 404 and str(shop["password"]) not in refused.text
+    mine = post_form(other, "/dashboard/downloads", "/dashboard/downloads", {"format": "generic"})
+    assert mine.status_code == 200 and mine.text.count("\n") == 1  # the header row only
+
+
+def bulk_file(*lines: str) -> dict[str, tuple[str, bytes, str]]:
+    return {"file": ("mailboxes.csv", ("domain,first_name,last_name,email\n" + "\n".join(lines) + "\n").encode(), "text/csv")}
+
+
+def test_a_bulk_order_lists_every_problem_by_line_before_paying_then_pays_once(
+    server: LiveServer, account: Customer, runtime
+) -> None:
+    from mailwright.accounts.models import Account
+
+    client = signed_in(server.base_url, account.api_key)
+    httpx.post(f"{server.base_url}/rest/v2/domains/owner", json=OWNER, headers=account.headers, timeout=30).raise_for_status()
+    good, taken = f"{unique('bulk')}.com", f"taken{unique('b')}.com"
+    token = csrf_of(client.get("/dashboard/order/bulk").text)
+    refused = client.post("/dashboard/order/bulk/review", data={"csrf_token": token, "provider": "MAILDOSO"}, files=bulk_file(
+        f"{good},Dinesh,Chugtai,dinesh@{good}",
+        f"{good},Bertram,Gilfoyle",
+        f"{good},Jian,Yang,not-an-address",
+        f"{taken},Peter,Gregory,peter@{taken}",
+    ))
+    assert refused.status_code == 422
+    problems = re.findall(r"<li>([^<]+)</li>", refused.text)
+    assert problems[0] == "Line 3: 3 cells; each line has 4 (domain,first_name,last_name,email)"
+    assert problems[1].startswith("Line 4, email: ") and "not-an-address" in problems[1]
+    assert problems[2].startswith(f"Line 5, domain: Domain is not available ({taken})")
+    with runtime.db.read() as session:
+        assert wallet.balance(session, session.get(Account, account.id)).decimal == "1000.00"  # nothing paid
+
+    review = client.post("/dashboard/order/bulk/review", data={"csrf_token": token, "provider": "MAILDOSO"}, files=bulk_file(
+        f"{good},Dinesh,Chugtai,dinesh@{good}", f"{good},Bertram,Gilfoyle,gilfoyle@{good}",
+    ))
+    assert review.status_code == 200, review.text
+    assert '<td class="num" id="total">21.00 USD</td>' in review.text  # 13.00 + 2 x 4.00
+    form = {"csrf_token": csrf_of(review.text), "idempotency_key": IDEMPOTENCY.search(review.text).group(1), "provider": "MAILDOSO",
+            "csv": re.search(r'<textarea name="csv"[^>]*>([^<]*)</textarea>', review.text).group(1)}
+    first, second = client.post("/dashboard/order/bulk/place", data=form), client.post("/dashboard/order/bulk/place", data=form)
+    assert first.status_code == second.status_code == 303 and first.headers["location"] == second.headers["location"]
+    with runtime.db.read() as session:
+        assert wallet.balance(session, session.get(Account, account.id)).decimal == "979.00"
+    order_page = client.get(first.headers["location"]).text
+    assert f"dinesh@{good}" in order_page and f"gilfoyle@{good}" in order_page

@@ -18,6 +18,7 @@ from mailwright.dashboard.pages import page
 from mailwright.dns import service as dns
 from mailwright.domains import service as domains
 from mailwright.domains.models import DomainStatus
+from mailwright.exports import csv_files
 from mailwright.mailboxes import service as mailboxes
 from mailwright.orders import service as orders
 from mailwright.orders.models import OrderStatus
@@ -186,7 +187,7 @@ def domain_page(domain_name: str, request: Request, who: CustomerDep) -> Respons
         domain = domains.get_domain(session, who.account.id, domain_name)
         records = [dns.record_view(domain.name, r) for r in dns.records_of(session, domain.id)]
         boxes = mailboxes.domain_mailboxes(session, domain)
-    return page(request, "domain.html", who, domain=domain, records=records, mailboxes=boxes)
+    return page(request, "domain.html", who, domain=domain, records=records, mailboxes=boxes, formats=csv_files.FORMAT_NAMES)
 
 
 @router.get("/domains/{domain_name}/mailboxes/{email}")
