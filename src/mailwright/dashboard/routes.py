@@ -15,6 +15,7 @@ from mailwright.api.woodpecker.presenters import mailbox_detail, order_status
 from mailwright.dashboard import PREFIX, sessions
 from mailwright.dashboard.auth import SIGN_IN_PATH, CustomerDep, FormDep, ViewerDep, sign_in_throttle
 from mailwright.dashboard.pages import page
+from mailwright.dashboard.sessions import Viewer
 from mailwright.dns import service as dns
 from mailwright.domains import service as domains
 from mailwright.domains.models import DomainStatus
@@ -200,16 +201,16 @@ def reveal_mailbox(domain_name: str, email: str, request: Request, who: Customer
     return _mailbox_page(request, who, domain_name, email, revealed=True)
 
 
-def _mailbox_page(request: Request, who: Any, domain_name: str, email: str, *, revealed: bool) -> Response:
+def _mailbox_page(request: Request, who: Viewer, domain_name: str, email: str, *, revealed: bool) -> Response:
     runtime = get_runtime(request)
+    assert who.account is not None
     with runtime.db.read() as session:
         domain = domains.get_domain(session, who.account.id, domain_name)
         mailbox = mailboxes.get_mailbox(session, domain, email)
         # Credentials are read (decrypted) only when asked for: never in the page before that.
         detail = mailbox_detail(runtime, mailbox, (runtime.settings.public_url or str(request.base_url)).rstrip("/")) if revealed else None
     return page(
-        request, "mailbox.html", who, domain=domain, mailbox=mailbox, detail=detail, seconds_left=_seconds_left(clock.now()),
-        status_code=200,
+        request, "mailbox.html", who, domain=domain, mailbox=mailbox, detail=detail, seconds_left=_seconds_left(clock.now())
     )
 
 
@@ -218,6 +219,7 @@ def one_time_code(domain_name: str, email: str, request: Request, who: CustomerD
     """The current one-time code as a fragment, for the mailbox page's countdown (a POST with the
     CSRF token: a code is a credential)."""
     runtime = get_runtime(request)
+    assert who.account is not None
     with runtime.db.read() as session:
         mailbox = mailboxes.get_mailbox(session, domains.get_domain(session, who.account.id, domain_name), email)
         code = mailboxes.one_time_code(runtime, mailbox)
