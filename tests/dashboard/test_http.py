@@ -341,3 +341,24 @@ def test_a_bulk_order_lists_every_problem_by_line_before_paying_then_pays_once(
         assert wallet.balance(session, session.get(Account, account.id)).decimal == "979.00"
     order_page = client.get(first.headers["location"]).text
     assert f"dinesh@{good}" in order_page and f"gilfoyle@{good}" in order_page
+
+
+def test_subscriptions_show_the_next_charge_and_switch_auto_renew_and_cancel(server: LiveServer, shop: dict[str, object], account: Customer) -> None:
+    """Last in this file: it cancels the shop's subscription (at the period end)."""
+    client = signed_in(server.base_url, str(shop["key"]))
+    html = client.get("/dashboard/subscriptions").text
+    row = re.search(r'<tr id="sub-(\w+)">(.*?)</tr>', html, re.S)
+    assert row and str(shop["domain"]) in row.group(2)
+    sub_id = row.group(1)
+    assert '<td class="num next-charge">4.00 USD</td>' in row.group(2)  # one MAILDOSO mailbox a month
+    page = "/dashboard/subscriptions"
+    assert post_form(client, page, f"{page}/{sub_id}/auto-renew").status_code == 303  # no "on": off
+    off = client.get(page).text
+    assert "Off: turn on" in off and '<td class="num next-charge">none</td>' in off
+    assert post_form(client, page, f"{page}/{sub_id}/auto-renew", {"auto_renew": "on"}).status_code == 303
+    assert "On: turn off" in client.get(page).text
+    other = signed_in(server.base_url, account.api_key)
+    assert post_form(other, page, f"{page}/{sub_id}/cancel").status_code == 404  # not theirs
+    assert post_form(client, page, f"{page}/{sub_id}/cancel").status_code == 303
+    cancelled = client.get(page).text
+    assert "(cancelled)" in cancelled and "Cancel at period end" not in cancelled

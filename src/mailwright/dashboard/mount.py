@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from mailwright.api.errors import Faces
-from mailwright.dashboard import PREFIX, bulk, downloads, operator, ordering, routes
+from mailwright.dashboard import PREFIX, bulk, downloads, operator, ordering, routes, subscriptions
 from mailwright.dashboard.auth import SIGN_IN_PATH, NotSignedIn
 from mailwright.dashboard.errors import DashboardErrors
 from mailwright.dashboard.pages import HERE
@@ -21,6 +21,7 @@ def install(app: FastAPI, faces: Faces) -> None:
     app.include_router(operator.router)
     app.include_router(downloads.router)
     app.include_router(bulk.router)
+    app.include_router(subscriptions.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="dashboard-static")
 
     @app.exception_handler(NotSignedIn)
