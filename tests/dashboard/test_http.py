@@ -11,7 +11,7 @@ import pytest
 
 from mailwright.operators import service as operators
 from mailwright.wallet import service as wallet
-from tests.conftest import OWNER, Cli, Customer, LiveServer, unique, wait_for_order
+from tests.conftest import OWNER, Cli, Customer, LiveServer, unique, wait_for_order, wait_until
 from tests.dashboard.http import IDEMPOTENCY, csrf_of, post_form, sign_in, signed_in
 
 
@@ -341,6 +341,46 @@ def test_a_bulk_order_lists_every_problem_by_line_before_paying_then_pays_once(
         assert wallet.balance(session, session.get(Account, account.id)).decimal == "979.00"
     order_page = client.get(first.headers["location"]).text
     assert f"dinesh@{good}" in order_page and f"gilfoyle@{good}" in order_page
+
+
+def test_webhooks_and_their_delivery_log_with_every_attempt(server: LiveServer, account: Customer, make_account) -> None:
+    api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    target = "https://127.0.0.1:9/hooks"  # nothing listens: every attempt fails
+    hook = api.post("/rest/v1/webhooks/subscribe", json={"target_url": target, "event": "order.completed"})
+    assert hook.status_code == 201, hook.text
+    client = signed_in(server.base_url, account.api_key)
+    listing = client.get("/dashboard/webhooks").text
+    assert f'<a href="/dashboard/webhooks/{hook.json()["id"]}">{target}</a>' in listing
+    log_page = f"/dashboard/webhooks/{hook.json()['id']}"
+    assert "No deliveries yet." in client.get(log_page).text
+    domain = f"{unique('hook')}.com"
+    placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": [domain], "mailboxes": [
+        {"first_name": "Russ", "last_name": "Hanneman", "email": f"russ@{domain}"}]})
+    assert placed.status_code == 202, placed.text
+    wait_for_order(api, placed.json()["order_id"])
+    html = wait_until(lambda: (t := client.get(log_page).text) and '<td class="delivery-status">failed</td>' in t and t, timeout=60, interval=0.2)
+    attempts = int(re.search(r'<td class="num">(\d+)</td>', html).group(1))
+    assert "order.completed" in html and attempts >= 1 and html.count("<li>") == attempts  # each attempt listed
+    other = signed_in(server.base_url, make_account().api_key)
+    assert other.get(log_page).status_code == 404 and target not in other.get("/dashboard/webhooks").text
+
+
+def test_a_resellers_users_and_their_domains(server: LiveServer, account: Customer, make_account) -> None:
+    reseller = httpx.Client(base_url=f"{server.base_url}/api/v1/integration", headers={"cmr-x-api-key": account.api_key}, timeout=30)
+    created = reseller.post("/users", json={
+        "email": f"{unique('u')}@example.com", "firstName": "Laurie", "lastName": "Bream", "companyName": "Raviga",
+        "phone": "+1.6505550123", "address": "2 Sand Hill Road", "city": "Menlo Park", "state": "CA", "country": "US", "zipCode": "94025",
+    })
+    assert created.status_code == 201, created.text
+    user_id = created.json()["data"]["id"]
+    client = signed_in(server.base_url, account.api_key)
+    listing = client.get("/dashboard/users").text
+    assert f'<a href="/dashboard/users/{user_id}">Laurie Bream</a>' in listing and "1 user, page 1 of 1" in listing
+    assert "No domains for this user yet." in client.get(f"/dashboard/users/{user_id}").text
+    other = signed_in(server.base_url, make_account().api_key)
+    assert other.get(f"/dashboard/users/{user_id}").status_code == 404
+    assert "No users." in other.get("/dashboard/users").text
 
 
 def test_subscriptions_show_the_next_charge_and_switch_auto_renew_and_cancel(server: LiveServer, shop: dict[str, object], account: Customer) -> None:

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from mailwright.api.errors import Faces
-from mailwright.dashboard import PREFIX, bulk, downloads, operator, ordering, routes, subscriptions
+from mailwright.dashboard import PREFIX, bulk, downloads, operator, ordering, routes, subscriptions, users, webhooks
 from mailwright.dashboard.auth import SIGN_IN_PATH, NotSignedIn
 from mailwright.dashboard.errors import DashboardErrors
 from mailwright.dashboard.pages import HERE
@@ -22,6 +22,8 @@ def install(app: FastAPI, faces: Faces) -> None:
     app.include_router(downloads.router)
     app.include_router(bulk.router)
     app.include_router(subscriptions.router)
+    app.include_router(webhooks.router)
+    app.include_router(users.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="dashboard-static")
 
     @app.exception_handler(NotSignedIn)
