@@ -373,7 +373,7 @@ def test_a_resellers_users_and_their_domains(server: LiveServer, account: Custom
         "phone": "+1.6505550123", "address": "2 Sand Hill Road", "city": "Menlo Park", "state": "CA", "country": "US", "zipCode": "94025",
     })
     assert created.status_code == 201, created.text
-    user_id = created.json()["data"]["id"]
+    user_id = created.json()["data"]["userId"]
     client = signed_in(server.base_url, account.api_key)
     listing = client.get("/dashboard/users").text
     assert f'<a href="/dashboard/users/{user_id}">Laurie Bream</a>' in listing and "1 user, page 1 of 1" in listing
