@@ -223,6 +223,9 @@ def test_another_resellers_user_or_domain_is_404(client: httpx.Client, server: L
     foreign_domain = _domain_id(runtime, estate.stranger_domain)
     refused = client.get(CSV_PATH, params={"format": "instantly", "userId": estate.stranger_user_id})
     assert refused.status_code == 404 and field_errors(refused) == {"userId": "No such user"}
+    # A domain is looked up only for the user named: the unknown user is the one problem.
+    refused = client.get(CSV_PATH, params={"format": "instantly", "userId": estate.stranger_user_id, "domainId": foreign_domain})
+    assert refused.status_code == 404 and field_errors(refused) == {"userId": "No such user"}
     refused = client.get(CSV_PATH, params={"format": "instantly", "domainId": foreign_domain})
     assert refused.status_code == 404 and field_errors(refused) == {"domainId": "No such domain in your account"}
     # The other user's domain is not this user's.
