@@ -124,7 +124,7 @@ def test_another_accounts_domain_and_mailbox_pages_are_not_found(server: LiveSer
     assert owner.get(mailbox_page).status_code == 200
     for path in (domain_page, mailbox_page):
         answer = other.get(path)
-        assert answer.status_code == 404 and "Domain not found" in answer.text
+        assert answer.status_code == 404 and "Domain not found" in answer.text and ">Sign out</button>" in answer.text
         assert str(shop["domain"]) not in answer.text.replace(path, "")
     token = csrf_of(other.get("/dashboard").text)
     revealed = other.post(f"{mailbox_page}/reveal", data={"csrf_token": token})
