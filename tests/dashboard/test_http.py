@@ -402,3 +402,23 @@ def test_subscriptions_show_the_next_charge_and_switch_auto_renew_and_cancel(ser
     assert post_form(client, page, f"{page}/{sub_id}/cancel").status_code == 303
     cancelled = client.get(page).text
     assert "(cancelled)" in cancelled and "Cancel at period end" not in cancelled
+
+
+def test_work_that_waits_shows_failed_items_with_the_providers_message_and_the_refunds(
+    server: LiveServer, account: Customer, runtime
+) -> None:
+    api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    domain = f"fail-register-{unique('w')}.com"  # the sandbox registry refuses it
+    placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": [domain], "mailboxes": [
+        {"first_name": "Jack", "last_name": "Barker", "email": f"jack@{domain}"}]})
+    assert placed.status_code == 202, placed.text
+    assert wait_for_order(api, placed.json()["order_id"])["status"] == "failed"
+    reason = api.get(f"/rest/v2/domains/{domain}").json()["failure_reason"]
+    assert reason
+    html = signed_in(server.base_url, operator_key(runtime)).get("/dashboard/operator/work").text
+    failures = html[html.index('id="failures"'):html.index('id="refunds-h"')]
+    assert f"<td>domain</td><td>{domain}</td>" in failures and reason in failures
+    refunds = html[html.index('id="refunds"'):]
+    amounts = re.findall(rf'{account.id}</a></td><td>[^<]*</td><td class="num">([\d.]+) USD</td>', refunds)
+    assert sum(float(a) for a in amounts) == pytest.approx(17.00)  # the domain (13.00) and its mailbox (4.00), paid back

@@ -120,8 +120,9 @@ def _work_page(request: Request, who: OperatorDep, *, problems: list[str] | None
         waiting = [order_status(session, o) | {"account_id": o.account_id, "retries": o.retries}
                    for o in orders.list_orders(session, status=OrderStatus.NEEDS_ACTION, limit=50)]
         failures = domains.recent_failures(session, limit=50)
+        refunds = wallet.recent_refunds(session, limit=50)
     return page(request, "operator_work.html", who, status_code=status_code, waiting=waiting, failures=failures,
-                problems=problems or [])
+                refunds=refunds, problems=problems or [])
 
 
 @router.post("/work/{order_id}/retry")
