@@ -422,3 +422,25 @@ def test_work_that_waits_shows_failed_items_with_the_providers_message_and_the_r
     refunds = html[html.index('id="refunds"'):]
     amounts = re.findall(rf'{account.id}</a></td><td>[^<]*</td><td class="num">([\d.]+) USD</td>', refunds)
     assert sum(float(a) for a in amounts) == pytest.approx(17.00)  # the domain (13.00) and its mailbox (4.00), paid back
+
+
+def test_a_profile_picture_is_uploaded_checked_and_shown(server: LiveServer, shop: dict[str, object], account: Customer) -> None:
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (20, 120, 200)).save(png, format="PNG")
+    client = signed_in(server.base_url, str(shop["key"]))
+    page = f"/dashboard/domains/{shop['domain']}/mailboxes/{shop['email']}"
+    token = csrf_of(client.get(page).text)
+    bad = client.post(f"{page}/picture", data={"csrf_token": token}, files={"picture": ("x.png", b"not a picture", "image/png")})
+    assert bad.status_code == 422 and "Picture: " in bad.text
+    other = signed_in(server.base_url, account.api_key)
+    other_token = csrf_of(other.get("/dashboard").text)
+    assert other.post(f"{page}/picture", data={"csrf_token": other_token}, files={"picture": ("p.png", png.getvalue(), "image/png")}).status_code == 404
+    done = client.post(f"{page}/picture", data={"csrf_token": token}, files={"picture": ("p.png", png.getvalue(), "image/png")})
+    assert done.status_code == 303
+    src = re.search(r'<img id="picture" src="([^"]+)"', client.get(page).text).group(1)
+    image = client.get(src)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from mailwright import clock, totp
 from mailwright.api.deps import get_runtime
-from mailwright.api.woodpecker.presenters import mailbox_detail, order_status
+from mailwright.api.woodpecker.presenters import PICTURES_PATH, mailbox_detail, order_status
 from mailwright.dashboard import PREFIX, sessions
 from mailwright.dashboard.auth import SIGN_IN_PATH, CustomerDep, FormDep, ViewerDep, sign_in_throttle
 from mailwright.dashboard.pages import page
@@ -21,6 +22,8 @@ from mailwright.domains import service as domains
 from mailwright.domains.models import DomainStatus
 from mailwright.exports import csv_files
 from mailwright.mailboxes import service as mailboxes
+from mailwright.mailboxes.pictures import MAX_BYTES as MAX_PICTURE_BYTES
+from mailwright.mailboxes.pictures import PictureRejected, check_picture
 from mailwright.orders import service as orders
 from mailwright.orders.models import OrderStatus
 from mailwright.pagination import MAX_PAGE, PageRequest
@@ -201,7 +204,8 @@ def reveal_mailbox(domain_name: str, email: str, request: Request, who: Customer
     return _mailbox_page(request, who, domain_name, email, revealed=True)
 
 
-def _mailbox_page(request: Request, who: Viewer, domain_name: str, email: str, *, revealed: bool) -> Response:
+def _mailbox_page(request: Request, who: Viewer, domain_name: str, email: str, *, revealed: bool,
+                  problems: list[str] | None = None, status_code: int = 200) -> Response:
     runtime = get_runtime(request)
     assert who.account is not None
     with runtime.db.read() as session:
@@ -210,7 +214,8 @@ def _mailbox_page(request: Request, who: Viewer, domain_name: str, email: str, *
         # Credentials are read (decrypted) only when asked for: never in the page before that.
         detail = mailbox_detail(runtime, mailbox, (runtime.settings.public_url or str(request.base_url)).rstrip("/")) if revealed else None
     return page(
-        request, "mailbox.html", who, domain=domain, mailbox=mailbox, detail=detail, seconds_left=_seconds_left(clock.now())
+        request, "mailbox.html", who, status_code=status_code, domain=domain, mailbox=mailbox, detail=detail,
+        seconds_left=_seconds_left(clock.now()), pictures_path=PICTURES_PATH, problems=problems or [],
     )
 
 
@@ -224,6 +229,27 @@ def one_time_code(domain_name: str, email: str, request: Request, who: CustomerD
         mailbox = mailboxes.get_mailbox(session, domains.get_domain(session, who.account.id, domain_name), email)
         code = mailboxes.one_time_code(runtime, mailbox)
     return page(request, "_code.html", who, code=code, seconds_left=_seconds_left(clock.now()))
+
+
+@router.post("/domains/{domain_name}/mailboxes/{email}/picture")
+async def upload_picture(domain_name: str, email: str, request: Request, who: CustomerDep, form: FormDep) -> Response:
+    """A new profile picture, checked and set as the API's PATCH .../profile_picture does."""
+    runtime = get_runtime(request)
+    assert who.account is not None
+    upload = form.get("picture")
+    data = await upload.read(MAX_PICTURE_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    picture, problem = None, "Picture: choose a PNG or JPEG file"
+    try:
+        if data:
+            picture = check_picture(data, runtime.decode_budget)
+    except PictureRejected as exc:
+        problem = f"Picture: {exc}"
+    if picture is None:
+        return _mailbox_page(request, who, domain_name, email, revealed=False, problems=[problem], status_code=422)
+    with runtime.db.write() as session:
+        mailbox = mailboxes.get_mailbox(session, domains.get_domain(session, who.account.id, domain_name), email)
+        mailboxes.set_profile_picture(session, runtime, mailbox, picture)
+    return see_other(f"{PREFIX}/domains/{domain_name}/mailboxes/{email}")
 
 
 def _seconds_left(now: dt.datetime) -> int:
