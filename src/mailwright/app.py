@@ -29,6 +29,7 @@ from mailwright.api.woodpecker.billing_routes import router as billing_router
 from mailwright.api.woodpecker.export_routes import router as woodpecker_export_router
 from mailwright.api.woodpecker.routes import router as woodpecker_router
 from mailwright.api.woodpecker import webhooks as woodpecker_webhooks
+from mailwright.dashboard import mount as dashboard
 from mailwright.db import migrate
 from mailwright.mailboxes import service as mailboxes
 from mailwright.runtime import Runtime
@@ -78,6 +79,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(billing_router)
     app.include_router(reseller_router)
     _add_service_routes(app)
+    dashboard.install(app, faces)
     docs.install(app)
     app.add_middleware(AllowedMethods, api=app, faces=faces)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes, timeout_seconds=runtime.settings.request_body_timeout_seconds)

@@ -87,6 +87,8 @@ exports_app = typer.Typer(
 export_platforms_app = typer.Typer(help="An account's sending platforms (keys stored encrypted, never shown).", no_args_is_help=True)
 exports_app.add_typer(export_platforms_app, name="platforms")
 app.add_typer(exports_app, name="exports")
+operators_app = typer.Typer(help="Operator keys: they sign operators in to the dashboard's operator views.", no_args_is_help=True)
+app.add_typer(operators_app, name="operators")
 
 console = Console()
 ACCOUNT_NAME_MAX = 200
@@ -303,9 +305,41 @@ def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
     print(
         f"\nCreated a demo account ({account.id}) with {credit.decimal} USD of sandbox credit.\n"
         f"Its API key, shown only this once: {api_key}\n"
-        f"Try it:  curl -s -H 'x-api-key: {api_key}' http://{shown_host}:{port}/rest/v2/domains/providers\n",
+        f"Try it:  curl -s -H 'x-api-key: {api_key}' http://{shown_host}:{port}/rest/v2/domains/providers\n"
+        f"Dashboard: http://{shown_host}:{port}/dashboard (sign in with this API key)\n",
         flush=True,
     )
+
+
+# ------------------------------------------------------------------ operators
+
+
+@operators_app.command("create-key")
+def operators_create_key(as_json: JsonOption = False) -> None:
+    """A new operator key for the dashboard's operator views, shown only this once (stored hashed)."""
+    from mailwright.operators import service as operators
+
+    with opened() as rt, rt.db.write() as session:
+        key, plain = operators.create_key(session)
+    emit(
+        as_json,
+        {"key_id": key.id, "operator_key": plain},
+        f"Operator key {key.id}, shown only this once: {plain}\nSign in at /dashboard with it; revoke it with `mailwright operators revoke-key {key.id}`.",
+    )
+
+
+@operators_app.command("revoke-key")
+def operators_revoke_key(key_id: str, as_json: JsonOption = False) -> None:
+    """Revoke an operator key: its dashboard sessions end at once."""
+    from mailwright.operators import service as operators
+
+    with opened() as rt:
+        try:
+            with rt.db.write() as session:
+                key = operators.revoke_key(session, key_id)
+        except NotFound:
+            fail(f"no operator key {key_id}")
+    emit(as_json, {"key_id": key.id, "revoked": iso(key.revoked_at)}, f"Operator key {key.id} revoked.")
 
 
 # ------------------------------------------------------------------ db

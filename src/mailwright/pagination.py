@@ -44,3 +44,12 @@ def fetch(session: Session, statement: sa.Select[Any], request: PageRequest) -> 
     total = session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())) or 0
     rows = list(session.scalars(statement.limit(request.limit).offset(request.offset)))
     return Page(rows, int(total), request)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with escape=LIKE_ESCAPE) matching any value that contains `text`, lower-cased."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -10,6 +10,7 @@ from mailwright.accounts.models import Account, ApiKey
 from mailwright.crypto import hash_api_key, new_api_key
 from mailwright.errors import NotFound
 from mailwright.money import CURRENCIES, Money
+from mailwright.pagination import LIKE_ESCAPE, Page, PageRequest, contains_pattern, fetch
 from mailwright.wallet import service as wallet
 
 
@@ -55,6 +56,16 @@ def authenticate(session: Session, api_key: str) -> Account | None:
     )
 
 
+def authenticate_key(session: Session, api_key: str) -> ApiKey | None:
+    """The valid, unrevoked key itself (the dashboard remembers which key signed a browser in)."""
+    return session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_api_key(api_key), ApiKey.revoked_at.is_(None)))
+
+
+def key_is_valid(session: Session, key_id: str) -> bool:
+    key = session.get(ApiKey, key_id)
+    return key is not None and key.revoked_at is None
+
+
 def get_account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
@@ -64,6 +75,14 @@ def get_account(session: Session, account_id: str) -> Account:
 
 def list_accounts(session: Session) -> list[Account]:
     return list(session.scalars(sa.select(Account).order_by(Account.created_at)))
+
+
+def accounts_page(session: Session, page: PageRequest, *, search: str = "") -> Page[Account]:
+    """One page of every account, newest first; `search` a part of the name or the whole id."""
+    statement = sa.select(Account)
+    if search:
+        statement = statement.where(sa.or_(sa.func.lower(Account.name).like(contains_pattern(search), escape=LIKE_ESCAPE), Account.id == search))
+    return fetch(session, statement.order_by(Account.created_at.desc(), Account.id), page)
 
 
 def list_keys(session: Session, account_id: str) -> list[ApiKey]:

@@ -3,12 +3,14 @@
 from mailwright.accounts.models import Account, ApiKey
 from mailwright.billing.models import BillingNotice, RenewalAction, Subscription
 from mailwright.catalog.models import DomainPrice, ExchangeRate, MailboxPrice
+from mailwright.dashboard.models import DashboardSession
 from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
 from mailwright.events.models import Event
 from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportPlatform
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
+from mailwright.operators.models import OperatorKey
 from mailwright.orders.models import IdempotencyRecord, Order, OrderPicture
 from mailwright.owners.models import DefaultRegistrant, DomainOwner
 from mailwright.provisioning.models import ProviderSlot, WorkerBeat
@@ -33,4 +35,5 @@ __all__ = [
     "ProviderSlot", "SandboxHostKey", "SandboxMailbox", "SandboxZone", "Subscription", "WorkerBeat", "metadata",
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "Export", "ExportedMailbox", "ExportItem", "ExportPlatform",
+    "DashboardSession", "OperatorKey",
 ]

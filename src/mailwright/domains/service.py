@@ -12,7 +12,7 @@ from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssue, NotFound, RuleViolation
 from mailwright.providers.base import Capability
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
-from mailwright.pagination import Page, PageRequest, fetch
+from mailwright.pagination import LIKE_ESCAPE, Page, PageRequest, contains_pattern, fetch
 
 if TYPE_CHECKING:
     from mailwright.runtime import Runtime
@@ -22,6 +22,57 @@ SYNC_DOMAIN_SETTINGS_WORKFLOW = "sync_domain_settings"
 
 def list_domains(session: Session, account_id: str) -> list[Domain]:
     return list(session.scalars(sa.select(Domain).where(Domain.account_id == account_id).order_by(Domain.created_at, Domain.name)))
+
+
+def account_domains(
+    session: Session, account_id: str, page: PageRequest, *, search: str = "", status: str = ""
+) -> Page[Domain]:
+    """One page of the account's domains, newest first; `search` a part of the name, `status` one status."""
+    statement = sa.select(Domain).where(Domain.account_id == account_id)
+    if search:
+        statement = statement.where(Domain.name.like(contains_pattern(search), escape=LIKE_ESCAPE))
+    if status:
+        statement = statement.where(Domain.status == status)
+    return fetch(session, statement.order_by(Domain.created_at.desc(), Domain.name, Domain.id), page)
+
+
+def status_counts(session: Session, account_id: str) -> dict[str, int]:
+    """Domain status -> how many of the account's domains are in it."""
+    rows = session.execute(
+        sa.select(Domain.status, sa.func.count()).where(Domain.account_id == account_id).group_by(Domain.status)
+    ).all()
+    return {status: int(count) for status, count in rows}
+
+
+def mailbox_status_counts(session: Session, account_id: str) -> dict[str, int]:
+    """Mailbox status -> how many of the account's mailboxes are in it."""
+    rows = session.execute(
+        sa.select(Mailbox.status, sa.func.count())
+        .join(Domain, Domain.id == Mailbox.domain_id)
+        .where(Domain.account_id == account_id)
+        .group_by(Mailbox.status)
+    ).all()
+    return {status: int(count) for status, count in rows}
+
+
+def recent_failures(session: Session, limit: int = 50) -> list[tuple[str, str, str, str | None, str | None]]:
+    """Every account's failed domains and mailboxes, newest first: (kind, name, account id, order id, reason)."""
+    domains = session.execute(
+        sa.select(Domain.name, Domain.account_id, Domain.order_id, Domain.failure_reason, Domain.created_at)
+        .where(Domain.status == DomainStatus.FAILED)
+        .order_by(Domain.created_at.desc())
+        .limit(limit)
+    ).all()
+    boxes = session.execute(
+        sa.select(Mailbox.email, Domain.account_id, Mailbox.order_id, Mailbox.failure_reason, Mailbox.created_at)
+        .join(Domain, Domain.id == Mailbox.domain_id)
+        .where(Mailbox.status == MailboxStatus.FAILED)
+        .order_by(Mailbox.created_at.desc())
+        .limit(limit)
+    ).all()
+    rows = [("domain", *r) for r in domains] + [("mailbox", *r) for r in boxes]
+    rows.sort(key=lambda r: r[5], reverse=True)
+    return [r[:5] for r in rows[:limit]]
 
 
 def user_domains(session: Session, account_id: str, user_id: str, page: PageRequest) -> Page[Domain]:

@@ -129,6 +129,18 @@ def recent_entries(session: Session, account_id: str, limit: int = 20) -> list[L
     )
 
 
+def recent_refunds(session: Session, limit: int = 50) -> list[LedgerEntry]:
+    """Every account's latest refunds, newest first (the operator's view of what failed and was paid back)."""
+    return list(
+        session.scalars(
+            sa.select(LedgerEntry)
+            .where(LedgerEntry.kind == "refund")
+            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def entries_page(session: Session, account_id: str, *, offset: int, limit: int) -> tuple[list[LedgerEntry], int]:
     """One page of the ledger, newest first, and how many entries there are in all."""
     total = session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account_id))

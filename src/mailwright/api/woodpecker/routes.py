@@ -12,17 +12,15 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailwright import validation as check
 from mailwright.accounts.models import Account
-from mailwright.api import openapi
+from mailwright.api import openapi, placing
 from mailwright.api.deps import JSON, account_for_key, get_runtime, json_object
 from mailwright.api.errors import HttpProblem
 from mailwright.api.woodpecker import schemas
 from mailwright.api.woodpecker.presenters import (
-    accepted_body,
     domain_detail,
     domain_item,
     mailbox_detail,
@@ -36,15 +34,13 @@ from mailwright.dns import verify as dns_verify
 from mailwright.domains import service as domains
 from mailwright.domains.names import normalize_domain
 from mailwright.exports import service as exports
-from mailwright.errors import FieldIssues, RuleViolation
+from mailwright.errors import FieldIssues
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.pictures import PictureRejected, check_picture, decode_base64
-from mailwright.orders import idempotency
 from mailwright.orders import service as orders
 from mailwright.orders.requests import DomainOrderRequest, MailboxOrderRequest, OrderPlan, RequestedDomain, RequestedMailbox
 from mailwright.owners import service as owners
 from mailwright.runtime import Runtime
-from mailwright.wallet import service as wallet
 
 API_KEY = APIKeyHeader(
     name="x-api-key", scheme_name="WoodpeckerApiKey", auto_error=False, description="Your Mailwright API key"
@@ -418,42 +414,8 @@ def _place(
     idempotency_key: str | None,
     plan: Callable[[Session], OrderPlan],
 ) -> Response:
-    """Plan (reads, may ask the registrar), then record + charge + enqueue in one transaction."""
-    request = idempotency.KeyedRequest.of(account.id, idempotency_key, endpoint, body)
-    try:
-        with runtime.db.read() as session:
-            stored = request.replay(session)
-            planned = None if stored else plan(session)
-    except RuleViolation:
-        # A concurrent twin of this request may have placed the order since: answer as it did.
-        with runtime.db.read() as session:
-            stored = request.replay(session)
-        if stored is None:
-            raise
-    if stored:
-        return JSONResponse(stored.body, status_code=stored.status_code)
-    assert planned is not None
-    return _record(runtime, request, planned)
-
-
-def _record(runtime: Runtime, request: idempotency.KeyedRequest, planned: OrderPlan) -> Response:
-    """A unique-claim collision with a concurrent order means the other request won: the retry
-    then sees its claim (or its idempotency record) and answers accordingly."""
-    for attempt in range(2):
-        try:
-            with runtime.db.write() as session:
-                # One order at a time per account, so a concurrent twin sees this one's record.
-                wallet.lock_account(session, planned.account_id)
-                stored = request.replay(session)
-                if stored:
-                    return JSONResponse(stored.body, status_code=stored.status_code)
-                answer = accepted_body(orders.place_order(session, runtime, planned))
-                request.remember(session, 202, answer)
-            return JSONResponse(answer, status_code=202)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    answer = placing.place_once(runtime, account, endpoint, body, idempotency_key, plan)
+    return JSONResponse(answer.body, status_code=answer.status_code)
 
 
 def _provider_param(issues: FieldIssues, runtime: Runtime, provider: str | None) -> str | None:
