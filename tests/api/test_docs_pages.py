@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+# Static documentation pages and their assets: no database is involved.
+pytestmark = pytest.mark.backend_independent
+
 ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
 

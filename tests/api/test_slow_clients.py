@@ -10,9 +10,13 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from tests.api.bodies import assert_problem
 from tests.conftest import client_for
+
+# The HTTP server's deadlines on unfinished requests: no database is involved.
+pytestmark = pytest.mark.backend_independent
 
 PROVIDERS = "/rest/v2/domains/providers"
 TIMEOUT = 0.5

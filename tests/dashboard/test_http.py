@@ -14,6 +14,10 @@ from mailwright.wallet import service as wallet
 from tests.conftest import OWNER, Cli, Customer, LiveServer, unique, wait_for_order, wait_until
 from tests.dashboard.http import IDEMPOTENCY, csrf_of, post_form, sign_in, signed_in
 
+# Pages over the services the API uses, which are tested on both backends; the dashboard's own
+# session rows are plain inserts and deletes.
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.fixture(scope="module")
 def shop(server: LiveServer, runtime, request) -> dict[str, object]:

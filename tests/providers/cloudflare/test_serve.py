@@ -22,7 +22,8 @@ from tests.providers.cloudflare.dns_server import EmulatorDns
 from tests.providers.cloudflare.emulator import CloudflareEmulator, txt_strings_of
 from tests.support.serve import MAILWRIGHT_COMMAND, ServeProcess, serve_env
 
-pytestmark = pytest.mark.slow
+# The adapter through `serve`; the storage under it is tested on both backends by the sandbox's flows.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
 

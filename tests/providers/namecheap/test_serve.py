@@ -20,7 +20,8 @@ from tests.providers.namecheap.dns_server import BasicDns
 from tests.providers.namecheap.emulator import NamecheapEmulator
 from tests.support.serve import ServeProcess, serve_env
 
-pytestmark = pytest.mark.slow
+# The adapter through `serve`; the storage under it is tested on both backends by the sandbox's flows.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
 def test_an_order_is_registered_at_namecheap_with_the_registrant_published_and_ready(database_factory, tmp_path):

@@ -19,7 +19,8 @@ from tests.providers.porkbun.dns_server import EmulatedZones
 from tests.providers.porkbun.emulator import NAMESERVERS, PorkbunEmulator
 from tests.support.serve import MAILWRIGHT_COMMAND, ServeProcess, serve_env
 
-pytestmark = pytest.mark.slow
+# The adapter through `serve`; the storage under it is tested on both backends by the sandbox's flows.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
 KEY_LINE = re.compile(r"Its API key, shown only this once: (\S+)")
 FINAL = ("ready", "failed", "needs_action")
