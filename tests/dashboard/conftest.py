@@ -45,7 +45,9 @@ class DashboardServe:
         return json.loads(done.stdout)["operator_key"]
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: only the browser tests use them, and a serve (its workflow engine) and a Chromium
+# left running would cost CPU for the rest of the session.
+@pytest.fixture(scope="module")
 def dashboard_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServe]:
     root = tmp_path_factory.mktemp("dashboard-serve")
     serve = ServeProcess(serve_env(f"sqlite:///{root / 'mailwright.db'}", root / "data"), cwd=root).start().wait_ready()
@@ -57,12 +59,12 @@ def dashboard_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashbo
         serve.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def downloads_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("browser-downloads")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(downloads_dir: Path) -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
