@@ -47,13 +47,13 @@ def test_a_machine_without_the_packages_gets_one_line_and_nothing_runs(tmp_path:
         MAILWRIGHT_PG_BINDIR=str(tmp_path / "nowhere"),
     )
     done = run(root, "test", "-x", env=env)
-    packages = "postgresql curl bind9 bind9-dnsutils"
+    packages = "postgresql curl bind9 bind9-dnsutils chromium chromium-driver"
     line = (
-        "Missing for the test suite: postgresql, curl, bind9, bind9-dnsutils. "
+        "Missing for the test suite: postgresql, curl, bind9, bind9-dnsutils, chromium, chromium-driver. "
         f"Install with: {sudo()}apt-get update && {sudo()}apt-get install -y --no-install-recommends {packages}"
     )
     if os.geteuid() == 0 and not _has_user("postgres"):
-        line = line.replace("bind9-dnsutils. ", "bind9-dnsutils, a postgres user (initdb refuses to run as root). ")
+        line = line.replace("chromium-driver. ", "chromium-driver, a postgres user (initdb refuses to run as root). ")
         line += " && useradd --system --create-home --shell /bin/bash postgres"
     assert (done.returncode, done.stdout, done.stderr) == (1, "", line + "\n")
     assert not (root / ".venv").exists()  # stopped before anything, the venv included
@@ -62,7 +62,7 @@ def test_a_machine_without_the_packages_gets_one_line_and_nothing_runs(tmp_path:
 def test_only_what_the_chosen_backends_need_is_asked_for(tmp_path: Path) -> None:
     root = launcher_copy(tmp_path)
     env = clean_env(
-        PATH=bare_path(tmp_path, "curl"),
+        PATH=bare_path(tmp_path, "curl", "chromium", "chromedriver"),
         MAILWRIGHT_TEST_INSTALL="no",
         MAILWRIGHT_TEST_BACKENDS="sqlite",
         MAILWRIGHT_NAMED=str(tmp_path / "nowhere" / "named"),
@@ -80,7 +80,7 @@ def test_a_machine_with_everything_passes_the_check_silently(tmp_path: Path) -> 
         program.write_text("#!/bin/sh\n")
         program.chmod(0o755)
     env = clean_env(
-        PATH=bare_path(tmp_path, "curl", "dig"),
+        PATH=bare_path(tmp_path, "curl", "dig", "chromium", "chromedriver"),
         MAILWRIGHT_TEST_INSTALL="no",
         MAILWRIGHT_NAMED=str(named),
         MAILWRIGHT_PG_BINDIR=str(pg),

@@ -273,7 +273,7 @@ def check_export_to(
         return None
     row = session.get(ExportPlatform, value)
     if row is None or row.account_id != account_id or row.deleted_at is not None or (row.user_id is not None and row.user_id != user_id):
-        issues.add(field, "No such sending platform of yours (see GET /api/v1/integration/exports/platforms)", value)
+        issues.add(field, "No such sending platform of yours", value)
         return None
     return row.id
 

@@ -94,12 +94,12 @@ class OrderDomainsRequest(BaseModel):
     provider: Provider
     domains: list[str] = Field(min_length=1, description="Unique; must not already exist for the account")
     mailboxes: list[MailboxOrderItem] = Field(min_length=1)
-    export_to: str | None = Field(None, description="A sending platform of yours (platformId, registered on /api/v1/integration/exports/platforms): each mailbox is exported there once it is live")
+    export_to: str | None = Field(None, description="The id of a sending platform registered for your account (platformId): each mailbox is exported there once it is live")
 
 
 class OrderMailboxesRequest(BaseModel):
     mailboxes: list[MailboxOrderItem] = Field(min_length=1, description="Mailboxes for the account's existing active domains")
-    export_to: str | None = Field(None, description="A sending platform of yours (platformId, registered on /api/v1/integration/exports/platforms): each mailbox is exported there once it is live")
+    export_to: str | None = Field(None, description="The id of a sending platform registered for your account (platformId): each mailbox is exported there once it is live")
 
 
 class OrderAccepted(BaseModel):
