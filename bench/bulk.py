@@ -15,7 +15,6 @@ from bench.plan import Plan
 from bench.report import Goal, Result, Row
 from bench.stack import Server, api, order_body, prepare_account, start_serve, workspace
 
-BACKENDS = ("sqlite", "postgresql")
 GOAL_SECONDS = 1.0  # a 1,000-domain order accepted on SQLite
 LARGE = 5000  # orders this large are measured one round fewer (each takes many seconds)
 
@@ -23,7 +22,8 @@ LARGE = 5000  # orders this large are measured one round fewer (each takes many 
 def run(plan: Plan) -> Result:
     result = Result("bulk", "Bulk order acceptance (serve without worker) vs the floor (1 INSERT per domain, 1 commit)")
     work = workspace()
-    for backend in BACKENDS:
+    work.floors(*plan.backends)
+    for backend in plan.backends:
         target = start_serve(work, work.database(backend, "bulk"), worker=False, **plan.serve_settings)
         try:
             prepare_account(target)

@@ -9,16 +9,16 @@ from bench.plan import Plan
 from bench.report import Goal, Result, Row
 from bench.stack import Workspace, order_template, prepare_account, start_serve, workspace
 
-BACKENDS = ("sqlite", "postgresql")
 GOALS = {"sqlite": (0.50, 100.0), "postgresql": (0.30, None)}  # share of the floor at 32 clients, p99 ms
 
 
 def run(plan: Plan) -> Result:
     result = Result("intake", "Order intake (POST /order: 1 domain + 3 mailboxes; serve with its worker) vs the floor (1 INSERT + commit)")
     work = workspace()
+    work.floors(*plan.backends)
     with Generator() as generator:
         result.rows.append(ceiling(work, generator, plan, result))
-        for backend in BACKENDS:
+        for backend in plan.backends:
             target_server = start_serve(work, work.database(backend, "intake"), **plan.serve_settings)
             floor_server = work.floor(backend)
             try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 class Plan:
     quick: bool
     rounds: int  # target and baseline alternated this many times; medians reported
+    backends: tuple[str, ...]  # of intake and bulk
     clients: tuple[int, ...]  # concurrent clients for intake and the read path
     warmup: float  # seconds before counting, per measurement
     duration: float  # seconds counted, per measurement
@@ -28,6 +29,7 @@ class Plan:
 FULL = Plan(
     quick=False,
     rounds=3,
+    backends=("sqlite", "postgresql"),
     clients=(1, 8, 32, 128),
     warmup=1.0,
     duration=3.0,
@@ -45,7 +47,8 @@ FULL = Plan(
 QUICK = Plan(
     quick=True,
     rounds=1,
-    clients=(1, 8),
+    backends=("sqlite",),  # PostgreSQL: scaleout's
+    clients=(4,),
     warmup=0.3,
     duration=1.0,
     read_duration=0.8,

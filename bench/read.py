@@ -23,7 +23,7 @@ def run(plan: Plan) -> Result:
         target_server = start_serve(work, work.database(BACKEND, "read"), worker=False, **plan.serve_settings)
         floor_server = work.floor(BACKEND)
         try:
-            prepare_account(target_server)
+            prepare_account(target_server, warm=False)  # the order below is the first
             names = [f"read{i}.com" for i in range(domains)]
             with api(target_server) as client:
                 client.post("/order", json=order_body(names)).raise_for_status()

@@ -16,7 +16,7 @@ BACKEND = "postgresql"
 
 
 def run(plan: Plan) -> Result:
-    clients = 32 if not plan.quick else 8
+    clients = 32 if not plan.quick else 4
     result = Result("scaleout", f"Scale-out on PostgreSQL (N API processes + N workers on one machine; {clients} clients; {plan.scaleout_domains} domains)")
     work = workspace()
     with Generator() as generator:

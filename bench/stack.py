@@ -79,11 +79,17 @@ class Workspace:
 
     def floor(self, backend: str) -> Server:
         """The run's floor app on `backend`, started when first needed."""
-        floor = self._floors.get(backend)
-        if floor is None or floor.process.popen.poll() is not None:
-            floor = self._floors[backend] = start_floor(self, self.database(backend, "floor"), keep=True)
+        return self.floors(backend)[0]
+
+    def floors(self, *backends: str) -> list[Server]:
+        """The run's floor apps on these backends; those not running yet started side by side."""
+        missing = [b for b in backends if b not in self._floors or self._floors[b].process.popen.poll() is not None]
+        started = {b: start_floor(self, self.database(b, "floor"), wait=False, keep=True) for b in missing}
+        for backend, floor in started.items():
+            floor.ready_seconds = floor.process.wait_http(f"{floor.base_url}/ready")
             warm_floor(floor)
-        return floor
+            self._floors[backend] = floor
+        return [self._floors[b] for b in backends]
 
     def _remove(self) -> None:
         global _workspace

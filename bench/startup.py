@@ -31,7 +31,7 @@ def run(plan: Plan) -> Result:
             else:
                 last[side] = server  # the last round's processes: their memory
     serve, floor = last["serve"], last["floor"]
-    clients = 32 if not plan.quick else 8
+    clients = 32 if not plan.quick else 4
     try:
         time.sleep(IDLE_SECONDS)
         idle, _ = serve.process.rss_kib()

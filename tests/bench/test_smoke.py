@@ -13,22 +13,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = {"intake", "read", "bulk", "provision", "scaleout", "startup"}
-QUICK_CLIENTS = {"1", "8"}
-RUN_TIMEOUT = 420  # seconds; a few dozen on an idle 2-core machine, each step bounded inside
+QUICK_CLIENTS = {"4"}
+RUN_TIMEOUT = 480  # seconds: about a minute on an idle 2-core machine; every step is bounded inside
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     results = tmp_path_factory.mktemp("bench-results")
-    done = subprocess.run(
-        [str(ROOT / "mw"), "bench", "all", "--quick", "--json", "--results", str(results)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr[-5000:]
-    return json.loads(done.stdout), results
+    command = [str(ROOT / "mw"), "bench", "all", "--quick", "--json", "--results", str(results)]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as run:
+        try:
+            out, err = run.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            run.terminate()  # SIGTERM: the benchmarks stop every process they started
+            out, err = run.communicate(timeout=60)
+            pytest.fail(f"./mw bench all --quick took over {RUN_TIMEOUT} s:\n{err[-5000:]}")
+    assert run.returncode == 0, err[-5000:]
+    return json.loads(out), results
 
 
 pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
@@ -56,7 +57,7 @@ def test_intake_and_read_compare_every_client_count_with_the_floor(quick_run: tu
     doc, _ = quick_run
     intake = doc["benchmarks"]["intake"]["figures"]
     read = doc["benchmarks"]["read"]["figures"]
-    comparisons = [intake["sqlite"], intake["postgresql"], read["providers"], read["domains"], read["mailbox"]]
+    comparisons = [intake["sqlite"], read["providers"], read["domains"], read["mailbox"]]
     for figures in comparisons:
         assert QUICK_CLIENTS <= set(figures)
         for count in QUICK_CLIENTS:
@@ -72,10 +73,9 @@ def test_intake_and_read_compare_every_client_count_with_the_floor(quick_run: tu
 def test_bulk_provisioning_scaleout_and_startup_report_their_figures(quick_run: tuple[dict, Path]) -> None:
     doc, _ = quick_run
     benchmarks = doc["benchmarks"]
-    for backend in ("sqlite", "postgresql"):
-        sizes = benchmarks["bulk"]["figures"][backend]["sizes"]
-        assert set(sizes) == {"2", "10"}
-        assert all(s["target_s"] > 0 and s["baseline_s"] > 0 for s in sizes.values())
+    sizes = benchmarks["bulk"]["figures"]["sqlite"]["sizes"]
+    assert set(sizes) == {"2", "10"}
+    assert all(s["target_s"] > 0 and s["baseline_s"] > 0 for s in sizes.values())
     provision = benchmarks["provision"]["figures"]
     for run in (provision["2x0ms"], provision["2x200ms"]):
         assert (run["ready_domains"], run["live_mailboxes"], run["failed"], run["extrapolated"]) == (2, 6, 0, False)
