@@ -48,7 +48,10 @@ def main(argv: list[str]) -> int:
         result.seconds = round(time.monotonic() - began, 1)
         console.print(f"done in {result.seconds:.0f} s")
         results.append(result)
+    default = QUICK if args.quick else FULL
     rounds_note = f"Target and baseline alternated over {plan.rounds} round(s); medians."
+    if plan.rounds < default.rounds:
+        rounds_note += f" Rounds reduced from {default.rounds} (--rounds {plan.rounds}) to fit the run in the time the machine allowed."
     doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started)
     doc["failed"] = failed
     processes.stop_all()

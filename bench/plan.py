@@ -37,10 +37,10 @@ FULL = Plan(
     bulk_sizes=(50, 1000, 5000),
     provision_sizes=(100, 1000),
     provision_latencies_ms=(0, 200),
-    provision_deadline={100: 120.0, 1000: 90.0},
+    provision_deadline={100: 90.0, 1000: 60.0},
     scaleout=(1, 2, 4),
     scaleout_domains=30,
-    scaleout_deadline=45.0,
+    scaleout_deadline=30.0,
     peak_bulk_domains=1000,
 )
 

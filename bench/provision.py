@@ -5,11 +5,11 @@ every provider call), on SQLite with `serve` and its worker, product defaults fo
 The bound is the least time the providers alone allow: each domain's provider calls run one after
 another (provision_domain is sequential), so a domain needs at least calls × latency; and each
 queue runs at most `concurrency` calls at once (and `limit` per `period`), so it needs at least
-N × its calls × latency / concurrency. Provider calls per queue are counted from DBOS's
-workflow_status in the latency run: each `provider_call` workflow's time from its start to its end,
-less its queue's median in the 0 ms run, in whole latencies, is how many provider calls it made.
-efficiency = bound / measured; at 0 ms the bound is 0 and the figure is the orchestration's time
-per domain."""
+N × its calls × latency / concurrency. Provider calls per queue are counted in a small run at
+200 ms on PostgreSQL (DBOS's workflow_status has milliseconds there, whole seconds on SQLite):
+each `provider_call` workflow's time from its start to its end, in whole latencies, is how many
+provider calls it made. efficiency = bound / measured; at 0 ms the bound is 0 and the figure is
+the orchestration's time per domain."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ EFFICIENCY_GOAL = 0.90  # of the bound at 200 ms
 OVERHEAD_GOAL_MS = 25.0  # per domain at 0 ms
 THOUSAND_GOAL_S = 120.0  # 1,000 domains × 3 mailboxes at 0 ms
 BACKEND = "sqlite"
+CALIBRATION_DOMAINS = 3
+CALIBRATION_LATENCY_MS = 200
+CALIBRATION_DEADLINE = 60.0
 
 
 def run(plan: Plan) -> Result:
@@ -36,20 +39,14 @@ def run(plan: Plan) -> Result:
     work = workspace()
     floor_ms = floor_request_ms(work, plan)
     result.config = {"floor_request_ms": floor_ms, "order_size": PROVISION_ORDER_SIZE}
-    calls: dict[str, float] = {}
-    overheads: dict[str, float] = {}  # a queued call's median time at 0 ms, per queue
-    for latency in sorted(plan.provision_latencies_ms):  # 0 ms first: the overhead the latency run's count subtracts
+    calls = count_calls(work, plan)
+    for latency in plan.provision_latencies_ms:
         for size in plan.provision_sizes:
             url = work.database(BACKEND, f"provision{size}_{latency}")
             server = start_serve(work, url, sandbox_latency_ms=latency, **plan.serve_settings)
             try:
                 prepare_account(server, warm=False)
                 run_figures = provision(server, url, size, plan.provision_deadline[size])
-                durations = call_durations(url)
-                if not latency:
-                    overheads = overheads or {q: median(d) for q, d in durations.items()}
-                else:
-                    calls = calls or provider_calls(durations, overheads, latency, max(1.0, run_figures["live_mailboxes"] / MAILBOXES_PER_DOMAIN))
             finally:
                 server.stop()
             bound = bound_seconds(calls, size, latency, queue_limits())
@@ -61,7 +58,7 @@ def run(plan: Plan) -> Result:
     result.figures["provider_calls_per_domain"] = calls
     add_goals(result)
     result.notes.append(
-        f"Provider calls per domain, by queue (from the latency run): {', '.join(f'{q} {n:g}' for q, n in calls.items())}; "
+        f"Provider calls per domain, by queue (counted in a {CALIBRATION_DOMAINS}-domain run on PostgreSQL at {CALIBRATION_LATENCY_MS} ms): {', '.join(f'{q} {n:g}' for q, n in calls.items())}; "
         f"queue limits: product defaults. Baseline at 0 ms: the floor's request time at 1 client ({floor_ms:.2f} ms)."
     )
     return result
@@ -120,6 +117,19 @@ def progress(engine: sa.Engine) -> dict:
     }
 
 
+def count_calls(work: Workspace, plan: Plan) -> dict[str, float]:
+    """Provider calls per domain on each queue, counted in a small run at CALIBRATION_LATENCY_MS on
+    PostgreSQL, whose workflow_status has milliseconds (SQLite's has whole seconds)."""
+    url = work.database("postgresql", "calibration")
+    server = start_serve(work, url, sandbox_latency_ms=CALIBRATION_LATENCY_MS, **plan.serve_settings)
+    try:
+        prepare_account(server, warm=False)
+        done = provision(server, url, CALIBRATION_DOMAINS, CALIBRATION_DEADLINE)
+    finally:
+        server.stop()
+    return provider_calls(call_durations(url), CALIBRATION_LATENCY_MS, max(1.0, done["live_mailboxes"] / MAILBOXES_PER_DOMAIN))
+
+
 def call_durations(url: str) -> dict[str, list[float]]:
     """Milliseconds from start to end of every finished provider_call workflow, per queue role."""
     table = "workflow_status" if url.startswith("sqlite") else "dbos.workflow_status"
@@ -135,10 +145,11 @@ def call_durations(url: str) -> dict[str, list[float]]:
     return dict(durations)
 
 
-def provider_calls(durations: dict[str, list[float]], overheads: dict[str, float], latency_ms: int, domains: float) -> dict[str, float]:
-    """Provider calls per domain on each queue: a queued call's time beyond its queue's overhead
-    (its median at 0 ms), in whole latencies. `domains`: how many were provisioned (mailboxes live / 3)."""
-    calls = {q: sum(int(max(0.0, d - overheads.get(q, 0.0)) // latency_ms) for d in ds) for q, ds in durations.items()}
+def provider_calls(durations: dict[str, list[float]], latency_ms: int, domains: float) -> dict[str, float]:
+    """Provider calls per domain on each queue: each queued call's time in whole latencies (the
+    orchestration around a call takes milliseconds). `domains`: how many were provisioned
+    (mailboxes live / 3)."""
+    calls = {q: sum(int(d // latency_ms) for d in ds) for q, ds in durations.items()}
     return {q: round(calls[q] / domains, 2) for q in sorted(calls)} | {
         "queued_calls": round(sum(len(ds) for ds in durations.values()) / domains, 2)
     }
