@@ -33,7 +33,12 @@ def main(argv: list[str]) -> int:
     console = Console(stderr=args.json)
     started = dt.datetime.now(dt.timezone.utc)
     results, failed = [], []
-    for name in BENCHMARKS if args.name == "all" else (args.name,):
+    names = BENCHMARKS if args.name == "all" else (args.name,)
+    default = QUICK if args.quick else FULL
+    rounds_note = f"Target and baseline alternated over {plan.rounds} round(s); medians."
+    if plan.rounds < default.rounds:
+        rounds_note += f" Rounds reduced from {default.rounds} (--rounds {plan.rounds}) to fit the run in the time the machine allowed."
+    for number, name in enumerate(names):
         console.print(f"[bold]{name}[/] ...", end=" ")
         began = time.monotonic()
         try:
@@ -48,13 +53,13 @@ def main(argv: list[str]) -> int:
         result.seconds = round(time.monotonic() - began, 1)
         console.print(f"done in {result.seconds:.0f} s")
         results.append(result)
-    default = QUICK if args.quick else FULL
-    rounds_note = f"Target and baseline alternated over {plan.rounds} round(s); medians."
-    if plan.rounds < default.rounds:
-        rounds_note += f" Rounds reduced from {default.rounds} (--rounds {plan.rounds}) to fit the run in the time the machine allowed."
-    doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started)
-    doc["failed"] = failed
+        # Saved after each benchmark: a run stopped later keeps what it measured.
+        doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started)
+        doc |= {"failed": failed, "not_run": list(names[number + 1 :])}
+        path = report.save(doc, args.results)
     processes.stop_all()
+    doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started)
+    doc |= {"failed": failed, "not_run": []}
     path = report.save(doc, args.results)
     if args.json:
         print(json.dumps(report.clean(doc), indent=2))
