@@ -32,6 +32,7 @@ def main(argv: list[str]) -> int:
     plan = with_rounds(QUICK if args.quick else FULL, args.rounds)
     console = Console(stderr=args.json)
     started = dt.datetime.now(dt.timezone.utc)
+    at_start = report.machine()
     results, failed = [], []
     names = BENCHMARKS if args.name == "all" else (args.name,)
     default = QUICK if args.quick else FULL
@@ -54,11 +55,11 @@ def main(argv: list[str]) -> int:
         console.print(f"done in {result.seconds:.0f} s")
         results.append(result)
         # Saved after each benchmark: a run stopped later keeps what it measured.
-        doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started)
+        doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started, at_start=at_start)
         doc |= {"failed": failed, "not_run": list(names[number + 1 :])}
         path = report.save(doc, args.results)
     processes.stop_all()
-    doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started)
+    doc = report.document(results, quick=plan.quick, rounds_note=rounds_note, started=started, at_start=at_start)
     doc |= {"failed": failed, "not_run": []}
     path = report.save(doc, args.results)
     if args.json:

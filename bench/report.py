@@ -84,12 +84,13 @@ def commit() -> dict[str, Any]:
     return {"commit": git("rev-parse", "HEAD"), "branch": git("rev-parse", "--abbrev-ref", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "src"))}
 
 
-def document(results: list[Result], *, quick: bool, rounds_note: str, started: dt.datetime) -> dict[str, Any]:
+def document(results: list[Result], *, quick: bool, rounds_note: str, started: dt.datetime, at_start: dict[str, Any]) -> dict[str, Any]:
+    """`at_start`: machine() when the run began (its load average then)."""
     return {
         "date": started.isoformat(timespec="seconds"),
         "quick": quick,
         "rounds": rounds_note,
-        "machine": machine() | {"load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "machine": at_start | {"load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         **commit(),
         "benchmarks": {r.name: r.as_dict() for r in results},
         "goals": [asdict(g) | {"benchmark": r.name} for r in results for g in r.goals],
