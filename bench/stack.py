@@ -1,0 +1,211 @@
+"""What a benchmark runs against: databases (a SQLite file in a temporary directory, or a
+database on a throwaway PostgreSQL server started as the tests do), Mailwright's `serve` and
+`worker` processes, and the floor app, each on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import processes
+from bench.processes import Process
+from tests.support.postgres import ThrowawayPostgres, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+MAILWRIGHT = str(Path(sys.executable).with_name("mailwright"))
+PROVIDER = "GOOGLE"
+MAILBOXES_PER_DOMAIN = 3
+OWNER = {
+    "email": "richard@piedpiper.com",
+    "first_name": "Richard",
+    "last_name": "Hendricks",
+    "company_name": "Pied Piper",
+    "address": "5230 Newell Road",
+    "city": "Palo Alto",
+    "state": "CA",
+    "country": "US",
+    "zip_code": "94303",
+    "phone": "+1.6505550100",
+}
+# Limits raised so that nothing but the work itself is measured: no rate limit, orders as large
+# as the bulk benchmark's, a wallet that never runs out; no renewal schedule meanwhile.
+BENCH_SETTINGS = {
+    "log_level": "WARNING",
+    "sandbox_dns_port": "0",
+    "rate_limit_per_minute": "100000000",
+    "rate_limit_burst": "10000000",
+    "max_domains_per_order": "10000",
+    "max_mailboxes_per_order": "30000",
+    "demo_credit": "100000000.00",
+    "billing_schedule": "",
+}
+_DEMO_KEY = re.compile(r"Its API key, shown only this once: (\S+)")
+
+
+class Workspace:
+    """Temporary directories and databases of a run (one throwaway PostgreSQL server for all),
+    and the floor apps every benchmark compares with; removed at the end of the run (or at exit)."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="mailwright-bench-"))
+        self._postgres: ThrowawayPostgres | None = None
+        self._count = 0
+        self._floors: dict[str, Server] = {}
+        processes.on_exit(self._remove)
+
+    def directory(self, name: str) -> Path:
+        self._count += 1
+        path = self.root / f"{self._count}-{name}"
+        path.mkdir()
+        return path
+
+    def database(self, backend: str, name: str) -> str:
+        """A new empty database: a SQLite file URL, or a PostgreSQL database's."""
+        if backend == "sqlite":
+            return f"sqlite:///{self.directory(name) / 'db.sqlite'}"
+        if self._postgres is None:
+            self._postgres = ThrowawayPostgres().start()
+        self._count += 1
+        return self._postgres.create_database(f"{name}_{self._count}")
+
+    def floor(self, backend: str) -> Server:
+        """The run's floor app on `backend`, started when first needed."""
+        return self.floors(backend)[0]
+
+    def floors(self, *backends: str) -> list[Server]:
+        """The run's floor apps on these backends; those not running yet started side by side."""
+        missing = [b for b in backends if b not in self._floors or self._floors[b].process.popen.poll() is not None]
+        started = {b: start_floor(self, self.database(b, "floor"), wait=False, keep=True) for b in missing}
+        for backend, floor in started.items():
+            floor.ready_seconds = floor.process.wait_http(f"{floor.base_url}/ready")
+            warm_floor(floor)
+            self._floors[backend] = floor
+        return [self._floors[b] for b in backends]
+
+    def _remove(self) -> None:
+        global _workspace
+        _workspace = None
+        self._floors.clear()
+        if self._postgres is not None:
+            self._postgres.stop()
+            self._postgres = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_workspace: Workspace | None = None
+
+
+def workspace() -> Workspace:
+    global _workspace
+    if _workspace is None:
+        _workspace = Workspace()
+    return _workspace
+
+
+def mailwright_env(database_url: str, data_dir: Path, **settings: str | int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILWRIGHT_")}
+    values = BENCH_SETTINGS | {k: str(v) for k, v in settings.items()}
+    env |= {f"MAILWRIGHT_{k.upper()}": v for k, v in values.items()}
+    env |= {"MAILWRIGHT_DATABASE_URL": database_url, "MAILWRIGHT_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    return env
+
+
+@dataclass
+class Server:
+    """A process answering HTTP on 127.0.0.1:port."""
+
+    process: Process
+    port: int
+    ready_seconds: float = 0.0
+    api_key: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def start_serve(workspace: Workspace, database_url: str, *, worker: bool = True, wait: bool = True, **settings: str | int) -> Server:
+    """`mailwright serve` (API + worker unless `worker` is False) on a free port. On a new database
+    it creates the demo account, whose key is kept in `api_key`."""
+    port = free_port()
+    data_dir = workspace.directory("serve")
+    command = [MAILWRIGHT, "serve", "--port", str(port)] + ([] if worker else ["--no-worker"])
+    server = Server(Process("serve", command, mailwright_env(database_url, data_dir, **settings), data_dir), port)
+    if wait:
+        wait_serve(server)
+    return server
+
+
+def wait_serve(server: Server) -> Server:
+    server.ready_seconds = server.process.wait_http(f"{server.base_url}/readyz")
+    match = _DEMO_KEY.search(server.process.text)
+    server.api_key = match.group(1) if match else ""
+    return server
+
+
+def start_worker(workspace: Workspace, database_url: str, number: int, **settings: str | int) -> Process:
+    data_dir = workspace.directory("worker")
+    env = mailwright_env(database_url, data_dir, **settings)
+    return Process(f"worker {number}", [MAILWRIGHT, "worker", "--executor-id", f"bench-{number}"], env, data_dir)
+
+
+def start_floor(workspace: Workspace, database_url: str, *, wait: bool = True, keep: bool = False) -> Server:
+    port = free_port()
+    cwd = workspace.directory("floor")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILWRIGHT_")} | {
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "bench.floor", "--database-url", database_url, "--port", str(port)]
+    server = Server(Process("floor", command, env, cwd, keep=keep), port)
+    if wait:
+        server.ready_seconds = server.process.wait_http(f"{server.base_url}/ready")
+    return server
+
+
+def warm_floor(floor: Server) -> None:
+    """Each of the floor's requests once: its first use is not measured, as Mailwright's is not."""
+    with httpx.Client(base_url=floor.base_url, timeout=60) as client:
+        client.post("/order", json=order_body(["warmup.com"])).raise_for_status()
+        client.post("/bulk", json=order_body(["warmup.com"])).raise_for_status()
+        client.get("/items", params={"n": 10}).raise_for_status()
+
+
+def api(server: Server) -> httpx.Client:
+    return httpx.Client(base_url=f"{server.base_url}/rest/v2/domains", headers={"x-api-key": server.api_key}, timeout=600)
+
+
+def prepare_account(server: Server, *, warm: bool = True) -> None:
+    """The demo account's owner (registrant contact), which orders need, and a first order: what a
+    process builds on first use (caches, the domain name suffix list) is not measured."""
+    with api(server) as client:
+        client.post("/owner", json=OWNER).raise_for_status()
+        if warm:
+            client.post("/order", json=order_body([f"warmup{secrets.token_hex(4)}.com"])).raise_for_status()
+
+
+def order_body(domains: list[str]) -> dict:
+    mailboxes = [
+        {"first_name": f"Ann{i}", "last_name": "Bench", "email": f"ann{i}@{domain}"}
+        for domain in domains
+        for i in range(MAILBOXES_PER_DOMAIN)
+    ]
+    return {"provider": PROVIDER, "domains": domains, "mailboxes": mailboxes}
+
+
+def order_template() -> str:
+    """An intake order (1 domain, 3 mailboxes) as JSON with `{uid}` as the domain's label."""
+    return json.dumps(order_body(["{uid}.com"]))

@@ -1,0 +1,69 @@
+"""Cold start and memory of `serve`: time from the process's start until /readyz answers 200 on a
+new SQLite database (migrations, demo account, worker), vs the floor's until it answers; resident
+memory idle (2 s after ready) and at its peak after intake at 32 clients and a large order."""
+
+from __future__ import annotations
+
+import time
+
+from bench.load import Generator, Request, median
+from bench.plan import Plan
+from bench.report import Goal, Result, Row
+from bench.stack import Server, api, order_body, order_template, prepare_account, start_floor, start_serve, workspace
+
+COLD_START_GOAL_S = 1.5
+PEAK_RSS_GOAL_MB = 250.0
+IDLE_SECONDS = 2.0
+
+
+def run(plan: Plan) -> Result:
+    result = Result("startup", "Cold start and resident memory of serve (SQLite, with its worker) vs the floor")
+    work = workspace()
+    starts: dict[str, list[float]] = {"serve": [], "floor": []}
+    last: dict[str, Server] = {}
+    for round_number in range(plan.rounds):
+        for side in ["serve", "floor"] if round_number % 2 == 0 else ["floor", "serve"]:
+            database = work.database("sqlite", side)
+            server = start_serve(work, database, **plan.serve_settings) if side == "serve" else start_floor(work, database)
+            starts[side].append(round(server.ready_seconds, 3))
+            if round_number < plan.rounds - 1:
+                server.stop()
+            else:
+                last[side] = server  # the last round's processes: their memory
+    serve, floor = last["serve"], last["floor"]
+    clients = 32 if not plan.quick else 4
+    try:
+        time.sleep(IDLE_SECONDS)
+        idle, _ = serve.process.rss_kib()
+        floor_idle, _ = floor.process.rss_kib()
+        prepare_account(serve)
+        with Generator() as generator:
+            order = Request("POST", "/rest/v2/domains/order", order_template(), (("x-api-key", serve.api_key),), 202)
+            generator.run([serve.base_url], order, clients, plan.warmup, plan.duration)
+        with api(serve) as client:
+            client.post("/order", json=order_body([f"peak{i}.com" for i in range(plan.peak_bulk_domains)])).raise_for_status()
+        _, peak = serve.process.rss_kib()
+    finally:
+        serve.stop()
+        floor.stop()
+    start, floor_start = median(starts["serve"]), median(starts["floor"])
+    idle_mb, peak_mb, floor_mb = idle / 1024, peak / 1024, floor_idle / 1024
+    result.figures = {
+        "cold_start_s": round(start, 3),
+        "floor_cold_start_s": round(floor_start, 3),
+        "cold_start_ratio": round(start / floor_start, 2),
+        "starts": starts,
+        "rss_idle_mb": round(idle_mb, 1),
+        "rss_peak_mb": round(peak_mb, 1),
+        "floor_rss_idle_mb": round(floor_mb, 1),
+    }
+    result.rows = [
+        Row("cold start (to /readyz)", f"{start:.2f} s", f"{floor_start:.2f} s", f"{start / floor_start:.1f}×", f"median of {plan.rounds}, new database each time"),
+        Row("RSS idle", f"{idle_mb:.0f} MB", f"{floor_mb:.0f} MB", f"{idle_mb / floor_mb:.1f}×", f"{IDLE_SECONDS:.0f} s after ready"),
+        Row("RSS peak", f"{peak_mb:.0f} MB", "", "", f"VmHWM after intake at {clients} clients and a {plan.peak_bulk_domains}-domain order"),
+    ]
+    result.goals = [
+        Goal(f"cold start < {COLD_START_GOAL_S} s", f"{start:.2f} s", start < COLD_START_GOAL_S),
+        Goal(f"RSS < {PEAK_RSS_GOAL_MB:.0f} MB at peak", f"{peak_mb:.0f} MB", peak_mb < PEAK_RSS_GOAL_MB),
+    ]
+    return result
