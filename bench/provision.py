@@ -5,10 +5,9 @@ every provider call), on SQLite with `serve` and its worker, product defaults fo
 The bound is the least time the providers alone allow: each domain's provider calls run one after
 another (provision_domain is sequential), so a domain needs at least calls × latency; and each
 queue runs at most `concurrency` calls at once (and `limit` per `period`), so it needs at least
-N × its calls × latency / concurrency. Provider calls per queue are counted in a small run at
-200 ms on PostgreSQL (DBOS's workflow_status has milliseconds there, whole seconds on SQLite):
-each `provider_call` workflow's time from its start to its end, in whole latencies, is how many
-provider calls it made. efficiency = bound / measured; at 0 ms the bound is 0 and the figure is
+N × its calls × latency / concurrency. Provider calls per role are counted in a small run at
+200 ms: each provider step's time from its start to its end (DBOS's record of the steps, in
+milliseconds), in whole latencies, is how many provider calls it made. efficiency = bound / measured; at 0 ms the bound is 0 and the figure is
 the orchestration's time per domain."""
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from bench.load import Generator, Request, median
 from bench.plan import PROVISION_ORDER_SIZE, Plan
 from bench.report import Goal, Result, Row
-from bench.stack import MAILBOXES_PER_DOMAIN, Server, Workspace, api, order_body, order_template, prepare_account, start_serve, workspace
+from bench.stack import MAILBOXES_PER_DOMAIN, PROVIDER, Server, Workspace, api, order_body, order_template, prepare_account, start_serve, workspace
 
 EFFICIENCY_GOAL = 0.90  # of the bound at 200 ms
 OVERHEAD_GOAL_MS = 25.0  # per domain at 0 ms
@@ -131,17 +130,27 @@ def count_calls(work: Workspace, plan: Plan) -> dict[str, float]:
 
 
 def call_durations(url: str) -> dict[str, list[float]]:
-    """Milliseconds from start to end of every finished provider_call workflow, per queue role."""
-    table = "workflow_status" if url.startswith("sqlite") else "dbos.workflow_status"
+    """Milliseconds from start to end of every finished provider step (each holds a slot of its
+    role: provisioning/slots.py), per role, from DBOS's record of the workflows' steps."""
+    from mailwright.provisioning import steps
+
+    roles = {name: step.role for name, step in steps.PROVIDER_STEPS.items()}  # type: ignore[attr-defined]
+    table = "operation_outputs" if url.startswith("sqlite") else "dbos.operation_outputs"
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text(f"SELECT queue_name, started_at_epoch_ms, completed_at FROM {table} WHERE name = 'provider_call' AND completed_at IS NOT NULL AND started_at_epoch_ms IS NOT NULL")
+            sa.text(
+                f"SELECT function_name, started_at_epoch_ms, completed_at_epoch_ms FROM {table} "
+                "WHERE completed_at_epoch_ms IS NOT NULL AND started_at_epoch_ms IS NOT NULL"
+            )
         ).all()
     engine.dispose()
     durations: dict[str, list[float]] = defaultdict(list)
-    for queue, started, completed in rows:
-        durations[queue.removeprefix("provider-")].append(float(completed - started))
+    for name, started, completed in rows:
+        if name in roles:
+            # A mailbox host's steps count against the bench's one mailbox provider.
+            role = roles[name] if roles[name] != steps.MAILBOX_HOST else PROVIDER
+            durations[role].append(float(completed - started))
     return dict(durations)
 
 
@@ -151,7 +160,7 @@ def provider_calls(durations: dict[str, list[float]], latency_ms: int, domains: 
     (mailboxes live / 3)."""
     calls = {q: sum(int(d // latency_ms) for d in ds) for q, ds in durations.items()}
     return {q: round(calls[q] / domains, 2) for q in sorted(calls)} | {
-        "queued_calls": round(sum(len(ds) for ds in durations.values()) / domains, 2)
+        "provider_steps": round(sum(len(ds) for ds in durations.values()) / domains, 2)
     }
 
 
@@ -169,7 +178,7 @@ def queue_limits() -> dict[str, tuple[int | None, float | None]]:
 
 def bound_seconds(calls: dict[str, float], domains: int, latency_ms: int, limits: dict[str, tuple[int | None, float | None]]) -> float:
     latency = latency_ms / 1000
-    per_queue = {q: n for q, n in calls.items() if q != "queued_calls"}
+    per_queue = {q: n for q, n in calls.items() if q != "provider_steps"}
     chain = sum(per_queue.values()) * latency
     bounds = [chain]
     for queue, n in per_queue.items():
