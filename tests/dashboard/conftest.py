@@ -37,12 +37,17 @@ class DashboardServe:
     def base_url(self) -> str:
         return self.serve.base_url
 
+    _operator_key: str | None = None
+
     def operator_key(self) -> str:
-        """`mailwright operators create-key --json` on the serve's database."""
-        done = subprocess.run([MAILWRIGHT_COMMAND, "operators", "create-key", "--json"], env=self.serve.env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)["operator_key"]
+        """`mailwright operators create-key --json` on the serve's database, run once: the
+        browser tests share the key (a CLI start is seconds on a loaded machine)."""
+        if self._operator_key is None:
+            done = subprocess.run([MAILWRIGHT_COMMAND, "operators", "create-key", "--json"], env=self.serve.env,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            self._operator_key = json.loads(done.stdout)["operator_key"]
+        return self._operator_key
 
 
 # Module-scoped: only the browser tests use them, and a serve (its workflow engine) and a Chromium

@@ -215,3 +215,103 @@ def test_a_bulk_order_with_a_bad_line_is_fixed_paid_and_its_credentials_download
     assert lines[0].startswith('"email","first_name"')
     assert [line.split(",")[0] for line in lines[1:]] == [f'"dinesh@{domain}"', f'"gilfoyle@{domain}"']
     sign_out(browser)
+
+
+# One pass over a page's focusable controls (a, button, input, select, textarea, summary,
+# [tabindex]): each one's accessible name as a browser computes it (the simple cases our pages
+# use: aria-label, aria-labelledby, a <label>, or the control's own text, value or alt), a
+# positive tabindex, a control that takes the focus while it cannot be seen (checked while it has
+# it: a skip link may show itself on focus), or one inside aria-hidden. It numbers the controls
+# Tab should reach, in document order, and records from now on the number of each one focused.
+AUDIT_CONTROLS = """
+const clean = (s) => (s || "").replace(/\\s+/g, " ").trim();
+const ownText = (e) => clean(e.innerText || e.textContent) || clean([...e.querySelectorAll("img[alt]")].map((i) => i.alt).join(" "));
+function accessibleName(e) {
+  const labelledBy = (e.getAttribute("aria-labelledby") || "").split(/\\s+/).map((id) => document.getElementById(id)).filter(Boolean);
+  const candidates = [e.getAttribute("aria-label"), labelledBy.map((l) => l.textContent).join(" "), [...(e.labels || [])].map((l) => l.textContent).join(" ")];
+  if (e.tagName === "INPUT") candidates.push(["submit", "button", "reset"].includes(e.type) ? e.value : e.type === "image" ? e.alt : "");
+  else if (!["SELECT", "TEXTAREA"].includes(e.tagName)) candidates.push(ownText(e));
+  return candidates.map(clean).find((name) => name) || "";
+}
+const describe = (e) => e.outerHTML.slice(0, 120);
+function seen(e) {  // on the page (not pushed off its left or top edge), larger than a pixel, not transparent
+  const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+  return r.width > 1 && r.height > 1 && r.right + scrollX > 0 && r.bottom + scrollY > 0 && s.visibility !== "hidden" && Number(s.opacity) > 0;
+}
+const problems = [], order = [];
+document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]").forEach((e) => {
+  if (!accessibleName(e)) problems.push("no accessible name: " + describe(e));
+  if (e.tabIndex > 0) problems.push("tabindex > 0: " + describe(e));
+  if (e.disabled || e.tabIndex < 0) return;
+  e.focus({preventScroll: true});
+  if (document.activeElement !== e) return;  // not focusable (display: none, inert)
+  if (!seen(e)) problems.push("focusable but hidden: " + describe(e));
+  if (e.closest("[aria-hidden=true]")) problems.push("focusable inside aria-hidden: " + describe(e));
+  e.dataset.tabOrder = String(order.length);
+  order.push(describe(e));
+});
+document.body.tabIndex = -1;  // Tab then starts from the top, not after the last control focused
+document.body.focus();
+window.scrollTo(0, 0);
+window.focused = [];
+document.addEventListener("focusin", (event) => {
+  if (event.target !== document.body) window.focused.push(Number(event.target.dataset.tabOrder ?? -1));
+});
+return [problems, order];
+"""
+
+
+def audit_keyboard(browser, path: str) -> None:
+    """Every control on the page is named and reached by Tab from the top, in document order."""
+    problems, order = browser.execute_script(AUDIT_CONTROLS)
+    assert problems == [], f"{path}: {problems}"
+    ActionChains(browser).send_keys(Keys.TAB * len(order)).perform()
+    reached = browser.execute_script("return window.focused")
+    assert reached == list(range(len(order))), f"{path}: Tab reached {reached}, not each of {order} in turn"
+
+
+def test_every_control_is_named_and_reached_by_keyboard_and_no_page_scrolls_sideways(browser, dashboard_serve: DashboardServe) -> None:
+    api = httpx.Client(base_url=dashboard_serve.base_url, headers={"x-api-key": dashboard_serve.demo_key}, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    domain = f"{unique('a11y')}.com"
+    placed = api.post("/rest/v2/domains/order", json={
+        "provider": "MAILDOSO", "domains": [domain],
+        "mailboxes": [{"first_name": "Carla", "last_name": "Walton", "email": f"carla@{domain}"}],
+    })
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+
+    # The operator's pages first, while the order is provisioned.
+    sign_in(browser, dashboard_serve, dashboard_serve.operator_key())
+    demo = browser.find_element(By.LINK_TEXT, "Demo").get_attribute("href").removeprefix(dashboard_serve.base_url)
+    check_pages(browser, dashboard_serve, ("/dashboard/operator/accounts", demo, "/dashboard/operator/work", "/dashboard/operator/providers"))
+    sign_out(browser)
+
+    wait_until(lambda: api.get(f"/rest/v2/domains/orders/{order_id}").json()["status"] == "completed", timeout=WAIT, interval=0.2)
+    sign_in(browser, dashboard_serve, dashboard_serve.demo_key)
+    check_pages(browser, dashboard_serve, (
+        "/dashboard", "/dashboard/order?query=pied+piper", "/dashboard/order/bulk", "/dashboard/domains",
+        f"/dashboard/domains/{domain}", f"/dashboard/domains/{domain}/mailboxes/carla@{domain}",
+        "/dashboard/downloads", "/dashboard/subscriptions", "/dashboard/webhooks",
+    ))
+    sign_out(browser)
+
+
+def check_pages(browser, dashboard: DashboardServe, paths: tuple[str, ...]) -> None:
+    """The keyboard audit at 1280 px, then each page's width at 1280 and at 375 px."""
+    for path in paths:
+        browser.get(f"{dashboard.base_url}{path}")
+        assert fits(browser), f"{path} scrolls sideways at 1280 px: {too_wide(browser)}"
+        audit_keyboard(browser, path)
+    browser.set_window_size(375, 812)
+    for path in paths:
+        browser.get(f"{dashboard.base_url}{path}")
+        assert fits(browser), f"{path} scrolls sideways at 375 px: {too_wide(browser)}"
+    browser.set_window_size(1280, 900)
+
+
+def too_wide(browser) -> list[str]:
+    """The elements that reach past the window's right edge (for the failure's message)."""
+    return browser.execute_script(
+        "return [...document.body.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > window.innerWidth)"
+        ".map((e) => e.outerHTML.slice(0, 80))")

@@ -357,7 +357,7 @@ def test_webhooks_and_their_delivery_log_with_every_attempt(server: LiveServer, 
     listing = client.get("/dashboard/webhooks").text
     assert f'<a href="/dashboard/webhooks/{hook.json()["id"]}">{target}</a>' in listing
     log_page = f"/dashboard/webhooks/{hook.json()['id']}"
-    assert "No deliveries yet." in client.get(log_page).text
+    assert 'No deliveries yet: one is made at the next order.completed event. <a href="/dashboard/webhooks">' in client.get(log_page).text
     domain = f"{unique('hook')}.com"
     placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": [domain], "mailboxes": [
         {"first_name": "Russ", "last_name": "Hanneman", "email": f"russ@{domain}"}]})
@@ -381,10 +381,29 @@ def test_a_resellers_users_and_their_domains(server: LiveServer, account: Custom
     client = signed_in(server.base_url, account.api_key)
     listing = client.get("/dashboard/users").text
     assert f'<a href="/dashboard/users/{user_id}">Laurie Bream</a>' in listing and "1 user, page 1 of 1" in listing
-    assert "No domains for this user yet." in client.get(f"/dashboard/users/{user_id}").text
+    assert 'No domains for this user yet. The reseller-style API orders domains for a user:\n  see <a href="/docs">' in client.get(f"/dashboard/users/{user_id}").text
     other = signed_in(server.base_url, make_account().api_key)
     assert other.get(f"/dashboard/users/{user_id}").status_code == 404
-    assert "No users." in other.get("/dashboard/users").text
+    assert "No users yet." in other.get("/dashboard/users").text
+
+
+def test_a_fresh_accounts_empty_pages_each_say_what_to_do_next_with_a_link(server: LiveServer, account: Customer) -> None:
+    client = signed_in(server.base_url, account.api_key)
+    order_link = '<a href="/dashboard/order">'
+    docs_link = '<a href="/docs">the API documentation</a>'
+    expected = {
+        "/dashboard": ("No domains yet. " + order_link, "No order is being provisioned. " + order_link),
+        "/dashboard/domains": (f'<p id="no-domains">No domains yet. {order_link}Search for names and order some.</a>',),
+        "/dashboard/subscriptions": ("No subscriptions yet", f"{order_link}Order domains and mailboxes.</a>"),
+        "/dashboard/downloads": ('<p id="no-live-mailboxes">No live mailbox yet', f"{order_link}Order domains and mailboxes.</a>"),
+        "/dashboard/webhooks": ('<p id="no-webhooks">No webhooks yet.', "POST /rest/v1/webhooks/subscribe", docs_link),
+        "/dashboard/users": ('<p id="no-users">No users yet.', "POST /api/v1/integration/users", docs_link),
+    }
+    for path, sentences in expected.items():
+        html = client.get(path).text
+        for sentence in sentences:
+            assert sentence in html, f"{path} lacks {sentence!r}"
+    assert httpx.get(f"{server.base_url}/docs", timeout=30).status_code == 200  # where the links lead
 
 
 def test_subscriptions_show_the_next_charge_and_switch_auto_renew_and_cancel(server: LiveServer, shop: dict[str, object], account: Customer) -> None:

@@ -15,13 +15,17 @@ from mailwright.dashboard.pages import page
 from mailwright.domains import service as domains
 from mailwright.errors import FieldIssues
 from mailwright.exports import csv_files
+from mailwright.mailboxes.models import MailboxStatus
 
 router = APIRouter(prefix=f"{PREFIX}/downloads", include_in_schema=False)
 
 
 @router.get("")
 def downloads(request: Request, who: CustomerDep) -> Response:
-    return page(request, "downloads.html", who, formats=csv_files.FORMAT_NAMES, domain="")
+    assert who.account is not None
+    with get_runtime(request).db.read() as session:
+        live = domains.mailbox_status_counts(session, who.account.id).get(MailboxStatus.LIVE, 0)
+    return page(request, "downloads.html", who, formats=csv_files.FORMAT_NAMES, domain="", live=live)
 
 
 @router.post("")
@@ -31,7 +35,7 @@ def download(request: Request, who: CustomerDep, form: FormDep) -> Response:
     issues = FieldIssues()
     chosen = csv_files.format_named(issues, str(form.get("format") or ""))
     if chosen is None:
-        return page(request, "downloads.html", who, status_code=422, formats=csv_files.FORMAT_NAMES, domain="",
+        return page(request, "downloads.html", who, status_code=422, formats=csv_files.FORMAT_NAMES, domain="", live=True,
                     problems=[f"Format: {csv_files.FORMAT_RULE}"])
     domain_id, name = None, str(form.get("domain") or "").strip()
     if name:
