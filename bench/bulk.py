@@ -13,7 +13,7 @@ import httpx
 from bench.load import median
 from bench.plan import Plan
 from bench.report import Goal, Result, Row
-from bench.stack import Server, api, order_body, prepare_account, start_serve, workspace
+from bench.stack import Server, api, order_body, prepare_account, workspace
 
 GOAL_SECONDS = 1.0  # a 1,000-domain order accepted on SQLite
 LARGE = 5000  # orders this large are measured one round fewer (each takes many seconds)
@@ -24,12 +24,9 @@ def run(plan: Plan) -> Result:
     work = workspace()
     work.floors(*plan.backends)
     for backend in plan.backends:
-        target = start_serve(work, work.database(backend, "bulk"), worker=False, **plan.serve_settings)
-        try:
+        with work.serving(plan, "bulk", backend, worker=False) as (target, _):
             prepare_account(target)
             figures = measure(target, work.floor(backend), plan)
-        finally:
-            target.stop()
         result.figures[backend] = figures
         for size, f in figures["sizes"].items():
             result.rows.append(

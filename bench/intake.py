@@ -7,7 +7,7 @@ from bench.compare import Side, alternate, at, compared
 from bench.load import Generator, Request
 from bench.plan import Plan
 from bench.report import Goal, Result, Row
-from bench.stack import Workspace, order_template, prepare_account, start_serve, workspace
+from bench.stack import Workspace, order_template, prepare_account, workspace
 
 GOALS = {"sqlite": (0.50, 100.0), "postgresql": (0.30, None)}  # share of the floor at 32 clients, p99 ms
 
@@ -16,29 +16,26 @@ def run(plan: Plan) -> Result:
     result = Result("intake", "Order intake (POST /order: 1 domain + 3 mailboxes; serve with its worker) vs the floor (1 INSERT + commit)")
     work = workspace()
     work.floors(*plan.backends)
-    with Generator() as generator:
-        result.rows.append(ceiling(work, generator, plan, result))
-        for backend in plan.backends:
-            target_server = start_serve(work, work.database(backend, "intake"), **plan.serve_settings)
+    generator = work.generator()
+    result.rows.append(ceiling(work, generator, plan, result))
+    for backend in plan.backends:
+        with work.serving(plan, "intake", backend) as (target_server, _):
             floor_server = work.floor(backend)
-            try:
-                prepare_account(target_server)
-                headers = (("x-api-key", target_server.api_key),)
-                target = Side("serve", [target_server], Request("POST", "/rest/v2/domains/order", order_template(), headers, 202))
-                floor = Side("floor", [floor_server], Request("POST", "/order", order_template(), (), 202))
-                alternate(generator, target, floor, plan.clients, plan, plan.duration)
-            finally:
-                target_server.stop()
-            figures, rows, notes = compared(target, floor, backend)
-            result.figures[backend] = figures
-            result.rows += rows
-            result.notes += notes
-            share, p99_goal = GOALS[backend]
-            count, chosen = at(figures, 32)
-            result.goals.append(Goal(f"{backend}: ≥ {share:.0%} of the floor's orders/s at 32 clients", f"{chosen['ratio']:.1%} at {count} clients", chosen["ratio"] >= share))
-            if p99_goal is not None:
-                p99 = chosen["target"]["p99_ms"]
-                result.goals.append(Goal(f"{backend}: p99 < {p99_goal:.0f} ms at 32 clients", f"{p99:.0f} ms at {count} clients", p99 < p99_goal))
+            prepare_account(target_server)
+            headers = (("x-api-key", target_server.api_key),)
+            target = Side("serve", [target_server], Request("POST", "/rest/v2/domains/order", order_template(), headers, 202))
+            floor = Side("floor", [floor_server], Request("POST", "/order", order_template(), (), 202))
+            alternate(generator, target, floor, plan.clients, plan, plan.duration)
+        figures, rows, notes = compared(target, floor, backend)
+        result.figures[backend] = figures
+        result.rows += rows
+        result.notes += notes
+        share, p99_goal = GOALS[backend]
+        count, chosen = at(figures, 32)
+        result.goals.append(Goal(f"{backend}: ≥ {share:.0%} of the floor's orders/s at 32 clients", f"{chosen['ratio']:.1%} at {count} clients", chosen["ratio"] >= share))
+        if p99_goal is not None:
+            p99 = chosen["target"]["p99_ms"]
+            result.goals.append(Goal(f"{backend}: p99 < {p99_goal:.0f} ms at 32 clients", f"{p99:.0f} ms at {count} clients", p99 < p99_goal))
     return result
 
 

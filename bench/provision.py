@@ -19,10 +19,10 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from bench.load import Generator, Request, median
+from bench.load import Request, median
 from bench.plan import PROVISION_ORDER_SIZE, Plan
 from bench.report import Goal, Result, Row
-from bench.stack import MAILBOXES_PER_DOMAIN, PROVIDER, Server, Workspace, api, order_body, order_template, prepare_account, start_serve, workspace
+from bench.stack import MAILBOXES_PER_DOMAIN, PROVIDER, Server, Workspace, api, order_body, order_template, prepare_account, workspace
 
 EFFICIENCY_GOAL = 0.90  # of the bound at 200 ms
 OVERHEAD_GOAL_MS = 25.0  # per domain at 0 ms
@@ -41,13 +41,9 @@ def run(plan: Plan) -> Result:
     calls = count_calls(work, plan)
     for latency in plan.provision_latencies_ms:
         for size in plan.provision_sizes:
-            url = work.database(BACKEND, f"provision{size}_{latency}")
-            server = start_serve(work, url, sandbox_latency_ms=latency, **plan.serve_settings)
-            try:
+            with work.serving(plan, f"provision{size}_{latency}", BACKEND, sandbox_latency_ms=latency) as (server, url):
                 prepare_account(server, warm=False)
                 run_figures = provision(server, url, size, plan.provision_deadline[size])
-            finally:
-                server.stop()
             bound = bound_seconds(calls, size, latency, queue_limits())
             run_figures |= {"latency_ms": latency, "bound_s": round(bound, 2)}
             run_figures["efficiency"] = round(bound / run_figures["measured_s"], 4) if latency else None
@@ -57,7 +53,7 @@ def run(plan: Plan) -> Result:
     result.figures["provider_calls_per_domain"] = calls
     add_goals(result)
     result.notes.append(
-        f"Provider calls per domain, by queue (counted in a {CALIBRATION_DOMAINS}-domain run on PostgreSQL at {CALIBRATION_LATENCY_MS} ms): {', '.join(f'{q} {n:g}' for q, n in calls.items())}; "
+        f"Provider calls per domain, by queue (counted in a {CALIBRATION_DOMAINS}-domain run at {CALIBRATION_LATENCY_MS} ms): {', '.join(f'{q} {n:g}' for q, n in calls.items())}; "
         f"queue limits: product defaults. Baseline at 0 ms: the floor's request time at 1 client ({floor_ms:.2f} ms)."
     )
     return result
@@ -66,8 +62,8 @@ def run(plan: Plan) -> Result:
 def floor_request_ms(workspace: Workspace, plan: Plan) -> float:
     """The floor's POST /order at one client: the unit per-domain overhead is also given in."""
     floor = workspace.floor(BACKEND)
-    with Generator() as generator:
-        samples = [generator.run([floor.base_url], Request("POST", "/order", order_template(), (), 202), 1, plan.warmup, plan.duration) for _ in range(plan.rounds)]
+    generator = workspace.generator()
+    samples = [generator.run([floor.base_url], Request("POST", "/order", order_template(), (), 202), 1, plan.warmup, plan.duration) for _ in range(plan.rounds)]
     return round(median([s.percentile(50) * 1000 for s in samples]), 3)
 
 
@@ -83,11 +79,12 @@ def provision(server: Server, url: str, size: int, deadline: float) -> dict:
             client.post("/order", json=order_body(names[start : start + PROVISION_ORDER_SIZE])).raise_for_status()
     accepted = time.monotonic() - began
     poll = 0.1 if size <= 10 else 0.5
-    state = progress(engine)
+    state = progress(engine, f"p{tag}x")
     while time.monotonic() - began < deadline and state["open"] > 0:
         time.sleep(poll)
-        state = progress(engine)
+        state = progress(engine, f"p{tag}x")
     elapsed = time.monotonic() - began
+    reasons = failure_reasons(engine, f"p{tag}x") if state["failed"] else []
     engine.dispose()
     done_share = state["live_mailboxes"] / (size * MAILBOXES_PER_DOMAIN)
     finished = state["open"] == 0
@@ -101,13 +98,21 @@ def provision(server: Server, url: str, size: int, deadline: float) -> dict:
         "ready_domains": state["ready_domains"],
         "live_mailboxes": state["live_mailboxes"],
         "failed": state["failed"],
+        "failure_reasons": reasons,
     }
 
 
-def progress(engine: sa.Engine) -> dict:
+def progress(engine: sa.Engine, prefix: str) -> dict:
+    """Statuses of the domains named `prefix`... and their mailboxes (a --quick run's shared
+    database holds the other benchmarks' orders too)."""
+    like = {"names": f"{prefix}%"}
     with engine.connect() as conn:
-        domains = dict(conn.execute(sa.text("SELECT status, count(*) FROM domains GROUP BY status")).all())
-        mailboxes = dict(conn.execute(sa.text("SELECT status, count(*) FROM mailboxes GROUP BY status")).all())
+        domains = dict(conn.execute(sa.text("SELECT status, count(*) FROM domains WHERE name LIKE :names GROUP BY status"), like).all())
+        mailboxes = dict(
+            conn.execute(
+                sa.text("SELECT m.status, count(*) FROM mailboxes m JOIN domains d ON d.id = m.domain_id WHERE d.name LIKE :names GROUP BY m.status"), like
+            ).all()
+        )
     return {
         "ready_domains": domains.get("ready", 0),
         "live_mailboxes": mailboxes.get("live", 0),
@@ -116,16 +121,27 @@ def progress(engine: sa.Engine) -> dict:
     }
 
 
+def failure_reasons(engine: sa.Engine, prefix: str) -> list[str]:
+    """Why domains and mailboxes failed or wait for a person: the first few distinct reasons."""
+    like = {"names": f"{prefix}%"}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT failure_reason FROM domains WHERE name LIKE :names AND failure_reason IS NOT NULL UNION "
+                "SELECT m.failure_reason FROM mailboxes m JOIN domains d ON d.id = m.domain_id WHERE d.name LIKE :names AND m.failure_reason IS NOT NULL"
+            ),
+            like,
+        ).all()
+    return sorted({r[0] for r in rows})[:5]
+
+
 def count_calls(work: Workspace, plan: Plan) -> dict[str, float]:
-    """Provider calls per domain on each queue, counted in a small run at CALIBRATION_LATENCY_MS on
-    PostgreSQL, whose workflow_status has milliseconds (SQLite's has whole seconds)."""
-    url = work.database("postgresql", "calibration")
-    server = start_serve(work, url, sandbox_latency_ms=CALIBRATION_LATENCY_MS, **plan.serve_settings)
-    try:
+    """Provider calls per domain on each queue, counted in a small run at CALIBRATION_LATENCY_MS
+    on a database where nothing else ran before (DBOS records each step's start and end in
+    milliseconds on either backend)."""
+    with work.serving(plan, "calibration", BACKEND, sandbox_latency_ms=CALIBRATION_LATENCY_MS) as (server, url):
         prepare_account(server, warm=False)
         done = provision(server, url, CALIBRATION_DOMAINS, CALIBRATION_DEADLINE)
-    finally:
-        server.stop()
     return provider_calls(call_durations(url), CALIBRATION_LATENCY_MS, max(1.0, done["live_mailboxes"] / MAILBOXES_PER_DOMAIN))
 
 

@@ -11,12 +11,16 @@ import secrets
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from bench import processes
+from bench.load import Generator
+from bench.plan import Plan
 from bench.processes import Process
 from tests.support.postgres import ThrowawayPostgres, free_port
 
@@ -53,14 +57,47 @@ _DEMO_KEY = re.compile(r"Its API key, shown only this once: (\S+)")
 
 class Workspace:
     """Temporary directories and databases of a run (one throwaway PostgreSQL server for all),
-    and the floor apps every benchmark compares with; removed at the end of the run (or at exit)."""
+    the floor apps every benchmark compares with, the load generator, and with --quick the
+    `serve` processes the benchmarks share; removed at the end of the run (or at exit)."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="mailwright-bench-"))
         self._postgres: ThrowawayPostgres | None = None
         self._count = 0
         self._floors: dict[str, Server] = {}
+        self._shared: dict[tuple, tuple[Server, str]] = {}
+        self._generator: Generator | None = None
+        # One key for every process of the run, as an operator gives all processes on one
+        # database (README: Workers and queues): what one encrypts, the others decrypt.
+        self.secret_key = secrets.token_urlsafe(32)
         processes.on_exit(self._remove)
+
+    def generator(self) -> Generator:
+        """The run's load generator: its processes start (and import httpx) once, not per benchmark."""
+        if self._generator is None:
+            self._generator = Generator()
+        return self._generator
+
+    @contextmanager
+    def serving(self, plan: Plan, name: str, backend: str, *, worker: bool = True, **settings: str | int) -> Iterator[tuple[Server, str]]:
+        """A `serve` and its database URL: a new database and process, stopped at the end; with
+        --quick, whose figures mean nothing, one process (with its worker) per backend and
+        settings, shared by every benchmark of the run, so that the run takes seconds, not a
+        process start per measurement."""
+        settings = plan.serve_settings | settings
+        if not plan.quick:
+            url = self.database(backend, name)
+            server = start_serve(self, url, worker=worker, **settings)
+            try:
+                yield server, url
+            finally:
+                server.stop()
+            return
+        key = (backend, tuple(sorted((k, str(v)) for k, v in settings.items())))
+        if key not in self._shared or self._shared[key][0].process.popen.poll() is not None:
+            url = self.database(backend, f"shared{len(self._shared)}")
+            self._shared[key] = (start_serve(self, url, keep=True, **settings), url)
+        yield self._shared[key]
 
     def directory(self, name: str) -> Path:
         self._count += 1
@@ -95,6 +132,10 @@ class Workspace:
         global _workspace
         _workspace = None
         self._floors.clear()
+        self._shared.clear()
+        if self._generator is not None:
+            self._generator.close()
+            self._generator = None
         if self._postgres is not None:
             self._postgres.stop()
             self._postgres = None
@@ -137,13 +178,16 @@ class Server:
         self.process.stop()
 
 
-def start_serve(workspace: Workspace, database_url: str, *, worker: bool = True, wait: bool = True, **settings: str | int) -> Server:
+def start_serve(
+    workspace: Workspace, database_url: str, *, worker: bool = True, wait: bool = True, keep: bool = False, **settings: str | int
+) -> Server:
     """`mailwright serve` (API + worker unless `worker` is False) on a free port. On a new database
-    it creates the demo account, whose key is kept in `api_key`."""
+    it creates the demo account, whose key is kept in `api_key`. `keep`: it lives for the run."""
     port = free_port()
     data_dir = workspace.directory("serve")
     command = [MAILWRIGHT, "serve", "--port", str(port)] + ([] if worker else ["--no-worker"])
-    server = Server(Process("serve", command, mailwright_env(database_url, data_dir, **settings), data_dir), port)
+    env = mailwright_env(database_url, data_dir, secret_key=workspace.secret_key, **settings)
+    server = Server(Process("serve", command, env, data_dir, keep=keep), port)
     if wait:
         wait_serve(server)
     return server
@@ -158,7 +202,7 @@ def wait_serve(server: Server) -> Server:
 
 def start_worker(workspace: Workspace, database_url: str, number: int, **settings: str | int) -> Process:
     data_dir = workspace.directory("worker")
-    env = mailwright_env(database_url, data_dir, **settings)
+    env = mailwright_env(database_url, data_dir, secret_key=workspace.secret_key, **settings)
     return Process(f"worker {number}", [MAILWRIGHT, "worker", "--executor-id", f"bench-{number}"], env, data_dir)
 
 
@@ -190,9 +234,14 @@ def api(server: Server) -> httpx.Client:
 
 def prepare_account(server: Server, *, warm: bool = True) -> None:
     """The demo account's owner (registrant contact), which orders need, and a first order: what a
-    process builds on first use (caches, the domain name suffix list) is not measured."""
+    process builds on first use (caches, the domain name suffix list) is not measured. Once per
+    server (a shared one is prepared by the first benchmark that uses it)."""
+    if server.extra.get("prepared") == "warm" or (server.extra.get("prepared") and not warm):
+        return
     with api(server) as client:
-        client.post("/owner", json=OWNER).raise_for_status()
+        if not server.extra.get("prepared"):
+            client.post("/owner", json=OWNER).raise_for_status()
+        server.extra["prepared"] = "warm" if warm else "owner"
         if warm:
             client.post("/order", json=order_body([f"warmup{secrets.token_hex(4)}.com"])).raise_for_status()
 

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import time
 
-from bench.load import Generator, Request, median
+from bench.load import Request, median
 from bench.plan import Plan
 from bench.report import Goal, Result, Row
-from bench.stack import Server, api, order_body, order_template, prepare_account, start_floor, start_serve, workspace
+from bench.stack import Server, Workspace, api, order_body, order_template, prepare_account, start_floor, start_serve, workspace
 
 COLD_START_GOAL_S = 1.5
 PEAK_RSS_GOAL_MB = 250.0
 IDLE_SECONDS = 2.0
 
 
-def run(plan: Plan) -> Result:
-    result = Result("startup", "Cold start and resident memory of serve (SQLite, with its worker) vs the floor")
-    work = workspace()
+def cold_starts(work: Workspace, plan: Plan) -> tuple[Server, Server, dict[str, list[float]]]:
+    """Seconds to ready of `serve` and the floor over the rounds, each on a new database, and the
+    last round's processes. --quick: those the run started anyway (its shared serve, the floor)."""
+    if plan.quick:
+        with work.serving(plan, "startup", "sqlite") as (serve, _):
+            floor = work.floor("sqlite")
+        return serve, floor, {"serve": [round(serve.ready_seconds, 3)], "floor": [round(floor.ready_seconds, 3)]}
     starts: dict[str, list[float]] = {"serve": [], "floor": []}
     last: dict[str, Server] = {}
     for round_number in range(plan.rounds):
@@ -30,22 +34,28 @@ def run(plan: Plan) -> Result:
                 server.stop()
             else:
                 last[side] = server  # the last round's processes: their memory
-    serve, floor = last["serve"], last["floor"]
+    return last["serve"], last["floor"], starts
+
+
+def run(plan: Plan) -> Result:
+    result = Result("startup", "Cold start and resident memory of serve (SQLite, with its worker) vs the floor")
+    work = workspace()
+    serve, floor, starts = cold_starts(work, plan)
     clients = 32 if not plan.quick else 4
     try:
         time.sleep(IDLE_SECONDS)
         idle, _ = serve.process.rss_kib()
         floor_idle, _ = floor.process.rss_kib()
         prepare_account(serve)
-        with Generator() as generator:
-            order = Request("POST", "/rest/v2/domains/order", order_template(), (("x-api-key", serve.api_key),), 202)
-            generator.run([serve.base_url], order, clients, plan.warmup, plan.duration)
+        order = Request("POST", "/rest/v2/domains/order", order_template(), (("x-api-key", serve.api_key),), 202)
+        work.generator().run([serve.base_url], order, clients, plan.warmup, plan.duration)
         with api(serve) as client:
             client.post("/order", json=order_body([f"peak{i}.com" for i in range(plan.peak_bulk_domains)])).raise_for_status()
         _, peak = serve.process.rss_kib()
     finally:
-        serve.stop()
-        floor.stop()
+        if not plan.quick:
+            serve.stop()
+            floor.stop()
     start, floor_start = median(starts["serve"]), median(starts["floor"])
     idle_mb, peak_mb, floor_mb = idle / 1024, peak / 1024, floor_idle / 1024
     result.figures = {

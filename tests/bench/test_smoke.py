@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = {"intake", "read", "bulk", "provision", "scaleout", "startup"}
 QUICK_CLIENTS = {"4"}
-RUN_TIMEOUT = 840  # seconds: a minute or two on an idle 2-core machine, 8 under a load average of 35
+RUN_TIMEOUT = 840  # seconds: well under a minute on an idle 2-core machine, minutes under heavy load
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,8 @@ def test_intake_and_read_compare_every_client_count_with_the_floor(quick_run: tu
             for side in ("target", "baseline"):
                 assert figures[count][side]["errors"] == 0
                 assert figures[count][side]["rate"] >= 0
-    assert read["domains"]["rows"] == 10 and read["mailbox"]["rows"] == 1 and read["providers"]["rows"] > 0
+    # --quick's serve is shared: the domain list holds the other benchmarks' orders as well.
+    assert read["domains"]["rows"] >= 10 and read["mailbox"]["rows"] == 1 and read["providers"]["rows"] > 0
     assert intake["generator_ceiling"]["rate"] > 0
     answered = sum(r["answers"] for f in comparisons for c in QUICK_CLIENTS for s in ("target", "baseline") for r in f[c][s]["rounds"])
     assert answered > 0
@@ -84,7 +85,9 @@ def test_bulk_provisioning_scaleout_and_startup_report_their_figures(quick_run: 
     assert calls["provider_steps"] >= 3
     assert provision["2x200ms"]["bound_s"] > 0 and 0 < provision["2x200ms"]["efficiency"]
     scaleout = benchmarks["scaleout"]["figures"]["2"]
-    assert scaleout["provision"]["ready_domains"] == 2 and scaleout["intake"]["errors"] == 0
+    # Every API process and worker shares the run's secret key: what one encrypts, another decrypts.
+    assert (scaleout["provision"]["ready_domains"], scaleout["provision"]["live_mailboxes"], scaleout["provision"]["failed"]) == (2, 6, 0)
+    assert scaleout["intake"]["errors"] == 0
     startup = benchmarks["startup"]["figures"]
     assert startup["cold_start_s"] > 0 and startup["floor_cold_start_s"] > 0
     assert startup["rss_peak_mb"] >= startup["rss_idle_mb"] > 0
