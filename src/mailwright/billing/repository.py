@@ -20,6 +20,12 @@ def running_subscription(session: Session, domain_id: str) -> Subscription | Non
     return session.scalar(sa.select(Subscription).where(Subscription.domain_claim == domain_id))
 
 
+def running_subscriptions(session: Session, domain_ids: Collection[str]) -> dict[str, Subscription]:
+    """The running subscription of each of these domains that has one, by domain id."""
+    query = sa.select(Subscription).where(Subscription.domain_claim.in_(list(domain_ids)))
+    return {sub.domain_claim: sub for sub in session.scalars(query) if sub.domain_claim}
+
+
 def subscriptions_of(session: Session, account_id: str, domain_ids: Collection[str] | None = None) -> list[Subscription]:
     query = sa.select(Subscription).where(Subscription.account_id == account_id)
     if domain_ids is not None:

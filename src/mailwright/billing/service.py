@@ -66,11 +66,13 @@ def record_order(session: Session, order_id: str, *, auto_renew: bool | None = N
         .group_by(Mailbox.domain_id)
         .order_by(Mailbox.domain_id)
     ).all()
+    running = repository.running_subscriptions(session, [domain_id for domain_id, _, _ in rows])
+    domains = {d.id: d for d in session.scalars(sa.select(Domain).where(Domain.id.in_([r[0] for r in rows if r[0] not in running])))}
     subscriptions = []
     for domain_id, price_minor, currency in rows:
-        sub = repository.running_subscription(session, domain_id)
+        sub = running.get(domain_id)
         if sub is None:
-            sub = _open(session, domain_id, price_minor, currency, auto_renew=True if auto_renew is None else auto_renew)
+            sub = _open(session, domains[domain_id], price_minor, currency, auto_renew=True if auto_renew is None else auto_renew)
         elif auto_renew is not None:
             sub.auto_renew = auto_renew
         subscriptions.append(sub)
@@ -78,14 +80,12 @@ def record_order(session: Session, order_id: str, *, auto_renew: bool | None = N
     return subscriptions
 
 
-def _open(session: Session, domain_id: str, price_minor: int, currency: str, *, auto_renew: bool) -> Subscription:
-    domain = session.get(Domain, domain_id)
-    assert domain is not None
+def _open(session: Session, domain: Domain, price_minor: int, currency: str, *, auto_renew: bool) -> Subscription:
     now = clock.now()
     sub = Subscription(
         account_id=domain.account_id,
-        domain_id=domain_id,
-        domain_claim=domain_id,
+        domain_id=domain.id,
+        domain_claim=domain.id,
         provider=domain.provider,
         billing_cycle=MONTHLY,
         price_per_mailbox_minor=price_minor,

@@ -35,6 +35,7 @@ from mailwright.domains.models import Domain, DomainStatus
 from mailwright.domains.service import host_forwards
 from mailwright.domains.names import normalize_domain, split_email
 from mailwright.errors import FieldIssues, NotFound, RuleViolation
+from mailwright.ids import new_id
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.models import Mailbox, MailboxStatus
 from mailwright.mailboxes import pictures
@@ -433,6 +434,7 @@ def _plan_mailboxes(
     taken = set(session.scalars(sa.select(Mailbox.email_claim).where(Mailbox.email_claim.in_(addresses)))) if addresses else set()
     seen: set[str] = set()
     per_domain: Counter[str] = Counter()
+    prices = price_book.mailbox_prices(session, currency)  # once: a bulk order has thousands of mailboxes
     planned = []
     for item, parts in zip(requested, emails):
         first = check.text(issues, item.first_name_field, item.first_name, max_length=NAME_MAX_LENGTH)
@@ -471,7 +473,7 @@ def _plan_mailboxes(
             continue
         if first is None or last is None or target.provider is None:
             continue
-        price = price_book.mailbox_price(session, target.provider, currency)
+        price = prices.get(target.provider)
         if price is None:
             issues.add(item.email_field, f"{target.provider} mailboxes are not sold in {currency}", item.email)
             continue
@@ -529,6 +531,7 @@ def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_i
         # The owner's default forwarding, where the mailbox host can forward (never kept unapplied).
         forward = default_forward if host_forwards(runtime, d.provider) else None
         row = Domain(
+            id=new_id(),  # known before the flush: one flush for the whole order, not one per domain
             account_id=plan.account_id,
             user_id=plan.options.user_id,
             order_id=order_id,
@@ -546,6 +549,6 @@ def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_i
             settings_version=1 if (redirect or forward) else 0,
         )
         session.add(row)
-        session.flush()
         ids[d.name] = row.id
+    session.flush()
     return ids
