@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from mailwright import clock, runtime as runtime_module
 from mailwright.accounts import service as accounts
@@ -21,6 +22,25 @@ from tests.conftest import Cli, mailwright_env, settings_for, unique
 
 KEY_A = "first-secret-key-that-is-long-enough-0123456789"
 KEY_B = "second-secret-key-that-is-long-enough-012345678"
+
+
+@pytest.fixture(scope="module")
+def migrated(database_factory) -> str:
+    url = database_factory(unique("keycheck"))
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def url(migrated: str) -> str:
+    """The module's database (it holds no secrets) with no check stored: new as far as keys go."""
+    db = Database(migrated)
+    with db.write() as session:
+        session.execute(sa.delete(SecretKeyCheck))
+    db.dispose()
+    return migrated
 
 
 def keyed(database_url: str, data_dir: Path, secret_key: str) -> Settings:
@@ -55,8 +75,7 @@ def assert_names_the_setting_and_remedy(message: str, *keys: str) -> None:
         assert key not in message
 
 
-def test_the_first_start_stores_the_check_and_the_same_key_starts_again(database_factory, tmp_path):
-    url = database_factory(unique("keycheck"))
+def test_the_first_start_stores_the_check_and_the_same_key_starts_again(url, tmp_path):
     start(url, tmp_path / "api", KEY_A)
     check = stored_check(url)
     assert check is not None and SecretBox([KEY_A]).decrypt(check.token) == CHECK_TEXT
@@ -64,16 +83,14 @@ def test_the_first_start_stores_the_check_and_the_same_key_starts_again(database
     assert stored_check(url).token == check.token  # nothing to rewrite
 
 
-def test_another_key_is_refused_with_the_setting_and_remedy_and_no_key(database_factory, tmp_path):
-    url = database_factory(unique("keycheck"))
+def test_another_key_is_refused_with_the_setting_and_remedy_and_no_key(url, tmp_path):
     start(url, tmp_path / "api", KEY_A)
     before = stored_check(url).token
     assert_names_the_setting_and_remedy(refusal(url, tmp_path / "worker", KEY_B), KEY_A, KEY_B)
     assert stored_check(url).token == before  # the database's check is not overwritten
 
 
-def test_without_a_key_another_data_directory_is_refused_and_makes_no_key_file(database_factory, tmp_path):
-    url = database_factory(unique("keycheck"))
+def test_without_a_key_another_data_directory_is_refused_and_makes_no_key_file(url, tmp_path):
     start(url, tmp_path / "api", "")  # generates api/secret.key on the new database
     assert (tmp_path / "api" / KEY_FILE_NAME).exists()
     start(url, tmp_path / "api", "")  # the same data directory: the same key
@@ -84,8 +101,7 @@ def test_without_a_key_another_data_directory_is_refused_and_makes_no_key_file(d
     start(url, tmp_path / "worker", (tmp_path / "api" / KEY_FILE_NAME).read_text().strip())  # the remedy
 
 
-def test_a_rotation_re_encrypts_the_check_with_the_newest_key(database_factory, tmp_path):
-    url = database_factory(unique("keycheck"))
+def test_a_rotation_re_encrypts_the_check_with_the_newest_key(url, tmp_path):
     start(url, tmp_path, KEY_A)
     start(url, tmp_path, f"{KEY_B},{KEY_A}")  # the new key first, the old one still listed
     check = stored_check(url)
@@ -94,32 +110,29 @@ def test_a_rotation_re_encrypts_the_check_with_the_newest_key(database_factory, 
     assert_names_the_setting_and_remedy(refusal(url, tmp_path, KEY_A), KEY_A)  # a process left on the old key only
 
 
-def test_a_database_with_secrets_but_no_check_takes_only_their_key(database_factory, tmp_path):
+def test_a_database_with_secrets_but_no_check_takes_only_their_key(url, tmp_path):
     """A database from before the check: its first check is written only by a key that decrypts
-    its secrets."""
-    url = database_factory(unique("keycheck"))
+    its secrets. (The secret is removed after: the module's other tests want none.)"""
     rt = runtime_module.build(keyed(url, tmp_path, KEY_A))
+    event_id = unique("evt_")
     try:
-        migrate.upgrade(rt.db)
         with rt.db.write() as session:
             account, _ = accounts.create_account(session, "Before the check", "USD")
-            session.add(Event(id=unique("evt_"), account_id=account.id, type="order.completed", data="{}",
+            session.add(Event(id=event_id, account_id=account.id, type="order.completed", data="{}",
                               secret_data_enc=rt.secrets.encrypt('{"password": "x"}'), created_at=clock.now()))
+        assert_names_the_setting_and_remedy(refusal(url, tmp_path, KEY_B), KEY_A, KEY_B)
+        assert stored_check(url) is None
+        start(url, tmp_path, KEY_A)
+        assert SecretBox([KEY_A]).decrypt(stored_check(url).token) == CHECK_TEXT
     finally:
+        with rt.db.write() as session:
+            session.execute(sa.delete(Event).where(Event.id == event_id))
         rt.close()
-    assert_names_the_setting_and_remedy(refusal(url, tmp_path, KEY_B), KEY_A, KEY_B)
-    assert stored_check(url) is None
-    start(url, tmp_path, KEY_A)
-    assert SecretBox([KEY_A]).decrypt(stored_check(url).token) == CHECK_TEXT
 
 
-def test_concurrent_first_starts_store_one_check(database_factory, tmp_path):
+def test_concurrent_first_starts_store_one_check(url, tmp_path):
     """Four processes with four keys start at the same moment on a new database: one check, its
     writer starts, the three others are refused."""
-    url = database_factory(unique("keycheck"))
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
     keys = [f"concurrent-key-{i}-that-is-long-enough-0123456789" for i in range(4)]
     outcomes = _at_once(url, [(tmp_path / f"p{i}", key) for i, key in enumerate(keys)])
     started = [key for key, outcome in zip(keys, outcomes) if outcome == "started"]
@@ -127,11 +140,15 @@ def test_concurrent_first_starts_store_one_check(database_factory, tmp_path):
     assert SecretBox(started).decrypt(stored_check(url).token) == CHECK_TEXT
 
 
-def test_concurrent_first_starts_without_a_key_in_one_data_directory_share_one_key_file(database_factory, tmp_path):
-    url = database_factory(unique("keycheck"))
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
+def test_concurrent_first_starts_without_a_key_in_two_data_directories_leave_one_key_file(url, tmp_path):
+    """The one refused removes the key file it had generated: it would stick and be wrong."""
+    data_dirs = [tmp_path / "p0", tmp_path / "p1"]
+    outcomes = _at_once(url, [(data_dir, "") for data_dir in data_dirs])
+    assert sorted(outcomes) == ["refused", "started"], outcomes
+    assert [(d / KEY_FILE_NAME).exists() for d in data_dirs] == [outcome == "started" for outcome in outcomes]
+
+
+def test_concurrent_first_starts_without_a_key_in_one_data_directory_share_one_key_file(url, tmp_path):
     assert _at_once(url, [(tmp_path, "")] * 3) == ["started"] * 3
     key = (tmp_path / KEY_FILE_NAME).read_text().strip()
     assert SecretBox([key]).decrypt(stored_check(url).token) == CHECK_TEXT
@@ -164,8 +181,7 @@ def _at_once(url: str, processes: list[tuple[Path, str]]) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_worker_with_another_key_exits_with_the_message(database_factory, tmp_path):
-    url = database_factory(unique("keycheck"))
+def test_a_worker_with_another_key_exits_with_the_message(url, tmp_path):
     start(url, tmp_path / "api", KEY_A)
     done = Cli(mailwright_env(url, tmp_path / "worker", secret_key=KEY_B))("worker", timeout=60)
     assert (done.returncode, done.stdout) == (2, "")
