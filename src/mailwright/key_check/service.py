@@ -30,10 +30,12 @@ REMEDY = (
 
 
 class WrongKey(SecretKeyError):
-    pass
+    """The keys cannot decrypt the check, or the secrets of a database that has none yet."""
 
 
 class KeyMismatch(SettingProblem):
+    """A process that must not start: cli.main prints `Error: MAILWRIGHT_SECRET_KEY: ...`, exit 2."""
+
     def __init__(self, why: str) -> None:
         super().__init__("secret_key", f"{why}; {REMEDY}")
 
