@@ -132,9 +132,8 @@ def opened(settings: Settings | None = None) -> Iterator[Runtime]:
     """A runtime on a migrated database, for one command."""
     settings = settings or load_settings()
     logs.configure("WARNING", settings.log_format)
-    rt = runtime_module.build(settings, create_secret_key=True)
+    rt = runtime_module.start(settings)
     try:
-        migrate.upgrade(rt.db)
         runtime_module.install(rt)
         yield rt
     finally:
@@ -205,8 +204,7 @@ def serve(
 
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
-    rt = runtime_module.build(settings, create_secret_key=True)
-    migrate.upgrade(rt.db)
+    rt = runtime_module.start(settings)
     runtime_module.install(rt)
     _warn_of_sandbox_roles(rt)
     _set_sandbox_registrant(rt)  # before the demo account: it looks for an empty database too
@@ -232,8 +230,7 @@ def run_worker(executor_id: ExecutorIdOption = None) -> None:
 
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
-    rt = runtime_module.build(settings, create_secret_key=True)
-    migrate.upgrade(rt.db)
+    rt = runtime_module.start(settings)
     runtime_module.install(rt)
     _warn_of_sandbox_roles(rt)
     stop = threading.Event()

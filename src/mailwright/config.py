@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     # Base URL clients reach this service at (for links such as profile pictures); empty: as requested.
     public_url: str = ""
     # Fernet keys (or any long passphrases), comma-separated, newest first.
-    # Empty: `serve` keeps a generated key in data_dir/secret.key.
+    # Empty: the first start on a new database generates data_dir/secret.key. Every process on one
+    # database must hold the same key, or it refuses to start (mailwright.key_check).
     secret_key: str = ""
 
     # API protection.

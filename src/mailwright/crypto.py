@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets as _random  # the standard library module
 from pathlib import Path
 
@@ -29,7 +30,9 @@ class SecretBox:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise SecretKeyError("no secret key configured")
-        self._fernet = MultiFernet([Fernet(_as_fernet_key(k)) for k in keys])
+        fernets = [Fernet(_as_fernet_key(k)) for k in keys]
+        self._newest = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -40,23 +43,55 @@ class SecretBox:
         except InvalidToken as exc:
             raise SecretKeyError("cannot decrypt: MAILWRIGHT_SECRET_KEY does not match the data") from exc
 
+    def rotated(self, token: str) -> str | None:
+        """`token` re-encrypted with the newest key, or None when the newest key wrote it already."""
+        try:
+            self._newest.decrypt(token.encode())
+            return None
+        except InvalidToken:
+            pass
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise SecretKeyError("cannot decrypt: MAILWRIGHT_SECRET_KEY does not match the data") from exc
 
-def load_secret_box(configured: str, data_dir: Path, *, create: bool) -> SecretBox:
-    keys = [k.strip() for k in configured.split(",") if k.strip()]
+
+def configured_keys(configured: str) -> list[str]:
+    """MAILWRIGHT_SECRET_KEY's keys, newest first."""
+    return [k.strip() for k in configured.split(",") if k.strip()]
+
+
+def load_secret_box(configured: str, data_dir: Path) -> SecretBox:
+    """The configured keys, or the data directory's key file (never created here: see key_check)."""
+    keys = configured_keys(configured)
     if not keys:
-        keys = [_key_from_file(data_dir / KEY_FILE_NAME, create=create)]
+        path = data_dir / KEY_FILE_NAME
+        key = read_key_file(path)
+        if key is None:
+            raise SecretKeyError(f"MAILWRIGHT_SECRET_KEY is unset and {path} does not exist; run `mailwright serve` once")
+        keys = [key]
     return SecretBox(keys)
 
 
-def _key_from_file(path: Path, *, create: bool) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    if not create:
-        raise SecretKeyError(f"MAILWRIGHT_SECRET_KEY is unset and {path} does not exist; run `mailwright serve` once")
+def read_key_file(path: Path) -> str | None:
+    return path.read_text().strip() if path.exists() else None
+
+
+def create_key_file(path: Path) -> tuple[str, bool]:
+    """The key in `path`, generated now if the file is missing; True when this call created it.
+    The file appears whole (linked into place), so a process starting beside this one with the
+    same data directory reads the same key, never half of it."""
     private_directory(path.parent)
     key = Fernet.generate_key().decode()
-    create_private_file(path, key + "\n")
-    return key
+    draft = path.with_name(f".{path.name}.{_random.token_hex(8)}")
+    create_private_file(draft, key + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip(), False
+    finally:
+        draft.unlink()
+    return key, True
 
 
 def _as_fernet_key(key: str) -> bytes:

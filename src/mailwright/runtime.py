@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 import mailwright.db.models  # noqa: F401 - every table known to the ORM before the first flush
 from mailwright.config import Settings
 from mailwright.crypto import KEY_FILE_NAME, SecretBox, load_secret_box
-from mailwright.db import Database
+from mailwright.db import Database, migrate
+from mailwright.key_check.service import open_secret_box
 from mailwright.mailboxes.pictures import MIB, DecodeBudget
 from mailwright.private_files import private_directory, private_file
 from mailwright.providers.registry import Providers, build_providers
@@ -79,13 +80,33 @@ class Runtime:
 _current: Runtime | None = None
 
 
-def build(settings: Settings, *, create_secret_key: bool = False) -> Runtime:
+def build(settings: Settings) -> Runtime:
+    """A runtime with the keys as configured, unchecked (tests and tools that set them up)."""
+    _secure_data_dir(settings)
+    db = Database(settings.resolved_database_url)
+    secrets = load_secret_box(settings.secret_key, settings.data_dir)
+    return Runtime(settings, db, secrets, build_providers(settings))
+
+
+def start(settings: Settings) -> Runtime:
+    """The runtime of `serve`, `worker` or a command: its database migrated, and its secret keys
+    those of every other process on the database (key_check; a key file is generated only on a
+    new database). Raises key_check's KeyMismatch otherwise."""
+    _secure_data_dir(settings)
+    db = Database(settings.resolved_database_url)
+    try:
+        migrate.upgrade(db)
+        secrets = open_secret_box(db, settings)
+        return Runtime(settings, db, secrets, build_providers(settings))
+    except BaseException:
+        db.dispose()
+        raise
+
+
+def _secure_data_dir(settings: Settings) -> None:
     if settings.data_dir.exists():  # created owner-only when first needed
         private_directory(settings.data_dir)
         private_file(settings.data_dir / KEY_FILE_NAME)
-    db = Database(settings.resolved_database_url)
-    secrets = load_secret_box(settings.secret_key, settings.data_dir, create=create_secret_key)
-    return Runtime(settings, db, secrets, build_providers(settings))
 
 
 def install(runtime: Runtime | None) -> None:

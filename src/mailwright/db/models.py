@@ -8,6 +8,7 @@ from mailwright.db.base import Base
 from mailwright.dns.models import DnsRecord
 from mailwright.domains.models import Domain
 from mailwright.events.models import Event
+from mailwright.key_check.models import SecretKeyCheck
 from mailwright.exports.models import Export, ExportedMailbox, ExportItem, ExportPlatform
 from mailwright.mailboxes.models import Mailbox, ProfilePicture
 from mailwright.operators.models import OperatorKey
@@ -36,4 +37,5 @@ __all__ = [
     "Event", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "Export", "ExportedMailbox", "ExportItem", "ExportPlatform",
     "DashboardSession", "OperatorKey",
+    "SecretKeyCheck",
 ]
