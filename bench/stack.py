@@ -51,8 +51,6 @@ BENCH_SETTINGS = {
     "max_mailboxes_per_order": "30000",
     "demo_credit": "100000000.00",
     "billing_schedule": "",
-    # One key for every process of a run: serve and workers keep separate data directories.
-    "secret_key": "bench-secret-key-shared-by-every-process-0123",
 }
 _DEMO_KEY = re.compile(r"Its API key, shown only this once: (\S+)")
 
