@@ -85,16 +85,39 @@ def commit() -> dict[str, Any]:
 
 
 def document(results: list[Result], *, quick: bool, rounds_note: str, started: dt.datetime, at_start: dict[str, Any]) -> dict[str, Any]:
-    """`at_start`: machine() when the run began (its load average then)."""
-    return {
+    """`at_start`: machine() when the run began (its load average then). Each benchmark also
+    carries its run's date, commit, rounds and load (`run`), so that `latest` can hold each
+    benchmark's newest measurement even when they were measured in separate runs."""
+    head = {
         "date": started.isoformat(timespec="seconds"),
         "quick": quick,
         "rounds": rounds_note,
         "machine": at_start | {"load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
         **commit(),
-        "benchmarks": {r.name: r.as_dict() for r in results},
-        "goals": [asdict(g) | {"benchmark": r.name} for r in results for g in r.goals],
     }
+    run = {k: head[k] for k in ("date", "commit", "rounds")} | {"load_average": [head["machine"]["load_average_at_start"][0], head["machine"]["load_average_at_end"][0]]}
+    benchmarks = {r.name: r.as_dict() | {"run": run} for r in results}
+    return head | {"benchmarks": benchmarks, "goals": goals_of(benchmarks)}
+
+
+def goals_of(benchmarks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [g | {"benchmark": name} for name, bench in benchmarks.items() for g in bench["goals"]]
+
+
+def merged_latest(doc: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """`latest`: this run's benchmarks, and the previous latest's for those this run did not
+    measure (a run of one benchmark replaces only that one), in the order of `order`."""
+    if not previous:
+        return doc
+    earlier = {
+        "date": previous["date"],
+        "commit": previous["commit"],
+        "rounds": previous["rounds"],
+        "load_average": [previous["machine"]["load_average_at_start"][0], previous["machine"].get("load_average_at_end", [None])[0]],
+    }
+    kept = {name: {"run": earlier} | bench for name, bench in previous.get("benchmarks", {}).items()}
+    benchmarks = {**kept, **doc["benchmarks"]}
+    return doc | {"benchmarks": benchmarks, "goals": goals_of(benchmarks)}
 
 
 def clean(value: Any) -> Any:
@@ -118,8 +141,11 @@ def save(doc: dict[str, Any], directory: Path) -> Path:
     base.with_suffix(".json").write_text(text)
     base.with_suffix(".md").write_text(markdown)
     if not doc["quick"]:
-        (directory / "latest.json").write_text(text)
-        (directory / "latest.md").write_text(markdown)
+        latest = directory / "latest.json"
+        previous = json.loads(latest.read_text()) if latest.exists() else None
+        merged = clean(merged_latest(doc, previous))
+        latest.write_text(json.dumps(merged, indent=2) + "\n")
+        (directory / "latest.md").write_text(to_markdown(merged))
     return base.with_suffix(".json")
 
 
@@ -156,7 +182,11 @@ def to_markdown(doc: dict[str, Any]) -> str:
         "",
     ]
     for bench in doc["benchmarks"].values():
-        lines += [f"**{bench['title']}**", "", "| Case | Mailwright | Baseline | Ratio | Detail |", "|---|---:|---:|---:|---|"]
+        run = bench.get("run")
+        measured = ""
+        if run and (run["date"], run["commit"]) != (doc["date"], doc["commit"]):
+            measured = f" (measured {run['date']} at commit `{run['commit'][:10]}`, load average {run['load_average'][0]}; {run['rounds']})"
+        lines += [f"**{bench['title']}**{measured}", "", "| Case | Mailwright | Baseline | Ratio | Detail |", "|---|---:|---:|---:|---|"]
         lines += [f"| {r['case']} | {r['measured']} | {r['baseline']} | {r['ratio']} | {r['detail']} |" for r in bench["rows"]]
         lines += [""] + [f"- {note}" for note in bench["notes"]] + ([""] if bench["notes"] else [])
     lines += ["**Goals**", "", "| Benchmark | Goal | Measured | Met |", "|---|---|---|---|"]
