@@ -17,6 +17,8 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+README_START, README_END = "<!-- bench results -->", "<!-- end bench results -->"
 
 
 @dataclass
@@ -146,7 +148,15 @@ def save(doc: dict[str, Any], directory: Path) -> Path:
         merged = clean(merged_latest(doc, previous))
         latest.write_text(json.dumps(merged, indent=2) + "\n")
         (directory / "latest.md").write_text(to_markdown(merged))
+        if directory.resolve() == RESULTS.resolve():
+            README.write_text(with_results(README.read_text(), to_markdown(merged)))
     return base.with_suffix(".json")
+
+
+def with_results(readme: str, markdown: str) -> str:
+    """The README with `markdown` (latest.md) between its bench results markers."""
+    start, end = readme.index(README_START) + len(README_START), readme.index(README_END)
+    return readme[:start] + "\n\n" + markdown + "\n" + readme[end:]
 
 
 def print_tables(doc: dict[str, Any], console: Console) -> None:
