@@ -1,7 +1,8 @@
 """The dashboard in a real browser (headless Chromium) against a real `serve` on the sandbox:
 a customer signs in, searches, orders, watches the order become ready without reloading, reveals
-credentials and signs out; at 375 px the pages fit and the sign-in form works from the keyboard;
-an operator credits a wallet and retries a parked order."""
+credentials and signs out; at 375 px the sign-in form works from the keyboard; an operator
+credits a wallet and retries a parked order; every page, at 1280 and at 375 px, is walked by
+Tab (each control reached in turn, focusable and named) and does not scroll sideways."""
 
 from __future__ import annotations
 
