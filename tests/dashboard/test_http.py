@@ -467,3 +467,25 @@ def test_a_profile_picture_is_uploaded_checked_and_shown(server: LiveServer, sho
     src = re.search(r'<img id="picture" src="([^"]+)"', client.get(page).text).group(1)
     image = client.get(src)
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+
+
+def test_the_overview_shows_an_order_in_flight_with_its_items_done_counted(server: LiveServer, account: Customer) -> None:
+    api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    parked = f"action-{unique('p')}.com"  # the sandbox parks it once (needs a person): it stays in flight
+    placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": [parked], "mailboxes": [
+        {"first_name": "Gavin", "last_name": "Belson", "email": f"gavin@{parked}"},
+        {"first_name": "Gavin", "last_name": "Belson", "email": f"gavin.belson@{parked}"}]})
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+    status = wait_until(lambda: (s := api.get(f"/rest/v2/domains/orders/{order_id}").json())["status"] == "needs_action" and s,
+                        timeout=60, interval=0.2)
+    done = sum(d["status"] in ("ready", "failed") for d in status["domains"]) + sum(m["status"] in ("live", "failed") for m in status["mailboxes"])
+    client = signed_in(server.base_url, account.api_key)
+    for path in ("/dashboard", "/dashboard/orders/in-flight"):
+        html = client.get(path).text
+        assert f'<a href="/dashboard/orders/{order_id}">Order {order_id}</a>: needs_action' in html, path
+        assert f'<progress max="3" value="{done}"' in html and f"{done} of 3 done" in html, path
+    for path in (f"/dashboard/orders/{order_id}", f"/dashboard/orders/{order_id}/progress"):  # the order's own page
+        html = client.get(path).text
+        assert '<strong id="order-status">needs_action</strong>' in html and f"{done} of 3 done" in html, path

@@ -138,13 +138,15 @@ def orders_in_flight(request: Request, who: CustomerDep) -> Response:
 
 def _orders_in_flight(session: Any, account_id: str) -> list[dict[str, Any]]:
     found = [o for status in IN_FLIGHT for o in orders.list_orders(session, account_id=account_id, status=status, limit=20)]
-    return [_progress(order_status(session, o)) for o in sorted(found, key=lambda o: o.created_at, reverse=True)]
+    counts = orders.progress(session, [o.id for o in found])
+    return [{"order_id": o.id, "status": o.status, "done": counts[o.id][0], "item_count": counts[o.id][1]}
+            for o in sorted(found, key=lambda o: o.created_at, reverse=True)]
 
 
 def _progress(status: dict[str, Any]) -> dict[str, Any]:
     items = status["domains"] + status["mailboxes"]
     done = [i for i in items if i["status"] in (DomainStatus.READY, "live", DomainStatus.FAILED)]
-    return status | {"done": len(done), "items": len(items), "final": status["status"] not in (OrderStatus.PROCESSING, OrderStatus.CREATED)}
+    return status | {"done": len(done), "item_count": len(items), "final": status["status"] not in (OrderStatus.PROCESSING, OrderStatus.CREATED)}
 
 
 @router.get("/orders/{order_id}")
