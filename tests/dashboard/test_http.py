@@ -489,3 +489,24 @@ def test_the_overview_shows_an_order_in_flight_with_its_items_done_counted(serve
     for path in (f"/dashboard/orders/{order_id}", f"/dashboard/orders/{order_id}/progress"):  # the order's own page
         html = client.get(path).text
         assert '<strong id="order-status">needs_action</strong>' in html and f"{done} of 3 done" in html, path
+
+
+def test_an_orders_page_lists_its_items_a_page_at_a_time(server: LiveServer, account: Customer) -> None:
+    api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    label = unique("fail-register")  # refused by the sandbox's registry at once: little to provision
+    names = [f"{label}-{i:02}.com" for i in range(26)]  # one more than a page
+    placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": names, "mailboxes": [
+        {"first_name": "Nelson", "last_name": "Bighetti", "email": f"nelson@{name}"} for name in names]})
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+    client = signed_in(server.base_url, account.api_key)
+    first = client.get(f"/dashboard/orders/{order_id}").text
+    assert "26 domains and 26 mailboxes, page 1 of 2" in first and " of 52 done" in first
+    assert all(f">{name}</a>" in first for name in names[:25]) and names[25] not in first
+    assert f'data-poll="/dashboard/orders/{order_id}/progress?page=1"' in first and 'rel="next" href="?page=2"' in first
+    second = client.get(f"/dashboard/orders/{order_id}", params={"page": 2}).text
+    assert f">{names[25]}</a>" in second and f"<td>nelson@{names[25]}</td>" in second and names[24] not in second
+    assert 'rel="prev" href="?page=1"' in second and 'rel="next"' not in second
+    polled = client.get(f"/dashboard/orders/{order_id}/progress", params={"page": 2}).text
+    assert f">{names[25]}</a>" in polled and names[0] not in polled

@@ -55,6 +55,7 @@ from mailwright.orders.requests import (
     field_position,
 )
 from mailwright.owners import service as owners
+from mailwright.pagination import Page, PageRequest, fetch
 from mailwright.providers.base import ProviderUnavailable
 from mailwright.providers.registry import Providers
 from mailwright.totp import new_seed
@@ -350,6 +351,14 @@ def progress(session: Session, order_ids: list[str]) -> dict[str, tuple[int, int
         for order_id, done, items in rows:
             totals[order_id] = (totals[order_id][0] + int(done or 0), totals[order_id][1] + int(items))
     return totals
+
+
+def order_items(session: Session, order_id: str, page: PageRequest) -> tuple[Page[Domain], Page[Mailbox]]:
+    """One page of the order's domains and the same page of its mailboxes, each by name, paged in
+    the database."""
+    domains = fetch(session, sa.select(Domain).where(Domain.order_id == order_id).order_by(Domain.name, Domain.id), page)
+    boxes = fetch(session, sa.select(Mailbox).where(Mailbox.order_id == order_id).order_by(Mailbox.email, Mailbox.id), page)
+    return domains, boxes
 
 
 def get_order(session: Session, account_id: str, order_id: str) -> Order:
