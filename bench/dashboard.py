@@ -1,7 +1,8 @@
-"""The web dashboard's pages on SQLite with an account of 1,000 domains × 3 mailboxes: each main
-customer page and the operator's, requested one after another (1 client) with a signed-in
-session cookie, against `serve --no-worker` (nothing provisions meanwhile), vs the floor's SELECT
-of as many rows as the page lists, answered through a Pydantic model."""
+"""The web dashboard's pages on SQLite with an account of 1,000 domains × 3 mailboxes (ordered in
+one order): each main customer page, that order's page, and the operator's, requested one after
+another (1 client) with a signed-in session cookie, against `serve --no-worker` (nothing
+provisions meanwhile), vs the floor's SELECT of as many rows as the page lists, answered through
+a Pydantic model."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class Page:
     operator: bool = False
 
 
-def pages(domains: int) -> list[Page]:
+def pages(domains: int, order_id: str) -> list[Page]:
     mailbox = f"ann0@{READY_DOMAIN}"
     return [
         Page("overview", "/dashboard", 10),  # balance, the last 10 ledger entries, counts by status
@@ -49,6 +50,7 @@ def pages(domains: int) -> list[Page]:
         Page("domains search", f"/dashboard/domains?q={SEARCH}", PAGE_ROWS if domains >= 100 else 1),
         Page("domain", f"/dashboard/domains/{READY_DOMAIN}", MAILBOXES_PER_DOMAIN + 5),  # its mailboxes and DNS records
         Page("mailbox", f"/dashboard/domains/{READY_DOMAIN}/mailboxes/{mailbox}", 1),
+        Page("order", f"/dashboard/orders/{order_id}", PAGE_ROWS * 2 if domains >= PAGE_ROWS else domains * 2),  # the large order's first page
         Page("downloads", "/dashboard/downloads", 1),
         Page("subscriptions", "/dashboard/subscriptions", PAGE_ROWS),
         Page("webhooks", "/dashboard/webhooks", 1),
@@ -64,13 +66,13 @@ def run(plan: Plan) -> Result:
     result.config = {"domains": domains, "mailboxes_per_domain": MAILBOXES_PER_DOMAIN, "clients": CLIENTS[0]}
     work = workspace()
     database = work.database(BACKEND, "dashboard")
-    target_server = seed(work, database, domains, plan)
+    target_server, order_id = seed(work, database, domains, plan)
     try:
         cookies = {False: session_cookie(target_server, target_server.api_key), True: session_cookie(target_server, operator_key(work, database))}
-        check_pages(target_server, cookies, domains)
+        check_pages(target_server, cookies, domains, order_id)
         floor_server = work.floor(BACKEND)
         with Generator() as generator:
-            for shown in pages(domains):
+            for shown in pages(domains, order_id):
                 headers = (("cookie", f"{COOKIE}={cookies[shown.operator]}"),)
                 target = Side("serve", [target_server], Request("GET", shown.path, None, headers))
                 floor = Side(f"floor {shown.rows} rows", [floor_server], Request("GET", f"/items?n={shown.rows}"))
@@ -90,9 +92,10 @@ def run(plan: Plan) -> Result:
     return result
 
 
-def seed(work: Workspace, database: str, domains: int, plan: Plan) -> Server:
+def seed(work: Workspace, database: str, domains: int, plan: Plan) -> tuple[Server, str]:
     """The demo account with one provisioned domain (serve with its worker), then `serve
-    --no-worker` on the same database and an order of `domains` domains that stays ordered."""
+    --no-worker` on the same database and an order of `domains` domains that stays ordered (its id
+    beside the server)."""
     seeding = start_serve(work, database, **(plan.serve_settings | SEED_SETTINGS))
     key = seeding.api_key
     try:
@@ -112,8 +115,9 @@ def seed(work: Workspace, database: str, domains: int, plan: Plan) -> Server:
     server = start_serve(work, database, worker=False, **plan.serve_settings)
     server.api_key = key  # printed only at the database's first start
     with api(server) as client:
-        client.post("/order", json=order_body([f"dash{i}.com" for i in range(domains)])).raise_for_status()
-    return server
+        placed = client.post("/order", json=order_body([f"dash{i}.com" for i in range(domains)]))
+        placed.raise_for_status()
+    return server, placed.json()["order_id"]
 
 
 def operator_key(work: Workspace, database: str) -> str:
@@ -138,11 +142,11 @@ def session_cookie(server: Server, key: str) -> str:
         return answer.cookies[COOKIE]
 
 
-def check_pages(server: Server, cookies: dict[bool, str], domains: int) -> None:
+def check_pages(server: Server, cookies: dict[bool, str], domains: int, order_id: str) -> None:
     """Each page once before measuring: it answers 200 with what it should list (and the first
     use of each is not measured)."""
     with httpx.Client(base_url=server.base_url, timeout=60) as http:
-        for shown in pages(domains):
+        for shown in pages(domains, order_id):
             answer = http.get(shown.path, cookies={COOKIE: cookies[shown.operator]})
             if answer.status_code != 200:
                 raise RuntimeError(f"GET {shown.path}: {answer.status_code} {answer.text[:300]}")

@@ -94,7 +94,7 @@ def test_the_dashboard_pages_are_each_compared_with_the_floor(quick_run: tuple[d
     doc, _ = quick_run
     dashboard = doc["benchmarks"]["dashboard"]
     figures = dashboard["figures"]
-    assert set(figures) == {"overview", "domains", "domains search", "domain", "mailbox", "downloads", "subscriptions", "webhooks",
+    assert set(figures) == {"overview", "domains", "domains search", "domain", "mailbox", "order", "downloads", "subscriptions", "webhooks",
                             "operator accounts", "operator work"}
     for page in figures.values():
         assert page["path"].startswith("/dashboard") and page["rows"] >= 1
