@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from mailwright.operators import service as operators
 from mailwright.wallet import service as wallet
@@ -469,7 +470,9 @@ def test_a_profile_picture_is_uploaded_checked_and_shown(server: LiveServer, sho
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
 
 
-def test_the_overview_shows_an_order_in_flight_with_its_items_done_counted(server: LiveServer, account: Customer) -> None:
+def test_an_order_in_flight_with_its_items_done_counted_and_its_parked_items_for_the_operator(
+    server: LiveServer, account: Customer, runtime
+) -> None:
     api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
     api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
     parked = f"action-{unique('p')}.com"  # the sandbox parks it once (needs a person): it stays in flight
@@ -489,6 +492,12 @@ def test_the_overview_shows_an_order_in_flight_with_its_items_done_counted(serve
     for path in (f"/dashboard/orders/{order_id}", f"/dashboard/orders/{order_id}/progress"):  # the order's own page
         html = client.get(path).text
         assert '<strong id="order-status">needs_action</strong>' in html and f"{done} of 3 done" in html, path
+    parked_items = [(d["name"], d["failure_reason"]) for d in status["domains"] + status["mailboxes"] if d["status"] == "needs_action"]
+    assert parked_items
+    work = signed_in(server.base_url, operator_key(runtime)).get("/dashboard/operator/work").text
+    listed = work[work.index(f"<code>{order_id}</code>"):]
+    listed = listed[:listed.index("</ul>")]
+    assert listed.count("<li>") == len(parked_items) and all(f"<li>{name}: {escape(reason)}</li>" in listed for name, reason in parked_items)
 
 
 def test_an_orders_page_lists_its_items_a_page_at_a_time(server: LiveServer, account: Customer) -> None:
