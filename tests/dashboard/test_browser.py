@@ -199,10 +199,12 @@ def test_a_bulk_order_with_a_bad_line_is_fixed_paid_and_its_credentials_download
     wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".problems li"), 30)
     assert text_of(browser, ".problems li") == "Line 3: 3 cells; each line has 4 (domain,first_name,last_name,email)"
     shot(browser, "bulk-problems")
+    check_page(browser, "bulk order, its problems listed")
     browser.find_element(By.ID, "file").send_keys(str(good))
     browser.find_element(By.ID, "review").click()
     wait_for(browser, lambda b: b.find_elements(By.ID, "total"), 30)
     assert text_of(browser, "#total") == "21.00 USD"
+    check_page(browser, "bulk order review")
     browser.find_element(By.ID, "pay").click()
     wait_for(browser, lambda b: b.find_elements(By.ID, "order-status"), 30)
     wait_for(browser, lambda b: text_of(b, "#order-status") == "completed")

@@ -5,6 +5,7 @@ only on request, and an order paid once however often its form is sent."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
 import pytest
@@ -339,7 +340,7 @@ def test_a_bulk_order_lists_every_problem_by_line_before_paying_then_pays_once(
     assert review.status_code == 200, review.text
     assert '<td class="num" id="total">21.00 USD</td>' in review.text  # 13.00 + 2 x 4.00
     form = {"csrf_token": csrf_of(review.text), "idempotency_key": IDEMPOTENCY.search(review.text).group(1), "provider": "MAILDOSO",
-            "csv": re.search(r'<textarea name="csv"[^>]*>([^<]*)</textarea>', review.text).group(1)}
+            "csv": unescape(re.search(r'<input type="hidden" name="csv" value="([^"]*)">', review.text).group(1))}
     first, second = client.post("/dashboard/order/bulk/place", data=form), client.post("/dashboard/order/bulk/place", data=form)
     assert first.status_code == second.status_code == 303 and first.headers["location"] == second.headers["location"]
     with runtime.db.read() as session:
