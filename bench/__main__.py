@@ -17,7 +17,7 @@ from rich.console import Console
 from bench import processes, report
 from bench.plan import FULL, QUICK, with_rounds
 
-BENCHMARKS = ("intake", "read", "bulk", "provision", "scaleout", "startup")
+BENCHMARKS = ("intake", "read", "bulk", "provision", "scaleout", "startup", "dashboard")
 
 
 def main(argv: list[str]) -> int:

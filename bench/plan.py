@@ -24,6 +24,7 @@ class Plan:
     scaleout_deadline: float
     peak_bulk_domains: int  # the large order of the RSS peak measurement
     serve_settings: dict[str, str] = field(default_factory=dict)  # MAILWRIGHT_* for every process
+    dashboard_domains: int = 1000  # the account whose dashboard pages are loaded
 
 
 FULL = Plan(
@@ -62,6 +63,7 @@ QUICK = Plan(
     peak_bulk_domains=10,
     # Quick polling and retries, as the tests have them: the provisioning runs end in seconds.
     serve_settings={"queue_poll_seconds": "0.05", "step_retry_seconds": "0.05", "dns_verify_retry_seconds": "0.05"},
+    dashboard_domains=10,
 )
 
 PROVISION_ORDER_SIZE = 10

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = {"intake", "read", "bulk", "provision", "scaleout", "startup"}
+BENCHMARKS = {"intake", "read", "bulk", "provision", "scaleout", "startup", "dashboard"}
 QUICK_CLIENTS = {"4"}
 RUN_TIMEOUT = 840  # seconds: well under a minute on an idle 2-core machine, minutes under heavy load
 
@@ -49,7 +49,7 @@ def test_every_benchmark_ran_and_the_run_is_described(quick_run: tuple[dict, Pat
     assert len(written) == 2 and written[0].endswith("-quick.json") and written[1].endswith("-quick.md")
     assert json.loads((results / written[0]).read_text())["benchmarks"].keys() == doc["benchmarks"].keys()
     names = {goal["benchmark"] for goal in doc["goals"]}
-    assert names == {"intake", "read", "provision", "startup"}  # bulk's goal needs its 1,000-domain order
+    assert names == {"intake", "read", "provision", "startup", "dashboard"}  # bulk's goal needs its 1,000-domain order
     assert all(isinstance(goal["met"], bool) and goal["measured"] for goal in doc["goals"])
 
 
@@ -91,3 +91,18 @@ def test_bulk_provisioning_scaleout_and_startup_report_their_figures(quick_run: 
     startup = benchmarks["startup"]["figures"]
     assert startup["cold_start_s"] > 0 and startup["floor_cold_start_s"] > 0
     assert startup["rss_peak_mb"] >= startup["rss_idle_mb"] > 0
+
+
+def test_the_dashboard_pages_are_each_compared_with_the_floor(quick_run: tuple[dict, Path]) -> None:
+    doc, _ = quick_run
+    dashboard = doc["benchmarks"]["dashboard"]
+    figures = dashboard["figures"]
+    assert set(figures) == {"overview", "domains", "domains search", "domain", "mailbox", "order", "downloads", "subscriptions", "webhooks",
+                            "operator accounts", "operator work"}
+    for page in figures.values():
+        assert page["path"].startswith("/dashboard") and page["rows"] >= 1
+        for side in ("target", "baseline"):
+            assert page["1"][side]["errors"] == 0 and page["1"][side]["rate"] > 0  # signed in: every answer a 200 page
+    assert dashboard["config"]["domains"] == 10 and figures["domains"]["rows"] == 11  # 10 + the provisioned one
+    [goal] = [g for g in doc["goals"] if g["benchmark"] == "dashboard"]
+    assert goal["goal"].startswith("dashboard pages < 300 ms with 10 domains") and "p99" in goal["measured"]

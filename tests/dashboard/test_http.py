@@ -5,9 +5,11 @@ only on request, and an order paid once however often its form is sent."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from mailwright.operators import service as operators
 from mailwright.wallet import service as wallet
@@ -338,7 +340,7 @@ def test_a_bulk_order_lists_every_problem_by_line_before_paying_then_pays_once(
     assert review.status_code == 200, review.text
     assert '<td class="num" id="total">21.00 USD</td>' in review.text  # 13.00 + 2 x 4.00
     form = {"csrf_token": csrf_of(review.text), "idempotency_key": IDEMPOTENCY.search(review.text).group(1), "provider": "MAILDOSO",
-            "csv": re.search(r'<textarea name="csv"[^>]*>([^<]*)</textarea>', review.text).group(1)}
+            "csv": unescape(re.search(r'<input type="hidden" name="csv" value="([^"]*)">', review.text).group(1))}
     first, second = client.post("/dashboard/order/bulk/place", data=form), client.post("/dashboard/order/bulk/place", data=form)
     assert first.status_code == second.status_code == 303 and first.headers["location"] == second.headers["location"]
     with runtime.db.read() as session:
@@ -467,3 +469,54 @@ def test_a_profile_picture_is_uploaded_checked_and_shown(server: LiveServer, sho
     src = re.search(r'<img id="picture" src="([^"]+)"', client.get(page).text).group(1)
     image = client.get(src)
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+
+
+def test_an_order_in_flight_with_its_items_done_counted_and_its_parked_items_for_the_operator(
+    server: LiveServer, account: Customer, runtime
+) -> None:
+    api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    parked = f"action-{unique('p')}.com"  # the sandbox parks it once (needs a person): it stays in flight
+    placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": [parked], "mailboxes": [
+        {"first_name": "Gavin", "last_name": "Belson", "email": f"gavin@{parked}"},
+        {"first_name": "Gavin", "last_name": "Belson", "email": f"gavin.belson@{parked}"}]})
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+    status = wait_until(lambda: (s := api.get(f"/rest/v2/domains/orders/{order_id}").json())["status"] == "needs_action" and s,
+                        timeout=60, interval=0.2)
+    done = sum(d["status"] in ("ready", "failed") for d in status["domains"]) + sum(m["status"] in ("live", "failed") for m in status["mailboxes"])
+    client = signed_in(server.base_url, account.api_key)
+    for path in ("/dashboard", "/dashboard/orders/in-flight"):
+        html = client.get(path).text
+        assert f'<a href="/dashboard/orders/{order_id}">Order {order_id}</a>: needs_action' in html, path
+        assert f'<progress max="3" value="{done}"' in html and f"{done} of 3 done" in html, path
+    for path in (f"/dashboard/orders/{order_id}", f"/dashboard/orders/{order_id}/progress"):  # the order's own page
+        html = client.get(path).text
+        assert '<strong id="order-status">needs_action</strong>' in html and f"{done} of 3 done" in html, path
+    parked_items = [(d["name"], d["failure_reason"]) for d in status["domains"] + status["mailboxes"] if d["status"] == "needs_action"]
+    assert parked_items
+    work = signed_in(server.base_url, operator_key(runtime)).get("/dashboard/operator/work").text
+    listed = work[work.index(f"<code>{order_id}</code>"):]
+    listed = listed[:listed.index("</ul>")]
+    assert listed.count("<li>") == len(parked_items) and all(f"<li>{name}: {escape(reason)}</li>" in listed for name, reason in parked_items)
+
+
+def test_an_orders_page_lists_its_items_a_page_at_a_time(server: LiveServer, account: Customer) -> None:
+    api = httpx.Client(base_url=server.base_url, headers=account.headers, timeout=30)
+    api.post("/rest/v2/domains/owner", json=OWNER).raise_for_status()
+    label = unique("fail-register")  # refused by the sandbox's registry at once: little to provision
+    names = [f"{label}-{i:02}.com" for i in range(26)]  # one more than a page
+    placed = api.post("/rest/v2/domains/order", json={"provider": "MAILDOSO", "domains": names, "mailboxes": [
+        {"first_name": "Nelson", "last_name": "Bighetti", "email": f"nelson@{name}"} for name in names]})
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+    client = signed_in(server.base_url, account.api_key)
+    first = client.get(f"/dashboard/orders/{order_id}").text
+    assert "26 domains and 26 mailboxes, page 1 of 2" in first and " of 52 done" in first
+    assert all(f">{name}</a>" in first for name in names[:25]) and names[25] not in first
+    assert f'data-poll="/dashboard/orders/{order_id}/progress?page=1"' in first and 'rel="next" href="?page=2"' in first
+    second = client.get(f"/dashboard/orders/{order_id}", params={"page": 2}).text
+    assert f">{names[25]}</a>" in second and f"<td>nelson@{names[25]}</td>" in second and names[24] not in second
+    assert 'rel="prev" href="?page=1"' in second and 'rel="next"' not in second
+    polled = client.get(f"/dashboard/orders/{order_id}/progress", params={"page": 2}).text
+    assert f">{names[25]}</a>" in polled and names[0] not in polled

@@ -166,11 +166,14 @@ def _views(
     names = repository.domain_names(session, domain_ids)
     counts = repository.billable_counts(session, [s.domain_id for s in rows if s.domain_claim is not None])
     views = []
+    unit_prices: dict[tuple[str, str], Money | None] = {}  # read once per provider and currency, not per row
     for sub in rows:
         status = lifecycle.subscription_status(sub, at, settings)
         quantity = counts.get(sub.domain_id, 0) if sub.domain_claim is not None else 0
         renews = status in RENEWING and sub.auto_renew and quantity > 0
-        unit = mailbox_price(session, sub.provider, sub.currency) if renews else None
+        if renews and (sub.provider, sub.currency) not in unit_prices:
+            unit_prices[sub.provider, sub.currency] = mailbox_price(session, sub.provider, sub.currency)
+        unit = unit_prices[sub.provider, sub.currency] if renews else None
         next_charge = unit * quantity if unit is not None else None
         views.append(
             SubscriptionView(

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from mailwright.accounts import service as accounts
 from mailwright.api.deps import get_runtime
-from mailwright.api.woodpecker.presenters import order_status
 from mailwright.dashboard import PREFIX
 from mailwright.dashboard.auth import FormDep, OperatorDep
 from mailwright.dashboard.pages import page
@@ -117,8 +116,9 @@ def work(request: Request, who: OperatorDep) -> Response:
 
 def _work_page(request: Request, who: OperatorDep, *, problems: list[str] | None = None, status_code: int = 200) -> Response:
     with get_runtime(request).db.read() as session:
-        waiting = [order_status(session, o) | {"account_id": o.account_id, "retries": o.retries}
-                   for o in orders.list_orders(session, status=OrderStatus.NEEDS_ACTION, limit=50)]
+        parked_orders = orders.list_orders(session, status=OrderStatus.NEEDS_ACTION, limit=50)
+        parked = orders.parked_items(session, [o.id for o in parked_orders])
+        waiting = [{"order_id": o.id, "account_id": o.account_id, "retries": o.retries, "parked": parked[o.id]} for o in parked_orders]
         failures = domains.recent_failures(session, limit=50)
         refunds = wallet.recent_refunds(session, limit=50)
     return page(request, "operator_work.html", who, status_code=status_code, waiting=waiting, failures=failures,

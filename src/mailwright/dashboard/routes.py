@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from mailwright import clock, totp
 from mailwright.api.deps import get_runtime
-from mailwright.api.woodpecker.presenters import PICTURES_PATH, mailbox_detail, order_status
+from mailwright.api.woodpecker.presenters import PICTURES_PATH, mailbox_detail
 from mailwright.dashboard import PREFIX, sessions
 from mailwright.dashboard.auth import SIGN_IN_PATH, CustomerDep, FormDep, ViewerDep, sign_in_throttle
 from mailwright.dashboard.pages import page
@@ -24,6 +24,7 @@ from mailwright.exports import csv_files
 from mailwright.mailboxes import service as mailboxes
 from mailwright.mailboxes.pictures import MAX_BYTES as MAX_PICTURE_BYTES
 from mailwright.mailboxes.pictures import PictureRejected, check_picture
+from mailwright.money import Money
 from mailwright.orders import service as orders
 from mailwright.orders.models import OrderStatus
 from mailwright.pagination import MAX_PAGE, PageRequest
@@ -38,6 +39,7 @@ DOMAIN_STATUSES = (
     DomainStatus.NEEDS_ACTION, DomainStatus.FAILED, DomainStatus.RELEASED,
 )
 PAGE_SIZE = 25
+PageNumber = Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)]
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -138,29 +140,38 @@ def orders_in_flight(request: Request, who: CustomerDep) -> Response:
 
 def _orders_in_flight(session: Any, account_id: str) -> list[dict[str, Any]]:
     found = [o for status in IN_FLIGHT for o in orders.list_orders(session, account_id=account_id, status=status, limit=20)]
-    return [_progress(order_status(session, o)) for o in sorted(found, key=lambda o: o.created_at, reverse=True)]
+    counts = orders.progress(session, [o.id for o in found])
+    return [{"order_id": o.id, "status": o.status, "done": counts[o.id][0], "item_count": counts[o.id][1]}
+            for o in sorted(found, key=lambda o: o.created_at, reverse=True)]
 
 
-def _progress(status: dict[str, Any]) -> dict[str, Any]:
-    items = status["domains"] + status["mailboxes"]
-    done = [i for i in items if i["status"] in (DomainStatus.READY, "live", DomainStatus.FAILED)]
-    return status | {"done": len(done), "items": len(items), "final": status["status"] not in (OrderStatus.PROCESSING, OrderStatus.CREATED)}
+def _order_view(session: Any, order: Any, page_number: int) -> dict[str, Any]:
+    """The order's progress (its items counted in the database) and one page of its items."""
+    done, item_count = orders.progress(session, [order.id])[order.id]
+    domains_page, mailboxes_page = orders.order_items(session, order.id, PageRequest(page_number, PAGE_SIZE))
+    return {
+        "order_id": order.id, "status": order.status, "total": Money(order.total_minor, order.currency),
+        "done": done, "item_count": item_count, "final": order.status not in (OrderStatus.PROCESSING, OrderStatus.CREATED),
+        "domains": domains_page, "mailboxes": mailboxes_page, "page": page_number,
+        "pages": max(domains_page.total_pages, mailboxes_page.total_pages, 1),
+    }
 
 
 @router.get("/orders/{order_id}")
-def order_page(order_id: str, request: Request, who: CustomerDep) -> Response:
+def order_page(order_id: str, request: Request, who: CustomerDep, page_number: PageNumber = 1) -> Response:
     assert who.account is not None
     with get_runtime(request).db.read() as session:
-        status = _progress(order_status(session, orders.get_order(session, who.account.id, order_id)))
-    return page(request, "order_status.html", who, order=status)
+        order = _order_view(session, orders.get_order(session, who.account.id, order_id), page_number)
+    return page(request, "order_status.html", who, order=order)
 
 
 @router.get("/orders/{order_id}/progress")
-def order_progress(order_id: str, request: Request, who: CustomerDep) -> Response:
+def order_progress(order_id: str, request: Request, who: CustomerDep, page_number: PageNumber = 1) -> Response:
+    """The order page's live part (the page of items it shows), polled by the page."""
     assert who.account is not None
     with get_runtime(request).db.read() as session:
-        status = _progress(order_status(session, orders.get_order(session, who.account.id, order_id)))
-    return page(request, "_order_progress.html", who, order=status)
+        order = _order_view(session, orders.get_order(session, who.account.id, order_id), page_number)
+    return page(request, "_order_progress.html", who, order=order)
 
 
 # ---------------------------------------------------------------- domains and mailboxes

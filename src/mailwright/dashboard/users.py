@@ -3,22 +3,19 @@ user's domains, paged in the database as that API's lists are."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mailwright.api.deps import get_runtime
 from mailwright.dashboard import PREFIX
 from mailwright.dashboard.auth import CustomerDep
 from mailwright.dashboard.pages import page
-from mailwright.dashboard.routes import PAGE_SIZE
+from mailwright.dashboard.routes import PAGE_SIZE, PageNumber
 from mailwright.domains import service as domains
-from mailwright.pagination import MAX_PAGE, PageRequest
+from mailwright.pagination import PageRequest
 from mailwright.users import service as users
 
 router = APIRouter(prefix=f"{PREFIX}/users", include_in_schema=False)
-PageNumber = Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)]
 
 
 @router.get("")

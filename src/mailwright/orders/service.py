@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from mailwright import clock
 from mailwright import validation as check
@@ -56,6 +56,7 @@ from mailwright.orders.requests import (
     field_position,
 )
 from mailwright.owners import service as owners
+from mailwright.pagination import Page, PageRequest, fetch
 from mailwright.providers.base import ProviderUnavailable
 from mailwright.providers.registry import Providers
 from mailwright.totp import new_seed
@@ -324,12 +325,59 @@ def find_order(session: Session, order_id: str) -> Order:
 
 
 def list_orders(session: Session, *, account_id: str | None = None, status: str | None = None, limit: int = 50) -> list[Order]:
-    query = sa.select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    # Without the plan (loaded if read): an order of 1,000 domains carries hundreds of KB of it.
+    query = sa.select(Order).options(defer(Order.plan_json)).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
     if account_id:
         query = query.where(Order.account_id == account_id)
     if status:
         query = query.where(Order.status == status)
     return list(session.scalars(query))
+
+
+# An order's item is done once it is one of these (what its progress counts).
+FINISHED = {Domain: (DomainStatus.READY, DomainStatus.FAILED), Mailbox: (MailboxStatus.LIVE, MailboxStatus.FAILED)}
+
+
+def progress(session: Session, order_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """order id -> (items done, items), its domains and mailboxes counted in the database (an
+    order of thousands is not loaded to count it)."""
+    totals = {order_id: (0, 0) for order_id in order_ids}
+    if not order_ids:
+        return totals
+    for model, finished in FINISHED.items():
+        rows = session.execute(
+            sa.select(model.order_id, sa.func.sum(sa.case((model.status.in_(finished), 1), else_=0)), sa.func.count())
+            .where(model.order_id.in_(order_ids))
+            .group_by(model.order_id)
+        )
+        for order_id, done, items in rows:
+            totals[order_id] = (totals[order_id][0] + int(done or 0), totals[order_id][1] + int(items))
+    return totals
+
+
+def parked_items(session: Session, order_ids: list[str]) -> dict[str, list[tuple[str, str | None]]]:
+    """order id -> its domains and mailboxes in needs_action, (name, reason) by name: what an
+    operator looks at, read without the order's other items."""
+    parked: dict[str, list[tuple[str, str | None]]] = {order_id: [] for order_id in order_ids}
+    if not order_ids:
+        return parked
+    for name, model, status in ((Domain.name, Domain, DomainStatus.NEEDS_ACTION), (Mailbox.email, Mailbox, MailboxStatus.NEEDS_ACTION)):
+        rows = session.execute(
+            sa.select(model.order_id, name, model.failure_reason)
+            .where(model.order_id.in_(order_ids), model.status == status)
+            .order_by(name)
+        )
+        for order_id, item, reason in rows:
+            parked[order_id].append((item, reason))
+    return parked
+
+
+def order_items(session: Session, order_id: str, page: PageRequest) -> tuple[Page[Domain], Page[Mailbox]]:
+    """One page of the order's domains and the same page of its mailboxes, each by name, paged in
+    the database."""
+    domains = fetch(session, sa.select(Domain).where(Domain.order_id == order_id).order_by(Domain.name, Domain.id), page)
+    boxes = fetch(session, sa.select(Mailbox).where(Mailbox.order_id == order_id).order_by(Mailbox.email, Mailbox.id), page)
+    return domains, boxes
 
 
 def get_order(session: Session, account_id: str, order_id: str) -> Order:
