@@ -6,7 +6,12 @@ accounts."""
 
 from __future__ import annotations
 
+import pytest
+
 from mailwright.providers.registry import build_providers
+
+# What it guards is SQLite's (POSIX locks on the database file): run once, on SQLite.
+pytestmark = pytest.mark.backend_independent
 
 
 def test_building_providers_on_a_database_in_use_keeps_it_whole_for_other_processes(runtime, make_account, cli):
