@@ -284,6 +284,11 @@ class Settings(BaseSettings):
         """Every mailbox provider's adapter name: sandbox unless MAILWRIGHT_MAILBOX_HOSTS says."""
         return {provider: "sandbox" for provider in MAILBOX_PROVIDERS} | parse_mailbox_hosts(self.mailbox_hosts)
 
+    @property
+    def names_a_real_provider(self) -> bool:
+        """Some role is played by a real adapter, whose own settings (keys, servers) are checked when it is made."""
+        return bool({self.registrar, self.dns_host, *self.mailbox_host_adapters.values()} - {"sandbox", "off"})
+
     @field_validator("queue_limits")
     @classmethod
     def _valid_queue_limits(cls, value: str) -> str:

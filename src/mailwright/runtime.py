@@ -117,7 +117,12 @@ def build(settings: Settings, *, create_secret_key: bool = False) -> Runtime:
         private_file(settings.data_dir / KEY_FILE_NAME)
     db = Database(settings.resolved_database_url)
     secrets = load_secret_box(settings.secret_key, settings.data_dir, create=create_secret_key)
-    return Runtime(settings, db, secrets)
+    runtime = Runtime(settings, db, secrets)
+    if settings.names_a_real_provider:
+        # A real provider's wrong setting stops every command at start (README: Real registrars and
+        # DNS hosts); the sandbox has none that could be wrong, so it is made only when used.
+        runtime.providers  # noqa: B018
+    return runtime
 
 
 def install(runtime: Runtime | None) -> None:
