@@ -44,7 +44,7 @@ class Runtime:
 
     @property
     def providers(self) -> Providers:
-        """The configured adapters (a wrong provider setting fails here: `serve` and `worker` ask at start)."""
+        """The configured adapters, made when first asked for (a real one's at start: see `build`)."""
         if self._providers is None:
             with self._making:
                 if self._providers is None:
