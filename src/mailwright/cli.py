@@ -12,33 +12,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-from sqlalchemy import exc as sa_exc
-
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.segment import Segments
 from rich.table import Column, Table
 
-from mailwright import logs, runtime as runtime_module
-from mailwright.accounts import service as accounts
+from mailwright import logs
 from mailwright.clock import iso
-from mailwright.catalog import prices as price_book
-from mailwright.config import MAILBOX_PROVIDERS, SettingProblem, Settings, load_settings
-from mailwright.db import migrate
-from mailwright.domains.names import normalize_domain
 from mailwright.errors import FieldIssues, InvalidFields, NotFound, RuleViolation
 from mailwright.ids import ID_LENGTH
 from mailwright.money import CURRENCIES, InvalidAmount, Money, parse_minor
-from mailwright.orders import service as orders
-from mailwright.owners import service as owners
-from mailwright.runtime import Runtime
-from mailwright.wallet import service as wallet
+from mailwright.providers.base import MAILBOX_PROVIDERS
 
+# What a command needs is imported in the command: `--help` and each command start without the
+# database, the providers, the web app or the workflow engine unless they use them.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from mailwright.config import Settings
     from mailwright.providers.sandbox import SandboxDnsHost
+    from mailwright.runtime import Runtime
 
 app = typer.Typer(
     help="Mailwright: domains, DNS and mailboxes for cold email.",
@@ -108,18 +101,34 @@ ExecutorIdOption = Annotated[
 def main() -> None:
     try:
         app()
-    except sa_exc.SQLAlchemyError as exc:
+    except Exception as exc:
+        code = _operators_problem(exc)
+        if code is None:
+            raise
+        sys.exit(code)
+
+
+def _operators_problem(exc: Exception) -> int | None:
+    """Tells an error the operator can fix in one line per problem and returns the exit code;
+    None for anything else (a bug: its traceback shows)."""
+    from pydantic import ValidationError
+    from sqlalchemy import exc as sa_exc
+
+    from mailwright.config import SettingProblem
+
+    if isinstance(exc, sa_exc.SQLAlchemyError):
         # An unreachable or misconfigured database is an operator's problem, not a crash.
         typer.echo(f"Error: the database cannot be used: {_first_line(exc)}", err=True)
-        sys.exit(1)
-    except ValidationError as exc:  # MAILWRIGHT_* settings from the environment
+        return 1
+    if isinstance(exc, ValidationError):  # MAILWRIGHT_* settings from the environment
         for error in exc.errors():
             setting = "MAILWRIGHT_" + "_".join(str(part) for part in error["loc"]).upper()
             typer.echo(f"Error: {setting}: {error['msg']}", err=True)
-        sys.exit(2)
-    except SettingProblem as exc:  # a setting wrong for what the others chose
+        return 2
+    if isinstance(exc, SettingProblem):  # a setting wrong for what the others chose
         typer.echo(f"Error: {exc.setting}: {exc.message}", err=True)
-        sys.exit(2)
+        return 2
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -130,6 +139,9 @@ def _first_line(exc: BaseException) -> str:
 @contextmanager
 def opened(settings: Settings | None = None) -> Iterator[Runtime]:
     """A runtime on a migrated database, for one command."""
+    from mailwright import runtime as runtime_module
+    from mailwright.config import load_settings
+
     settings = settings or load_settings()
     logs.configure("WARNING", settings.log_format)
     rt = runtime_module.start(settings)
@@ -198,8 +210,10 @@ def serve(
     executor_id: ExecutorIdOption = None,
 ) -> None:
     """Run the API and (unless --no-worker) the provisioning worker, migrating the database first."""
+    from mailwright import runtime as runtime_module
     from mailwright.api import server
     from mailwright.app import create_app
+    from mailwright.config import load_settings
     from mailwright.provisioning import worker
 
     settings = load_settings()
@@ -226,6 +240,8 @@ def serve(
 @app.command(name="worker")
 def run_worker(executor_id: ExecutorIdOption = None) -> None:
     """Run only the provisioning worker (several may run against one PostgreSQL database)."""
+    from mailwright import runtime as runtime_module
+    from mailwright.config import load_settings
     from mailwright.provisioning import worker
 
     settings = load_settings()
@@ -278,6 +294,9 @@ def sandbox_dns_lines(host: SandboxDnsHost) -> list[str]:
 def _set_sandbox_registrant(rt: Runtime) -> None:
     """On first start with an empty database and the sandbox registrar: a made-up default
     registrant, so that reseller-style orders work at once (never used with a real registrar)."""
+    from mailwright.accounts import service as accounts
+    from mailwright.owners import service as owners
+
     if not rt.providers.registrar_is_sandbox:
         return
     with rt.db.write() as session:
@@ -289,6 +308,8 @@ def _set_sandbox_registrant(rt: Runtime) -> None:
 
 def _create_demo_account(rt: Runtime, host: str, port: int) -> None:
     """On first start with an empty database: an account with sandbox credit, its key printed once."""
+    from mailwright.accounts import service as accounts
+
     if not rt.settings.demo_account:
         return
     with rt.db.write() as session:
@@ -345,6 +366,8 @@ def operators_revoke_key(key_id: str, as_json: JsonOption = False) -> None:
 @db_app.command("upgrade")
 def db_upgrade(as_json: JsonOption = False) -> None:
     """Apply pending migrations (serve and every command do this themselves)."""
+    from mailwright.db import migrate
+
     with opened() as rt:
         revision = migrate.current_revision(rt.db)
     emit(as_json, {"revision": revision}, f"Database at revision {revision}")
@@ -361,6 +384,8 @@ def accounts_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create an account and its first API key."""
+    from mailwright.accounts import service as accounts
+
     currency = currency.upper()
     if currency not in CURRENCIES:
         fail(f"currency must be one of {', '.join(CURRENCIES)}", 2)
@@ -383,6 +408,9 @@ def accounts_create(
 @accounts_app.command("list")
 def accounts_list(as_json: JsonOption = False) -> None:
     """Every account with its balance."""
+    from mailwright.accounts import service as accounts
+    from mailwright.wallet import service as wallet
+
     with opened() as rt, rt.db.read() as session:
         rows = [(a, wallet.balance(session, a)) for a in accounts.list_accounts(session)]
     payload = {
@@ -407,6 +435,8 @@ def accounts_list(as_json: JsonOption = False) -> None:
 @keys_app.command("create")
 def keys_create(account_id: str, as_json: JsonOption = False) -> None:
     """Create another API key for an account."""
+    from mailwright.accounts import service as accounts
+
     with opened() as rt:
         try:
             with rt.db.write() as session:
@@ -419,6 +449,8 @@ def keys_create(account_id: str, as_json: JsonOption = False) -> None:
 @keys_app.command("list")
 def keys_list(account_id: str, as_json: JsonOption = False) -> None:
     """An account's keys (their first characters only)."""
+    from mailwright.accounts import service as accounts
+
     with opened() as rt:
         try:
             with rt.db.read() as session:
@@ -440,6 +472,8 @@ def keys_list(account_id: str, as_json: JsonOption = False) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, as_json: JsonOption = False) -> None:
     """Revoke a key at once; requests with it are refused from now on."""
+    from mailwright.accounts import service as accounts
+
     with opened() as rt:
         try:
             with rt.db.write() as session:
@@ -460,6 +494,8 @@ def wallet_credit(
     as_json: JsonOption = False,
 ) -> None:
     """Add prepaid funds to an account's wallet."""
+    from mailwright.wallet import service as wallet
+
     with opened() as rt:
         try:
             with rt.db.write() as session:
@@ -485,6 +521,9 @@ def wallet_show(
     as_json: JsonOption = False,
 ) -> None:
     """Balance and recent ledger entries."""
+    from mailwright.accounts import service as accounts
+    from mailwright.wallet import service as wallet
+
     with opened() as rt:
         try:
             with rt.db.read() as session:
@@ -517,6 +556,8 @@ def wallet_show(
 
 
 def _set_frozen(account_id: str, frozen: bool, as_json: bool) -> None:
+    from mailwright.wallet import service as wallet
+
     with opened() as rt:
         try:
             with rt.db.write() as session:
@@ -600,6 +641,7 @@ def dns_confirm_dkim(domain: str, as_json: JsonOption = False) -> None:
 
 def _host_dkim_change(name: str, change: Callable[[Session, Runtime, Any], Any]) -> dict[str, Any]:
     from mailwright.dns import host_dkim
+    from mailwright.domains.names import normalize_domain
 
     with opened() as rt:
         try:
@@ -660,6 +702,7 @@ def subscriptions_list(
     as_json: JsonOption = False,
 ) -> None:
     """Subscriptions with their status now, quantity, period and next charge."""
+    from mailwright.accounts import service as accounts
     from mailwright.api.woodpecker.billing_routes import subscription_item
     from mailwright.billing import service as billing
 
@@ -701,6 +744,8 @@ def _order_table(payload: dict[str, Any]) -> Table:
 @orders_app.command("show")
 def orders_show(order_id: str, as_json: JsonOption = False) -> None:
     """An order with the status (and, when failed or waiting, the reason) of each item."""
+    from mailwright.orders import service as orders
+
     with opened() as rt:
         try:
             with rt.db.read() as session:
@@ -718,6 +763,8 @@ def orders_list(
     as_json: JsonOption = False,
 ) -> None:
     """Recent orders, newest first."""
+    from mailwright.orders import service as orders
+
     with opened() as rt, rt.db.read() as session:
         rows = orders.list_orders(session, account_id=account, status=status, limit=limit)
     payload = {
@@ -744,6 +791,8 @@ def orders_list(
 @orders_app.command("retry")
 def orders_retry(order_id: str, as_json: JsonOption = False) -> None:
     """Resume an order waiting for action (needs_action) once the action is done."""
+    from mailwright.orders import service as orders
+
     with opened() as rt:
         try:
             with rt.db.write() as session:
@@ -793,11 +842,16 @@ def providers_check(as_json: JsonOption = False) -> None:
 
 # ------------------------------------------------------------------ the default registrant
 
-# Command-line option of each contact field, to name the bad ones.
-REGISTRANT_OPTIONS = {name: "--" + name.replace("_", "-") for name in owners.CONTACT_FIELDS}
+def _registrant_options() -> dict[str, str]:
+    """Command-line option of each contact field, to name the bad ones."""
+    from mailwright.owners import service as owners
+
+    return {name: "--" + name.replace("_", "-") for name in owners.CONTACT_FIELDS}
 
 
 def _registrant_payload(rt: Runtime, row: Any) -> dict[str, Any] | None:
+    from mailwright.owners import service as owners
+
     if row is None:
         return None
     return owners.contact_dict(row) | {
@@ -810,7 +864,7 @@ def _registrant_payload(rt: Runtime, row: Any) -> dict[str, Any] | None:
 
 def _registrant_table(payload: dict[str, Any]) -> Table:
     table = Table("Field", "Value", title="Default registrant" + (" (sandbox)" if payload["sandbox"] else ""))
-    for name, option in REGISTRANT_OPTIONS.items():
+    for name, option in _registrant_options().items():
         table.add_row(option.removeprefix("--"), payload[name] or "")
     if not payload["in_use"]:
         table.caption = "Not used: it was made up for the sandbox registrar; set a real one."
@@ -832,6 +886,8 @@ def registrant_set(
     as_json: JsonOption = False,
 ) -> None:
     """Set (replace as a whole) the default registrant: every option but --company-name is required."""
+    from mailwright.owners import service as owners
+
     given = {
         "email": email, "first_name": first_name, "last_name": last_name, "company_name": company_name, "address": address,
         "city": city, "state": state, "country": country, "zip_code": zip_code, "phone": phone,
@@ -840,7 +896,7 @@ def registrant_set(
         clean = owners.validate_contact(given)
     except InvalidFields as exc:
         for issue in exc.fields:
-            typer.echo(f"Error: {REGISTRANT_OPTIONS[issue.field]}: {issue.issue}", err=True)
+            typer.echo(f"Error: {_registrant_options()[issue.field]}: {issue.issue}", err=True)
         raise typer.Exit(2) from None
     with opened() as rt:
         with rt.db.write() as session:
@@ -854,6 +910,8 @@ def registrant_set(
 @registrant_app.command("show")
 def registrant_show(as_json: JsonOption = False) -> None:
     """The default registrant ({"registrant": null} when none is set)."""
+    from mailwright.owners import service as owners
+
     with opened() as rt, rt.db.read() as session:
         payload = _registrant_payload(rt, owners.get_default_registrant(session))
     if payload is None:
@@ -888,6 +946,8 @@ def _price(option: str, text: str, currency: str) -> Money:
 
 
 def _tld(text: str) -> str:
+    from mailwright.catalog import prices as price_book
+
     try:
         return price_book.normalize_tld(text)
     except price_book.InvalidTld as exc:
@@ -911,12 +971,16 @@ def _mailbox_price_payload(row: Any) -> dict[str, Any]:
 
 
 def _rate_payload(row: Any) -> dict[str, Any]:
+    from mailwright.catalog import prices as price_book
+
     return {"currency": row.currency, "per_usd": price_book.format_rate(row.per_usd_millionths), "updated": iso(row.updated_at)}
 
 
 @prices_app.command("list")
 def prices_list(as_json: JsonOption = False) -> None:
     """Every selling price and exchange rate."""
+    from mailwright.catalog import prices as price_book
+
     with opened() as rt, rt.db.read() as session:
         found = price_book.listing(session)
         payload = {
@@ -955,6 +1019,8 @@ def prices_set_domain(
     as_json: JsonOption = False,
 ) -> None:
     """Set (replace) a TLD's yearly prices in one currency."""
+    from mailwright.catalog import prices as price_book
+
     chosen = _price_currency(currency)
     name = _tld(tld)
     registration = _price("AMOUNT", amount, chosen)
@@ -977,6 +1043,8 @@ def prices_remove_domain(
     as_json: JsonOption = False,
 ) -> None:
     """Stop selling a TLD (its domains then have no price: domain_price_unavailable)."""
+    from mailwright.catalog import prices as price_book
+
     name = _tld(tld)
     chosen = _price_currency(currency) if currency is not None else None
     with opened() as rt, rt.db.write() as session:
@@ -994,6 +1062,8 @@ def prices_set_mailbox(
     as_json: JsonOption = False,
 ) -> None:
     """Set one mailbox provider's monthly price in one currency."""
+    from mailwright.catalog import prices as price_book
+
     chosen = _price_currency(currency)
     name = provider.strip().upper()
     if name not in MAILBOX_PROVIDERS:
@@ -1011,6 +1081,8 @@ def prices_set_rate(
     as_json: JsonOption = False,
 ) -> None:
     """Set what 1 USD costs in CURRENCY: converts a registrar's cost to the currency a domain sells in."""
+    from mailwright.catalog import prices as price_book
+
     chosen = currency.strip().upper()
     if chosen == price_book.BASE_CURRENCY:
         fail("CURRENCY: USD is the base of every rate (1 USD = 1 USD)", 2)

@@ -12,9 +12,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mailwright.providers.base import MAILBOX_PROVIDERS
 from mailwright.validation import ascii_digits
 
-MAILBOX_PROVIDERS = ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT")
 _HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
 
 
@@ -210,6 +210,8 @@ class Settings(BaseSettings):
     @field_validator("dmarc_rua")
     @classmethod
     def _valid_dmarc_rua(cls, value: str) -> str:
+        if not value.strip():  # no rua= at all: nothing to check, and no DNS library to load
+            return value
         from mailwright.dns.checks import dmarc_problems
         from mailwright.dns.records import dmarc_value
 
@@ -228,6 +230,8 @@ class Settings(BaseSettings):
     @field_validator("billing_schedule")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
+        if value.strip() in ("", cls.model_fields["billing_schedule"].default):  # every process starts without croniter
+            return value
         from croniter import croniter  # DBOS's own cron parser: what it accepts, and only that
 
         if value.strip() and not croniter.is_valid(value.strip(), second_at_beginning=True):
@@ -280,6 +284,11 @@ class Settings(BaseSettings):
     def mailbox_host_adapters(self) -> dict[str, str]:
         """Every mailbox provider's adapter name: sandbox unless MAILWRIGHT_MAILBOX_HOSTS says."""
         return {provider: "sandbox" for provider in MAILBOX_PROVIDERS} | parse_mailbox_hosts(self.mailbox_hosts)
+
+    @property
+    def names_a_real_provider(self) -> bool:
+        """Some role is played by a real adapter, whose own settings (keys, servers) are checked when it is made."""
+        return bool({self.registrar, self.dns_host, *self.mailbox_host_adapters.values()} - {"sandbox", "off"})
 
     @field_validator("queue_limits")
     @classmethod

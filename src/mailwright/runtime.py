@@ -1,25 +1,30 @@
 """One process's wiring: settings, database, secrets, providers and the workflow client.
 
-Workflow steps run outside any request, so they reach these through `current()`."""
+Workflow steps run outside any request, so they reach these through `current()`.
+
+The providers, the picture decode budget and the workflow client are made on first use: a
+command that only reads the database then never loads the adapters (dnspython, httpx ...),
+Pillow or the workflow engine."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.orm import Session
 
 import mailwright.db.models  # noqa: F401 - every table known to the ORM before the first flush
 from mailwright.config import Settings
 from mailwright.crypto import KEY_FILE_NAME, SecretBox, load_secret_box
 from mailwright.db import Database, migrate
 from mailwright.key_check.service import open_secret_box
-from mailwright.mailboxes.pictures import MIB, DecodeBudget
 from mailwright.private_files import private_directory, private_file
-from mailwright.providers.registry import Providers, build_providers
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
+    from sqlalchemy.orm import Session
+
+    from mailwright.mailboxes.pictures import DecodeBudget
+    from mailwright.providers.registry import Providers
 
 APP_NAME = "mailwright"
 PROVISIONING_QUEUE = "provisioning"
@@ -30,13 +35,39 @@ class Runtime:
     settings: Settings
     db: Database
     secrets: SecretBox
-    providers: Providers
+    # Made on first use; a copy (dataclasses.replace) made after that shares them.
+    _providers: Providers | None = field(default=None, repr=False)
     _client: DBOSClient | None = field(default=None, repr=False)
-    # The process's budget for decoding pictures, sized by the settings.
-    decode_budget: DecodeBudget = field(init=False, repr=False)
+    # A copy decodes within a budget of its own, sized by its settings.
+    _decode_budget: DecodeBudget | None = field(default=None, init=False, repr=False)
+    # Request threads and workflow steps may be first at once: each is made exactly once.
+    _making: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.decode_budget = DecodeBudget(self.settings.picture_decode_budget_mb * MIB)
+    @property
+    def providers(self) -> Providers:
+        """The configured adapters, made when first asked for (a real one's at start: see `build`)."""
+        if self._providers is None:
+            with self._making:
+                if self._providers is None:
+                    from mailwright.providers.registry import build_providers
+
+                    self._providers = build_providers(self.settings)
+        return self._providers
+
+    @providers.setter
+    def providers(self, providers: Providers) -> None:
+        self._providers = providers
+
+    @property
+    def decode_budget(self) -> DecodeBudget:
+        """The process's budget for decoding pictures, sized by the settings."""
+        if self._decode_budget is None:
+            with self._making:
+                if self._decode_budget is None:
+                    from mailwright.mailboxes.pictures import MIB, DecodeBudget
+
+                    self._decode_budget = DecodeBudget(self.settings.picture_decode_budget_mb * MIB)
+        return self._decode_budget
 
     @property
     def workflow_client(self) -> DBOSClient:
@@ -73,7 +104,8 @@ class Runtime:
         if self._client is not None:
             self._client.destroy()
             self._client = None
-        self.providers.close()
+        if self._providers is not None:
+            self._providers.close()
         self.db.dispose()
 
 
@@ -85,7 +117,7 @@ def build(settings: Settings) -> Runtime:
     _secure_data_dir(settings)
     db = Database(settings.resolved_database_url)
     secrets = load_secret_box(settings.secret_key, settings.data_dir)
-    return Runtime(settings, db, secrets, build_providers(settings))
+    return _with_providers(Runtime(settings, db, secrets))
 
 
 def start(settings: Settings) -> Runtime:
@@ -97,7 +129,7 @@ def start(settings: Settings) -> Runtime:
     try:
         migrate.upgrade(db)
         secrets = open_secret_box(db, settings)
-        return Runtime(settings, db, secrets, build_providers(settings))
+        return _with_providers(Runtime(settings, db, secrets))
     except BaseException:
         db.dispose()
         raise
@@ -107,6 +139,14 @@ def _secure_data_dir(settings: Settings) -> None:
     if settings.data_dir.exists():  # created owner-only when first needed
         private_directory(settings.data_dir)
         private_file(settings.data_dir / KEY_FILE_NAME)
+
+
+def _with_providers(runtime: Runtime) -> Runtime:
+    if runtime.settings.names_a_real_provider:
+        # A real provider's wrong setting stops every command at start (README: Real registrars and
+        # DNS hosts); the sandbox has none that could be wrong, so it is made only when used.
+        runtime.providers  # noqa: B018
+    return runtime
 
 
 def install(runtime: Runtime | None) -> None:

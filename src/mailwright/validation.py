@@ -8,8 +8,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
-
 from mailwright.errors import FieldIssues
 
 REQUIRED = "Field is required"
@@ -57,6 +55,8 @@ def email_address(issues: FieldIssues, field: str, value: Any, *, required: bool
     cleaned = text(issues, field, value, max_length=254, required=required)
     if cleaned is None:
         return None
+    from email_validator import EmailNotValidError, validate_email  # not at the top: every process imports this module
+
     try:
         return validate_email(cleaned, check_deliverability=False).normalized
     except EmailNotValidError:

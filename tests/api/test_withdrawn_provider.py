@@ -20,7 +20,9 @@ def withdrawn(runtime) -> Iterator[LiveServer]:
     """A server on the session's database whose operator withdrew MICROSOFT and MAILFORGE."""
     settings = runtime.settings.model_copy(update={"mailbox_hosts": '{"MICROSOFT": "off", "MAILFORGE": "off"}'})
     providers = build_providers(settings)
-    live = serve_in_thread(dataclasses.replace(runtime, settings=settings, providers=providers))
+    withdrawing = dataclasses.replace(runtime, settings=settings)
+    withdrawing.providers = providers
+    live = serve_in_thread(withdrawing)
     yield live
     live.stop()
     providers.close()

@@ -123,3 +123,15 @@ def test_a_wrong_provider_setting_stops_a_command_with_one_line(monkeypatch, cap
     assert exited.value.code == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith(f"Error: {variable}: ") and says in err
+
+
+def test_a_real_providers_missing_setting_stops_even_a_command_that_does_not_use_it(monkeypatch, capsys, tmp_path) -> None:
+    # The sandbox is made only when a command uses it; a real adapter is made (and checked) at start.
+    for variable, value in {"MAILWRIGHT_REGISTRAR": "porkbun", "MAILWRIGHT_DATA_DIR": str(tmp_path), "MAILWRIGHT_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite"}.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("MAILWRIGHT_PORKBUN_API_KEY", raising=False)
+    monkeypatch.setattr(sys, "argv", ["mailwright", "accounts", "list"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr() == ("", "Error: MAILWRIGHT_PORKBUN_API_KEY: must be set for MAILWRIGHT_REGISTRAR=porkbun\n")

@@ -13,6 +13,9 @@ from typing import Protocol
 
 from mailwright.money import Money
 
+# The mailbox providers sold, in the order they are shown (their hosts: MAILWRIGHT_MAILBOX_HOSTS).
+MAILBOX_PROVIDERS = ("MAILDOSO", "MAILFORGE", "GOOGLE", "MICROSOFT")
+
 
 class ProviderError(Exception):
     """Base of every error an adapter may raise."""
