@@ -19,7 +19,9 @@ def run(plan: Plan) -> Result:
     generator = work.generator()
     result.rows.append(ceiling(work, generator, plan, result))
     for backend in plan.backends:
-        with work.serving(plan, "intake", backend) as (target_server, _):
+        # --quick: the serve without a worker that read and bulk share (its orders are not provisioned
+        # meanwhile, which in a quick run would only take CPU from the benchmarks after it).
+        with work.serving(plan, "intake", backend, worker=not plan.quick) as (target_server, _):
             floor_server = work.floor(backend)
             prepare_account(target_server)
             headers = (("x-api-key", target_server.api_key),)

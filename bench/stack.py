@@ -81,7 +81,7 @@ class Workspace:
     @contextmanager
     def serving(self, plan: Plan, name: str, backend: str, *, worker: bool = True, **settings: str | int) -> Iterator[tuple[Server, str]]:
         """A `serve` and its database URL: a new database and process, stopped at the end; with
-        --quick, whose figures mean nothing, one process (with its worker) per backend and
+        --quick, whose figures mean nothing, one process per backend, worker or not and
         settings, shared by every benchmark of the run, so that the run takes seconds, not a
         process start per measurement."""
         settings = plan.serve_settings | settings
@@ -93,10 +93,10 @@ class Workspace:
             finally:
                 server.stop()
             return
-        key = (backend, tuple(sorted((k, str(v)) for k, v in settings.items())))
+        key = (backend, worker, tuple(sorted((k, str(v)) for k, v in settings.items())))
         if key not in self._shared or self._shared[key][0].process.popen.poll() is not None:
             url = self.database(backend, f"shared{len(self._shared)}")
-            self._shared[key] = (start_serve(self, url, keep=True, **settings), url)
+            self._shared[key] = (start_serve(self, url, worker=worker, keep=True, **settings), url)
         yield self._shared[key]
 
     def directory(self, name: str) -> Path:

@@ -107,3 +107,24 @@ def test_a_mailbox_hosts_documented_rate_paces_its_providers_queue(tmp_path):
         providers.close()
     assert limits["MICROSOFT"] == QueueLimits(DEFAULTS["MICROSOFT"].concurrency, None, 60, 60.0)
     assert limits["GOOGLE"] == DEFAULTS["GOOGLE"]
+
+
+def test_a_slot_given_back_in_this_process_lets_a_waiting_call_in_at_once(runtime):
+    """A call waiting for a role's only slot starts when another call of this process gives it
+    back, not at its next look: with a look every hour, only the wake-up can let it in."""
+    import threading
+    import uuid
+
+    from mailwright.provisioning.slots import Slots
+
+    role = f"wake-{uuid.uuid4().hex[:8]}"
+    held = Slots(runtime.db, f"executor-{role}", {role: QueueLimits(concurrency=1)}, poll_seconds=3600)
+    held.acquire(role, f"{role}-first/1")
+    started = threading.Event()
+    waiter = threading.Thread(target=lambda: (held.acquire(role, f"{role}-second/1"), started.set()), daemon=True)
+    waiter.start()
+    assert not started.wait(0.5)  # the only slot is the first call's
+    held.release(f"{role}-first/1", role)
+    assert started.wait(30)
+    waiter.join(5)
+    held.release(f"{role}-second/1", role)

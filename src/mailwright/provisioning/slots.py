@@ -4,8 +4,10 @@ role's slots (a row in provider_slots), and gives it back when done.
 A role (registrar, dns, or a mailbox provider: provisioning/queues.py) has at most `concurrency`
 calls in flight across all workers, `worker_concurrency` in one worker, and `limit` starts per
 `period` seconds. A call that finds no free slot waits, looking again every `poll_seconds` (or as
-soon as the rate window frees one). Nothing polls while no call waits: an idle worker costs
-nothing here, and a call with a free slot starts at once.
+soon as the rate window frees one), and at once when a call of this process gives one of the
+role's slots back (one waiter per slot given back: waiters don't stampede the write lock); a
+slot given back by another worker is seen at the next look. Nothing polls while no call waits:
+an idle worker costs nothing here, and a call with a free slot starts at once.
 
 Taking a slot is one write transaction that sees every other: SQLite's write lock (BEGIN
 IMMEDIATE), and on PostgreSQL a transaction-scoped advisory lock per role. A slot is named by its
@@ -21,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +52,10 @@ class Slots:
         self.executor_id = executor_id
         self.limits = limits
         self.poll_seconds = poll_seconds
+        # Per role: how many slots this process gave back, and its waiters to wake when it does.
+        self._lock = threading.Lock()
+        self._given_back: dict[str, int] = {}
+        self._freed: dict[str, threading.Condition] = {}
 
     @contextmanager
     def held(self, role: str, holder: str) -> Iterator[None]:
@@ -58,17 +64,23 @@ class Slots:
         try:
             yield
         finally:
-            self.release(holder)
+            self.release(holder, role)
 
     def acquire(self, role: str, holder: str) -> None:
         limits = self.limits.get(role, QueueLimits())
         poll = limits.poll_seconds or self.poll_seconds
+        freed = self._freed_of(role)
         while True:
+            with freed:
+                seen = self._given_back.get(role, 0)
             refusal = self.try_acquire(role, holder)
             if refusal is None:
                 return
             wait = poll if refusal.retry_in is None else min(poll, refusal.retry_in)
-            time.sleep(max(wait, 0.001) * random.uniform(0.9, 1.1))  # jitter: waiters don't all look at once
+            with freed:
+                # A slot given back since this look began: look again now (it may be ours).
+                if self._given_back.get(role, 0) == seen:
+                    freed.wait(max(wait, 0.001) * random.uniform(0.9, 1.1))  # jitter: waiters don't all look at once
 
     def try_acquire(self, role: str, holder: str) -> Refusal | None:
         """Take a slot for `holder` if the role's limits allow it now (None), or say why not."""
@@ -115,14 +127,24 @@ class Slots:
                 return Refusal((started[-1] + dt.timedelta(seconds=limits.period) - now).total_seconds())
         return None
 
-    def release(self, holder: str) -> None:
-        """Give the slot back; kept (released) while its start still counts in a rate window."""
+    def release(self, holder: str, role: str | None = None) -> None:
+        """Give the slot back; kept (released) while its start still counts in a rate window.
+        `role`: the slot's, to wake one of this process's calls waiting for it."""
         with self.db.write() as session:
             session.execute(
                 sa.update(ProviderSlot)
                 .where(ProviderSlot.holder == holder, ProviderSlot.released_at.is_(None))
                 .values(released_at=clock.real_now())
             )
+        if role is not None:
+            freed = self._freed_of(role)
+            with freed:
+                self._given_back[role] = self._given_back.get(role, 0) + 1
+                freed.notify()
+
+    def _freed_of(self, role: str) -> threading.Condition:
+        with self._lock:
+            return self._freed.setdefault(role, threading.Condition(self._lock))
 
     def release_executor(self, executor_id: str) -> int:
         """Release every slot `executor_id` holds (it stopped, or this is it starting again)."""
