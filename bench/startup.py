@@ -18,9 +18,11 @@ IDLE_SECONDS = 2.0
 
 def cold_starts(work: Workspace, plan: Plan) -> tuple[Server, Server, dict[str, list[float]]]:
     """Seconds to ready of `serve` and the floor over the rounds, each on a new database, and the
-    last round's processes. --quick: those the run started anyway (its shared serve, the floor)."""
+    last round's processes. --quick: those the run started anyway (a shared serve, the floor)."""
     if plan.quick:
-        with work.serving(plan, "startup", "sqlite") as (serve, _):
+        # The shared serve without a worker: the orders of the peak's load are not provisioned
+        # meanwhile (CPU the benchmarks after it would miss).
+        with work.serving(plan, "startup", "sqlite", worker=False) as (serve, _):
             floor = work.floor("sqlite")
         return serve, floor, {"serve": [round(serve.ready_seconds, 3)], "floor": [round(floor.ready_seconds, 3)]}
     starts: dict[str, list[float]] = {"serve": [], "floor": []}

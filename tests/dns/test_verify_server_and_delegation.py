@@ -113,10 +113,8 @@ def test_readiness_waits_for_the_delegation_to_the_dns_host(api_with_owner: http
     with runtime.db.write() as session:
         session.execute(sa.update(Domain).where(Domain.id == domain_id).values(status=DomainStatus.DNS_CONFIGURED))
     sandbox = runtime.providers
-    mixed = dataclasses.replace(
-        with_settings(runtime, dns_verify_attempts=2, dns_verify_retry_seconds=0.05),
-        providers=Providers(sandbox.registrar, bind.host(), sandbox.mailbox_hosts, registrar_name="sandbox", dns_host_name="rfc2136"),
-    )
+    mixed = with_settings(runtime, dns_verify_attempts=2, dns_verify_retry_seconds=0.05)
+    mixed.providers = Providers(sandbox.registrar, bind.host(), sandbox.mailbox_hosts, registrar_name="sandbox", dns_host_name="rfc2136")
     try:
         before = observe_delegation(mixed, bind.zone)
         assert before is not None and not before.ok
