@@ -1,4 +1,4 @@
-"""`mailwright providers check` as real processes, run side by side (each costs about a second):
+"""`mailwright providers check` as processes of their own, run side by side:
 all sandbox (table and --json), and RFC 2136 pointed at a port where nothing answers (fails,
 exit 1, the sandbox roles marked)."""
 
@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import MAILWRIGHT_COMMAND, Cli
+from tests.conftest import Cli
 from tests.support.postgres import free_port
 
 # What the command reports, and how, does not depend on the database behind the sandbox.
@@ -19,15 +19,8 @@ SECRET = "c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1zaG93"
 
 
 def run_side_by_side(*runs: tuple[dict[str, str], list[str]]) -> list[subprocess.CompletedProcess[str]]:
-    started = [
-        (args, subprocess.Popen([MAILWRIGHT_COMMAND, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        for env, args in runs
-    ]
-    done = []
-    for args, process in started:
-        stdout, stderr = process.communicate(timeout=180)
-        done.append(subprocess.CompletedProcess(args, process.returncode, stdout, stderr))
-    return done
+    started = [Cli(env).start(args) for env, args in runs]
+    return [command.wait(timeout=180) for command in started]
 
 
 def test_providers_check_reports_every_role_and_fails_when_one_cannot_be_reached(cli: Cli) -> None:
