@@ -117,8 +117,17 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+# The largest multiple of the alphabet's size a byte can hold: bytes at or above it are dropped,
+# so every character is equally likely.
+_UNBIASED_BYTES = 256 - 256 % len(PASSWORD_ALPHABET)
+
+
 def new_password() -> str:
-    """A mailbox password that satisfies every host's complexity rules."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-    body = "".join(_random.choice(alphabet) for _ in range(16))
-    return f"{body[:8]}-{body[8:]}#{_random.randbelow(90) + 10}"
+    """A mailbox password that satisfies every host's complexity rules: 16 characters of
+    PASSWORD_ALPHABET (one read of the system's random bytes, not one per character: an order
+    of 1,000 domains makes 3,000) and two digits."""
+    body = ""
+    while len(body) < 16:
+        body += "".join(PASSWORD_ALPHABET[b % len(PASSWORD_ALPHABET)] for b in os.urandom(24) if b < _UNBIASED_BYTES)
+    return f"{body[:8]}-{body[8:16]}#{_random.randbelow(90) + 10}"

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mailwright import clock, pagination
+from mailwright.ids import new_id
 from mailwright.billing import lifecycle, repository, workspace
 from mailwright.billing.lifecycle import SubscriptionStatus
 from mailwright.billing.models import MONTHLY, EndReason, Subscription, SubscriptionRecord
@@ -55,11 +56,12 @@ class SubscriptionView:
         return self.subscription.id
 
 
-def record_order(session: Session, order_id: str, *, auto_renew: bool | None = None) -> list[Subscription]:
+def record_order(session: Session, order_id: str, *, auto_renew: bool | None = None) -> None:
     """Open a subscription for each domain the order puts mailboxes on, or join the running one.
 
     Called by orders.service.place_order in the order's transaction, after its mailboxes are
-    added. `auto_renew` None: new subscriptions renew automatically, running ones keep theirs."""
+    added. `auto_renew` None: new subscriptions renew automatically, running ones keep theirs.
+    New ones are inserted in bulk: an order may open a thousand."""
     rows = session.execute(
         sa.select(Mailbox.domain_id, sa.func.min(Mailbox.price_minor), sa.func.min(Mailbox.currency))
         .where(Mailbox.order_id == order_id)
@@ -67,36 +69,35 @@ def record_order(session: Session, order_id: str, *, auto_renew: bool | None = N
         .order_by(Mailbox.domain_id)
     ).all()
     running = repository.running_subscriptions(session, [domain_id for domain_id, _, _ in rows])
-    domains = {d.id: d for d in session.scalars(sa.select(Domain).where(Domain.id.in_([r[0] for r in rows if r[0] not in running])))}
-    subscriptions = []
-    for domain_id, price_minor, currency in rows:
-        sub = running.get(domain_id)
-        if sub is None:
-            sub = _open(session, domains[domain_id], price_minor, currency, auto_renew=True if auto_renew is None else auto_renew)
-        elif auto_renew is not None:
+    if auto_renew is not None:
+        for sub in running.values():
             sub.auto_renew = auto_renew
-        subscriptions.append(sub)
+    opened = [(domain_id, price, currency) for domain_id, price, currency in rows if domain_id not in running]
+    if opened:
+        owned = sa.select(Domain.id, Domain.account_id, Domain.provider).where(Domain.id.in_([domain_id for domain_id, _, _ in opened]))
+        domains = {domain_id: (account_id, provider) for domain_id, account_id, provider in session.execute(owned)}
+        now = clock.now()
+        session.execute(
+            sa.insert(Subscription),
+            [
+                {
+                    "id": new_id(),
+                    "account_id": domains[domain_id][0],
+                    "domain_id": domain_id,
+                    "domain_claim": domain_id,
+                    "provider": domains[domain_id][1],
+                    "billing_cycle": MONTHLY,
+                    "price_per_mailbox_minor": price_minor,
+                    "currency": currency,
+                    "anchor_at": now,
+                    "period_start": now,
+                    "period_end": lifecycle.add_months(now, 1),
+                    "auto_renew": True if auto_renew is None else auto_renew,
+                }
+                for domain_id, price_minor, currency in opened
+            ],
+        )
     session.flush()
-    return subscriptions
-
-
-def _open(session: Session, domain: Domain, price_minor: int, currency: str, *, auto_renew: bool) -> Subscription:
-    now = clock.now()
-    sub = Subscription(
-        account_id=domain.account_id,
-        domain_id=domain.id,
-        domain_claim=domain.id,
-        provider=domain.provider,
-        billing_cycle=MONTHLY,
-        price_per_mailbox_minor=price_minor,
-        currency=currency,
-        anchor_at=now,
-        period_start=now,
-        period_end=lifecycle.add_months(now, 1),
-        auto_renew=auto_renew,
-    )
-    session.add(sub)
-    return sub
 
 
 def list_subscriptions(

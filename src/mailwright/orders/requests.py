@@ -139,8 +139,9 @@ class OrderPlan:
                 "kind": self.kind,
                 "account_id": self.account_id,
                 "currency": self.currency,
-                "domains": [asdict(d) for d in self.domains],
-                "mailboxes": [asdict(m) for m in self.mailboxes],
+                # Flat dataclasses of plain values: their __dict__ is what asdict() would copy out.
+                "domains": [vars(d) for d in self.domains],
+                "mailboxes": [vars(m) for m in self.mailboxes],
                 "options": asdict(self.options),
                 "registrant": self.registrant,
             }

@@ -109,7 +109,7 @@ def plan_domain_order(
     answers for it). Only then is the registrant required."""
     issues = issues if issues is not None else FieldIssues()
     provider = _provider(issues, providers, request.provider, request.provider_field)
-    account_domains = _active_domains(session, account.id)
+    account_domains = _active_domains(session, account.id, _names_in(request.domains, request.mailboxes))
     new_domains: dict[str, str] = {}
     extras: dict[str, tuple[int, str | None, bool]] = {}
     for item in request.domains:
@@ -177,7 +177,7 @@ def plan_mailbox_order(
     options: OrderOptions | None = None,
 ) -> OrderPlan:
     issues = issues if issues is not None else FieldIssues()
-    targets = _existing_targets(session, _active_domains(session, account.id))
+    targets = _existing_targets(session, _active_domains(session, account.id, _names_in([], request.mailboxes)))
     mailboxes = _plan_mailboxes(session, settings, issues, request.mailboxes, targets, providers, account.currency)
     issues.raise_if_any(order=field_position)
     plan = OrderPlan("mailboxes", account.id, account.currency, mailboxes=mailboxes, options=options or OrderOptions())
@@ -260,31 +260,7 @@ def _charge_and_provision(session: Session, runtime: Runtime, order: Order, plan
         session, plan.account_id, Money(plan.total_minor, plan.currency), f"Order {order.id}: {plan.describe()}", order_id=order.id
     )
     domain_ids = _insert_domains(session, runtime, plan, order.id)
-    pictures = {p.email: p for p in session.scalars(sa.select(OrderPicture).where(OrderPicture.order_id == order.id))}
-    for m in plan.mailboxes:
-        mailbox = Mailbox(
-            account_id=plan.account_id,
-            user_id=plan.options.user_id,
-            domain_id=m.existing_domain_id or domain_ids[m.domain_name],
-            order_id=order.id,
-            email=m.email,
-            email_claim=m.email,
-            ordered_email=m.email,
-            local_part=m.local_part,
-            first_name=m.first_name,
-            last_name=m.last_name,
-            provider=m.provider,
-            price_minor=m.price_minor,
-            currency=plan.currency,
-            password_enc=runtime.secrets.encrypt(new_password()),
-            totp_secret_enc=runtime.secrets.encrypt(new_seed()),
-            profile_picture_source_url=m.picture_url,
-        )
-        session.add(mailbox)
-        if m.email in pictures:
-            session.flush()
-            p = pictures[m.email]
-            mailboxes.attach_picture(session, mailbox, CheckedPicture(p.data, p.content_type, p.width, p.height))
+    _insert_mailboxes(session, runtime, plan, order.id, domain_ids)
     session.flush()
     subscriptions.record_order(session, order.id, auto_renew=plan.options.auto_renew)
     runtime.enqueue(session, PROVISION_ORDER_WORKFLOW, f"order-{order.id}", order.id)
@@ -448,12 +424,26 @@ def _provider(issues: FieldIssues, providers: Providers, value: object, field: s
     return str(value)
 
 
-def _active_domains(session: Session, account_id: str) -> dict[str, Domain]:
-    rows = session.scalars(sa.select(Domain).where(Domain.account_id == account_id, Domain.name_claim.is_not(None)))
-    return {d.name: d for d in rows}
+def _names_in(domains: list[RequestedDomain], mailboxes: list[RequestedMailbox]) -> set[str]:
+    """Every domain an order names: its new domains and its mailboxes' domains."""
+    names = {normalize_domain(item.value) for item in domains}
+    names |= {parts[1] for parts in map(split_email, (m.email for m in mailboxes)) if parts}
+    names.discard(None)
+    return names  # type: ignore[return-value]
 
 
-def _existing_targets(session: Session, domains: dict[str, Domain]) -> dict[str, _Target]:
+def _active_domains(session: Session, account_id: str, names: set[str]) -> dict[str, sa.Row[Any]]:
+    """The account's domains among `names` (id, name, provider, max_mailboxes): only what the
+    order names is looked up, however many domains the account holds."""
+    if not names:
+        return {}
+    query = sa.select(Domain.id, Domain.name, Domain.provider, Domain.max_mailboxes).where(
+        Domain.account_id == account_id, Domain.name_claim.in_(sorted(names))
+    )
+    return {row.name: row for row in session.execute(query)}
+
+
+def _existing_targets(session: Session, domains: dict[str, sa.Row[Any]]) -> dict[str, _Target]:
     if not domains:
         return {}
     counts = dict(
@@ -564,6 +554,43 @@ def _check_claims(session: Session, plan: OrderPlan) -> None:
     issues.raise_if_any(order=field_position)
 
 
+# Rows of an order are inserted in bulk (one executemany per table, not the unit of work's
+# per-object bookkeeping): an order may hold 1,000 domains and 3,000 mailboxes.
+
+
+def _insert_mailboxes(session: Session, runtime: Runtime, plan: OrderPlan, order_id: str, domain_ids: dict[str, str]) -> None:
+    if not plan.mailboxes:
+        return
+    rows = [
+        {
+            "id": new_id(),
+            "account_id": plan.account_id,
+            "user_id": plan.options.user_id,
+            "domain_id": m.existing_domain_id or domain_ids[m.domain_name],
+            "order_id": order_id,
+            "email": m.email,
+            "email_claim": m.email,
+            "ordered_email": m.email,
+            "local_part": m.local_part,
+            "first_name": m.first_name,
+            "last_name": m.last_name,
+            "provider": m.provider,
+            "price_minor": m.price_minor,
+            "currency": plan.currency,
+            "password_enc": runtime.secrets.encrypt(new_password()),
+            "totp_secret_enc": runtime.secrets.encrypt(new_seed()),
+            "profile_picture_source_url": m.picture_url,
+        }
+        for m in plan.mailboxes
+    ]
+    session.execute(sa.insert(Mailbox), rows)
+    # Pictures sent with the order (multipart): checked at intake, attached now.
+    ids = {row["email"]: row["id"] for row in rows}
+    for p in session.scalars(sa.select(OrderPicture).where(OrderPicture.order_id == order_id)):
+        mailbox = session.get(Mailbox, ids[p.email])
+        mailboxes.attach_picture(session, mailbox, CheckedPicture(p.data, p.content_type, p.width, p.height))
+
+
 def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_id: str) -> dict[str, str]:
     if not plan.domains:
         return {}
@@ -573,30 +600,31 @@ def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_i
     snapshot = json.dumps(plan.registrant or owners.contact_dict(owner))
     default_redirect = owner.default_domain_redirect_url if owner else None
     default_forward = owner.default_email_forward_address if owner else None
-    ids = {}
+    rows = []
     for d in plan.domains:
         redirect = d.forward_to or default_redirect
         # The owner's default forwarding, where the mailbox host can forward (never kept unapplied).
         forward = default_forward if host_forwards(runtime, d.provider) else None
-        row = Domain(
-            id=new_id(),  # known before the flush: one flush for the whole order, not one per domain
-            account_id=plan.account_id,
-            user_id=plan.options.user_id,
-            order_id=order_id,
-            name=d.name,
-            name_claim=d.name,
-            provider=d.provider,
-            price_minor=d.price_minor,
-            currency=plan.currency,
-            max_mailboxes=d.max_mailboxes,
-            owner_snapshot=snapshot,
-            domain_redirect_url=redirect,
-            mask_forwarding=d.mask_forwarding,
-            years=d.years,
-            email_forward_address=forward,
-            settings_version=1 if (redirect or forward) else 0,
+        rows.append(
+            {
+                "id": new_id(),
+                "account_id": plan.account_id,
+                "user_id": plan.options.user_id,
+                "order_id": order_id,
+                "name": d.name,
+                "name_claim": d.name,
+                "provider": d.provider,
+                "price_minor": d.price_minor,
+                "currency": plan.currency,
+                "max_mailboxes": d.max_mailboxes,
+                "owner_snapshot": snapshot,
+                "domain_redirect_url": redirect,
+                "mask_forwarding": d.mask_forwarding,
+                "years": d.years,
+                "email_forward_address": forward,
+                "settings_version": 1 if (redirect or forward) else 0,
+            }
         )
-        session.add(row)
-        ids[d.name] = row.id
-    session.flush()
+    session.execute(sa.insert(Domain), rows)
+    ids = {row["name"]: row["id"] for row in rows}
     return ids
