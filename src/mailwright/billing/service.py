@@ -78,7 +78,7 @@ def record_order(session: Session, order_id: str, *, auto_renew: bool | None = N
         domains = {domain_id: (account_id, provider) for domain_id, account_id, provider in session.execute(owned)}
         now = clock.now()
         session.execute(
-            sa.insert(Subscription),
+            sa.insert(Subscription.__table__),
             [
                 {
                     "id": new_id(),

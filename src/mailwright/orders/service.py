@@ -554,8 +554,8 @@ def _check_claims(session: Session, plan: OrderPlan) -> None:
     issues.raise_if_any(order=field_position)
 
 
-# Rows of an order are inserted in bulk (one executemany per table, not the unit of work's
-# per-object bookkeeping): an order may hold 1,000 domains and 3,000 mailboxes.
+# Rows of an order are inserted in bulk into the tables (one executemany per table, without the
+# ORM's per-object bookkeeping): an order may hold 1,000 domains and 3,000 mailboxes.
 
 
 def _insert_mailboxes(session: Session, runtime: Runtime, plan: OrderPlan, order_id: str, domain_ids: dict[str, str]) -> None:
@@ -583,7 +583,7 @@ def _insert_mailboxes(session: Session, runtime: Runtime, plan: OrderPlan, order
         }
         for m in plan.mailboxes
     ]
-    session.execute(sa.insert(Mailbox), rows)
+    session.execute(sa.insert(Mailbox.__table__), rows)
     # Pictures sent with the order (multipart): checked at intake, attached now.
     ids = {row["email"]: row["id"] for row in rows}
     for p in session.scalars(sa.select(OrderPicture).where(OrderPicture.order_id == order_id)):
@@ -625,6 +625,6 @@ def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_i
                 "settings_version": 1 if (redirect or forward) else 0,
             }
         )
-    session.execute(sa.insert(Domain), rows)
+    session.execute(sa.insert(Domain.__table__), rows)
     ids = {row["name"]: row["id"] for row in rows}
     return ids
