@@ -1,5 +1,6 @@
-"""/openapi.json documents every endpoint, body and error; a schemathesis run over both faces
-against the live server finds no server error and no answer that contradicts the schema."""
+"""/openapi.json documents every endpoint, body and error; schemathesis over both faces against
+the live server (its coverage phase on each backend, its fuzzing phase once: see PHASES) finds no
+server error and no answer that contradicts the schema."""
 
 from __future__ import annotations
 
@@ -97,6 +98,19 @@ FUZZ_CONFIG = {
         "stateful": {"enabled": False},
     },
 }
+# Two passes. The coverage phase, on every backend: each boundary of each parameter and body is
+# valid input that reaches the database (the longest text, the largest number a column must
+# hold), where backends differ. The fuzzing phase (positive and negative generated requests)
+# once, on SQLite: most of its requests stop at validation, before any database. What that gives
+# up: a random value valid by the schema that only PostgreSQL refuses (a NUL character in a
+# text) is no longer sent there by this test; the coverage pass's boundaries are.
+PHASES = ("coverage", "fuzzing")
+
+
+def config_of(phase: str) -> dict[str, Any]:
+    """FUZZ_CONFIG with only `phase` on."""
+    phases = FUZZ_CONFIG["phases"] | {other: FUZZ_CONFIG["phases"][other] | {"enabled": other == phase} for other in PHASES}
+    return FUZZ_CONFIG | {"phases": phases}
 
 
 # URLs Mailwright itself calls (webhook targets, profile pictures fetched while provisioning)
@@ -121,18 +135,31 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.timeout(600)
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # schemathesis's own strategies
+def test_every_boundary_of_every_operation_keeps_to_the_schema(server, shop):
+    """Schemathesis's coverage phase over every operation of both faces, on each backend."""
+    keeps_to_the_schema(server, shop, "coverage")
+
+
+@pytest.mark.backend_independent
+@pytest.mark.timeout(600)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_both_faces_keep_to_the_schema_under_generated_requests(server, shop):
-    """Schemathesis over every operation of both faces, bounded and reproducible (fixed seed),
-    authenticated as an account with credit, a ready domain (`m0@` its mailbox) and a reseller
-    user, so that requests get past 401 and the lookups."""
+    """Schemathesis's fuzzing phase over every operation of both faces (see PHASES)."""
+    keeps_to_the_schema(server, shop, "fuzzing")
+
+
+def keeps_to_the_schema(server, shop, phase: str) -> None:
+    """One schemathesis phase over every operation of both faces, bounded and reproducible (fixed
+    seed), authenticated as an account with credit, a ready domain (`m0@` its mailbox) and a
+    reseller user, so that requests get past 401 and the lookups."""
     user = shop.api.post(
         "/api/v1/integration/users",
         headers={"cmr-x-api-key": shop.account.api_key},
-        json={"email": f"fuzz@{shop.domain}", "firstName": "Fuzz", "lastName": "Tester"},
+        json={"email": f"{phase}@{shop.domain}", "firstName": "Fuzz", "lastName": "Tester"},
     )
     assert user.status_code == 201, user.text
     key = shop.account.api_key
-    config = FUZZ_CONFIG | {
+    config = config_of(phase) | {
         "headers": {"x-api-key": key, "cmr-x-api-key": key},
         "parameters": {"path.domain_name": shop.domain, "path.mailbox_email": f"m0@{shop.domain}", "query.userId": user.json()["data"]["userId"]},
     }
@@ -156,8 +183,13 @@ def test_both_faces_keep_to_the_schema_under_generated_requests(server, shop):
     assert not errors and not report, "\n".join(errors + report)
     operations = {f"{method.upper()} {path}" for path, ops in shop.api.get("/openapi.json").json()["paths"].items() for method in ops}
     assert operations <= set(answered), sorted(operations - set(answered))
-    succeeded = {label for label, statuses in answered.items() if any(200 <= s < 300 for s in statuses)}
-    assert len(succeeded) >= len(operations) // 2, sorted(operations - succeeded)
+    # Past authentication everywhere; and the coverage pass, whose ids and names are real (the
+    # generated ones of the fuzzing pass mostly find nothing: 404), reaches a success on half.
+    unauthenticated = {label for label, statuses in answered.items() if statuses <= {401}}
+    assert not unauthenticated, sorted(unauthenticated)
+    if phase == "coverage":
+        succeeded = {label for label, statuses in answered.items() if any(200 <= s < 300 for s in statuses)}
+        assert len(succeeded) >= len(operations) // 2, sorted(operations - succeeded)
 
 
 def _shown(interaction: Any) -> str:

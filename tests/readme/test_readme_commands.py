@@ -10,7 +10,7 @@ What stays faithful, and the few things that differ:
 - `serve` is started by the test (the venv's `mailwright serve`, which is what `./mw serve` runs)
   on a free port: `127.0.0.1:8080` and `localhost:8080` in commands become that port. Its
   sandbox DNS port is one this test holds, as when a second `serve` runs on another database: the
-  README must use the port `serve` prints.
+  README must use the port `serve` prints. Its workers keep the default pace (NEWCOMER_PACE).
 - `serve` resolves example.com as the internet does, also where there is no DNS (CI): see
   public_dns/sitecustomize.py.
 - curl runs with `--fail-with-body` added (a shim first on PATH), so an HTTP error fails the
@@ -69,6 +69,10 @@ PLACEHOLDER = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>\S*)$")
 MEMBER_NAMED = re.compile(r"`(\w+)`")
 DEVELOPER_COMMAND = ("serve", "test")
 NOT_LINKED = {".git", ".venv", "mw", "mailwright-data", ".pytest_cache"}
+# Its workers look for work and retry steps at the settings' defaults, as a newcomer's serve does,
+# not at the other tests' quick pace: it idles through most of the test while commands start, and
+# quick polling cost more CPU than all but the commands themselves.
+NEWCOMER_PACE = {name: str(Settings.model_fields[name].default) for name in ("queue_poll_seconds", "step_retry_seconds")}
 
 
 @dataclass
@@ -176,7 +180,7 @@ def test_every_command_of_the_readme_runs(tmp_path: Path, held_dns_port: int) ->
         assert block.not_run is None or block.not_run, f"README.md line {block.line}: `not run:` needs a reason"
 
     work = checkout_like(tmp_path)
-    env = serve_env(None, None, sandbox_dns_port=str(held_dns_port))
+    env = serve_env(None, None, sandbox_dns_port=str(held_dns_port), **NEWCOMER_PACE)
     env["PATH"] = f"{strict_curl(tmp_path)}:{env['PATH']}"
     env["PYTHONPATH"] = str(PUBLIC_DNS)  # example.com resolves without DNS; see its sitecustomize
     serve = ServeProcess(env, work).start()
