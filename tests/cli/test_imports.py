@@ -58,7 +58,7 @@ def test_help_loads_no_database_and_a_database_command_nothing_of_serve(cli: Cli
 # What `serve` imports before it answers (its command's imports): nothing that only some requests
 # or some providers need. Each of these took a noticeable share of every start.
 SERVE_IMPORTS = "import mailwright.api.server, mailwright.app, mailwright.cli, mailwright.config, mailwright.provisioning.worker, mailwright.runtime"
-NOT_BEFORE_USE = ("PIL",)
+NOT_BEFORE_USE = ("PIL", "httpx", "httpcore")
 
 
 def test_serve_loads_no_library_that_only_some_requests_use(cli: Cli):
