@@ -8,6 +8,10 @@ import re
 
 import pytest
 
+from mailwright.api.errors import Faces
+from mailwright.api.methods import AllowedMethods, documented_methods
+from mailwright.api.woodpecker.errors import WoodpeckerErrors
+from mailwright.app import create_app
 from tests.api.bodies import assert_invalid, assert_problem
 from tests.reseller.conftest import field_errors, reseller  # noqa: F401 - the reseller client fixture
 
@@ -95,6 +99,18 @@ def test_options_lists_every_documented_method_of_each_path(anon):
         assert response.status_code == 204 and response.content == b"", path
         assert response.headers["allow"] == ", ".join(sorted({m.upper() for m in operations} | {"OPTIONS"})), path
     assert anon.options("/api/v1/integration/users").headers["allow"] == "DELETE, GET, OPTIONS, POST, PUT"
+
+
+def test_the_methods_read_from_the_routes_are_the_documents_in_its_order(runtime):
+    # The first template that matches a path is its template: the order matters as much as the sets.
+    app = create_app(runtime)
+    assert AllowedMethods(app, app, Faces(default=WoodpeckerErrors())).methods_of("/readyz") == {"GET"}
+    assert app.openapi_schema is None  # not built for it: that is most of a second of the first request
+    from_routes: dict[str, set[str]] = {}
+    for template, methods in documented_methods(app):
+        from_routes.setdefault(template, set()).update(methods)
+    documented = {template: {m.upper() for m in operations} for template, operations in app.openapi()["paths"].items()}
+    assert list(from_routes.items()) == list(documented.items())
 
 
 def test_other_methods_are_405_with_allow_in_each_face(api, reseller):

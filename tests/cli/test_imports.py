@@ -53,3 +53,17 @@ def test_help_loads_no_database_and_a_database_command_nothing_of_serve(cli: Cli
     assert "accounts" in json.loads(listed.stdout)
     assert loaded(listed, SERVING) == []
     assert loaded(listed, DATABASE) == sorted(DATABASE)  # it did read the database
+
+
+# What `serve` imports before it answers (its command's imports): nothing that only some requests
+# or some providers need. Each of these took a noticeable share of every start.
+SERVE_IMPORTS = "import mailwright.api.server, mailwright.app, mailwright.cli, mailwright.config, mailwright.provisioning.worker, mailwright.runtime"
+NOT_BEFORE_USE = ("PIL", "httpx", "httpcore")
+
+
+def test_serve_loads_no_library_that_only_some_requests_use(cli: Cli):
+    probe = f"import json, sys\n{SERVE_IMPORTS}\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+    done = finished(subprocess.Popen([sys.executable, "-c", probe], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    assert done.returncode == 0, done.stderr
+    assert "mailwright.mailboxes.pictures" in json.loads(done.stderr.splitlines()[-1])  # what would load them is there
+    assert loaded(done, NOT_BEFORE_USE) == []

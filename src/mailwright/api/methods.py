@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, compile_path
@@ -17,7 +18,9 @@ from mailwright.api.errors import Faces
 
 class AllowedMethods:
     """The methods of a path are those the OpenAPI document lists for it, plus
-    those of the undocumented pages (/docs ...). A path belongs to the first template, in routing
+    those of the undocumented pages (/docs ...). They are read from the routes the document is
+    made of, in its order, not from the document: building it takes most of a second, which
+    the first request would otherwise wait for (tests/api checks that both agree). A path belongs to the first template, in routing
     order, that matches it: /rest/v2/domains/owner is the owner's path, never a domain named
     "owner", so DELETE there is 405 rather than a search for that domain."""
 
@@ -54,10 +57,20 @@ class AllowedMethods:
     def _by_template(self) -> list[tuple[re.Pattern[str], frozenset[str]]]:
         if self._templates is None:
             methods: dict[str, set[str]] = {}
-            for template, operations in self.api.openapi()["paths"].items():
-                methods[template] = {method.upper() for method in operations}
+            for template, found in documented_methods(self.api):
+                methods.setdefault(template, set()).update(found)
             for route in self.api.routes:
                 if isinstance(route, Route) and not route.include_in_schema and route.methods:
                     methods.setdefault(route.path, set()).update(route.methods)
             self._templates = [(compile_path(template)[0], frozenset(found)) for template, found in methods.items()]
         return self._templates
+
+
+def documented_methods(api: FastAPI) -> list[tuple[str, set[str]]]:
+    """Each documented route's template and methods, in the order FastAPI's OpenAPI document
+    lists them (fastapi.openapi.utils.get_openapi: every APIRoute in the schema, all its methods)."""
+    return [
+        (route.path_format, set(route.methods))
+        for route in iter_route_contexts(api.routes)
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema and route.methods
+    ]

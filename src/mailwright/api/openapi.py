@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.models import Schema
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
@@ -17,10 +19,21 @@ from mailwright.api import examples
 # Marks a parameter the route checks by hand (so its problems are named with all the others)
 # but that the server requires; the document says so (see `required_query`).
 _REQUIRED_MARK = "x-mailwright-required"
+# The models of the answers documented with `answer`, by name: `build` adds their schemas.
+_ANSWER_MODELS: dict[str, type[BaseModel]] = {}
 
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def answer(model: type[BaseModel], description: str) -> dict[str, Any]:
+    """A route's documented answer with `model`'s JSON body, for `responses=`: what FastAPI writes
+    for `{"model": model, "description": description}`, without the validator FastAPI would build
+    for it in every route (answers are never validated against these; the error answers every
+    route lists took about a second of each start)."""
+    _ANSWER_MODELS[model.__name__] = model
+    return {"description": description, "content": {"application/json": {"schema": ref(model.__name__)}}}
 
 
 def request_body(
@@ -58,7 +71,7 @@ def build(
     answer to invalid parameters (None: the face answers them 400, documented already); other
     paths answer with `default`."""
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components = _with_answer_models(schema.setdefault("components", {}))
     for model in documented_models:
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(model_schema.pop("$defs", {}))
@@ -72,6 +85,20 @@ def build(
         components.pop(default, None)
     examples.apply(schema)
     return schema
+
+
+def _with_answer_models(components: dict[str, Any]) -> dict[str, Any]:
+    """components/schemas with the models of `answer`'s answers, among FastAPI's own in name order
+    and written as FastAPI writes its own (as it lists those of `{"model": ...}` answers)."""
+    schemas = dict(components.get("schemas", {}))
+    for name, model in _ANSWER_MODELS.items():
+        if name not in schemas:
+            model_schema = model.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+            for nested, nested_schema in [*model_schema.pop("$defs", {}).items(), (name, model_schema)]:
+                if nested not in schemas:
+                    schemas[nested] = jsonable_encoder(Schema.model_validate(nested_schema), by_alias=True, exclude_none=True)
+    components["schemas"] = {name: schemas[name] for name in sorted(schemas)}
+    return components["schemas"]
 
 
 def _own_validation_errors(operation: dict[str, Any], validation_model: str | None) -> None:

@@ -6,7 +6,7 @@ tldextract runs on its bundled snapshot of the list; nothing is fetched.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 from typing import TYPE_CHECKING
 
 import idna
@@ -23,11 +23,23 @@ LOCAL_PART_RULE = (
 )
 
 
-@lru_cache(maxsize=1)
-def _extractor() -> tldextract.TLDExtract:
-    import tldextract  # on first use: a fifth of a command's start-up, and most commands never need it
+_extractor_made = threading.Lock()
+_made: list[tldextract.TLDExtract] = []
 
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+
+def _extractor() -> tldextract.TLDExtract:
+    """Made on first use (a fifth of a command's start-up, and most commands never need it), once:
+    tldextract builds its suffix trie on an extractor's first call without a lock, so request
+    threads arriving together would each build it; here the first builds it and the others wait."""
+    if not _made:
+        with _extractor_made:
+            if not _made:
+                import tldextract
+
+                extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+                extractor("example.com")  # builds the trie now, under the lock
+                _made.append(extractor)
+    return _made[0]
 
 
 def normalize_domain(raw: object) -> str | None:

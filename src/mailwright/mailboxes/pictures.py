@@ -12,10 +12,12 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from mailwright.net import outbound
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 4096
@@ -104,6 +106,8 @@ def decode_base64(text: str) -> bytes:
 
 def check_picture(data: bytes, budget: DecodeBudget) -> CheckedPicture:
     """Blocks while the budget is spent: call it from a worker thread, never the event loop."""
+    from PIL import Image, UnidentifiedImageError  # here: Pillow takes a tenth of a second to load, at every start
+
     if not data:
         raise PictureRejected("Must be a base64-encoded PNG or JPEG image")
     if len(data) > MAX_BYTES:

@@ -3,7 +3,7 @@ later call of that kind): only to public addresses, checked where the connection
 
 - `check_url` is the early check (at request time): the URL's form, its scheme, and every
   address its host resolves to.
-- `request` makes the call. Its connections go through `_GuardedBackend`, which resolves the
+- `request` makes the call. Its connections go through `connections.GuardedBackend`, which resolves the
   host itself, checks every address and connects to the checked address, never asking DNS a
   second time (TLS SNI, certificate check and Host header stay the original name). So a name
   that changed its answer since `check_url`, or a redirect to a forbidden place, is refused
@@ -21,20 +21,17 @@ which no TCP call can mean."""
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import ipaddress
 import socket
-import ssl
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 
-import httpcore
-import httpx
-
 from mailwright.validation import ascii_digits
 
 if TYPE_CHECKING:
+    import httpx
+
     from mailwright.config import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -168,6 +165,8 @@ def check_url(url: str, policy: OutboundPolicy, *, schemes: Iterable[str] = ("ht
 
 
 def _parse(url: str | httpx.URL, schemes: tuple[str, ...]) -> httpx.URL:
+    import httpx  # here, as in `request`: most processes start without ever calling out
+
     try:
         target = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -232,12 +231,16 @@ def request(
     (scheme here, addresses at its connection); with 0 a redirect is answered, not followed.
     The body is read as sent (identity encoding asked for; a compressed one is refused, so the
     cap is a cap on what is held in memory)."""
+    import httpx
+
+    from mailwright.net.connections import GuardedTransport
+
     allowed = tuple(schemes)
     target = _parse(url, allowed)
-    deadline = _Deadline(timeout)
+    deadline = Deadline(timeout)
     sent_headers = {"accept-encoding": "identity", **(headers or {})}
     with httpx.Client(
-        transport=_GuardedTransport(policy, deadline),
+        transport=GuardedTransport(policy, deadline),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,  # a proxy from the environment would be connected to instead of the checked address
@@ -278,12 +281,12 @@ def _read(response: httpx.Response, max_bytes: int) -> Answer:
     return Answer(response.status_code, response.headers, bytes(body), str(response.url), truncated, location)
 
 
-def _describe(exc: httpx.HTTPError, deadline: _Deadline) -> str:
+def _describe(exc: httpx.HTTPError, deadline: Deadline) -> str:
     detail = f"no complete answer within {deadline.seconds:g} s" if deadline.passed else str(exc)
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
-class _Deadline:
+class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.start()
@@ -305,75 +308,3 @@ class _Deadline:
         if remaining <= 0:
             raise error(f"the {self.seconds:g} s limit for the whole call has passed")
         return remaining if timeout is None else min(timeout, remaining)
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One per process: loading the CA bundle takes far longer than a call's own work."""
-    return httpx.create_ssl_context(trust_env=False)
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's own transport (its request mapping and error translation), over a connection
-    pool whose every connection is made by the guarded backend."""
-
-    def __init__(self, policy: OutboundPolicy, deadline: _Deadline) -> None:
-        super().__init__(verify=_tls(), trust_env=False)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_tls(),
-            max_connections=4,
-            network_backend=_GuardedBackend(policy, deadline),
-        )
-
-
-class _GuardedBackend(httpcore.SyncBackend):
-    def __init__(self, policy: OutboundPolicy, deadline: _Deadline) -> None:
-        self._policy = policy
-        self._deadline = deadline
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = resolve(host, port, self._policy, timeout=min(LOOKUP_SECONDS, self._deadline.remaining))
-        failure: Exception | None = None
-        for address in addresses:  # every one checked; the first that answers is used
-            try:
-                stream = super().connect_tcp(
-                    str(address), port, self._deadline.clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-                continue
-            return _DeadlineStream(stream, self._deadline)
-        assert failure is not None
-        raise failure
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every operation ends by the call's deadline (a server dripping one
-    byte at a time cannot hold the call open past it)."""
-
-    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
-        self._stream = stream
-        self._deadline = deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._deadline.clip(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._deadline.clip(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> httpcore.NetworkStream:
-        secured = self._stream.start_tls(ssl_context, server_hostname, self._deadline.clip(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(secured, self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)

@@ -48,15 +48,15 @@ API_KEY = APIKeyHeader(
 MAX_AVAILABILITY_DOMAINS = 50
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": schemas.ProblemBody, "description": "Invalid request or malformed request syntax"},
-    401: {"model": schemas.ProblemBody, "description": "Missing, unknown or revoked API key"},
-    413: {"model": schemas.ProblemBody, "description": "Request body over the size limit"},
-    422: {"model": schemas.ValidationErrorBody, "description": "Invalid fields, or a business rule forbids the request"},
-    429: {"model": schemas.ProblemBody, "description": "Rate limit exceeded; see Retry-After"},
-    500: {"model": schemas.ProblemBody, "description": "Unexpected server error"},
-    503: {"model": schemas.ProblemBody, "description": "Service unavailable or communication error"},
+    400: openapi.answer(schemas.ProblemBody, "Invalid request or malformed request syntax"),
+    401: openapi.answer(schemas.ProblemBody, "Missing, unknown or revoked API key"),
+    413: openapi.answer(schemas.ProblemBody, "Request body over the size limit"),
+    422: openapi.answer(schemas.ValidationErrorBody, "Invalid fields, or a business rule forbids the request"),
+    429: openapi.answer(schemas.ProblemBody, "Rate limit exceeded; see Retry-After"),
+    500: openapi.answer(schemas.ProblemBody, "Unexpected server error"),
+    503: openapi.answer(schemas.ProblemBody, "Service unavailable or communication error"),
 }
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ProblemBody, "description": "Not found in this account"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: openapi.answer(schemas.ProblemBody, "Not found in this account")}
 
 
 def authenticated_account(request: Request, api_key: Annotated[str | None, Depends(API_KEY)]) -> Account:
