@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = {"intake", "read", "bulk", "provision", "scaleout", "startup", "dashboard"}
 QUICK_CLIENTS = {"4"}
-RUN_TIMEOUT = 840  # seconds: well under a minute on an idle 2-core machine, minutes under heavy load
+RUN_TIMEOUT = 840  # seconds: about a minute and a half on a lightly loaded 2-core machine, minutes under heavy load
 
 
 @pytest.fixture(scope="module")
