@@ -8,8 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 
-import httpx
-
+from bench import loopback
 from bench.load import median
 from bench.plan import Plan
 from bench.report import Goal, Result, Row
@@ -47,7 +46,7 @@ def run(plan: Plan) -> Result:
 
 def measure(target: Server, floor: Server, plan: Plan) -> dict:
     sizes: dict[int, dict] = {}
-    with api(target) as mailwright, httpx.Client(base_url=floor.base_url, timeout=600) as baseline:
+    with api(target) as mailwright, loopback.client(base_url=floor.base_url, timeout=600) as baseline:
         for size in plan.bulk_sizes:
             rounds = max(1, plan.rounds - 1) if size >= LARGE else plan.rounds
             times: dict[str, list[float]] = {"target": [], "baseline": []}

@@ -12,8 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-import httpx
-
+from bench import loopback
 from bench.compare import Side, alternate, at, compared
 from bench.load import Request
 from bench.plan import Plan
@@ -95,8 +94,10 @@ def run(plan: Plan) -> Result:
 def seed(work: Workspace, domains: int, plan: Plan) -> tuple[Server, str, str]:
     """The demo account with one provisioned domain (serve with its worker), then `serve
     --no-worker` on the same database and an order of `domains` domains that stays ordered: that
-    server, its database and the order's id. (--quick: the run's shared serve, with its worker.)"""
-    with work.serving(plan, "dashboard", BACKEND, **SEED_SETTINGS) as (seeding, database):
+    server, its database and the order's id. (--quick: the run's shared serve with its worker at
+    0 ms latency, provisioning's, whose settings poll quickly already.)"""
+    seeding_settings = {"sandbox_latency_ms": 0} if plan.quick else SEED_SETTINGS
+    with work.serving(plan, "dashboard", BACKEND, **seeding_settings) as (seeding, database):
         prepare_account(seeding, warm=False)
         with api(seeding) as client:
             placed = client.post("/order", json=order_body([READY_DOMAIN]))
@@ -129,7 +130,7 @@ def operator_key(work: Workspace, database: str) -> str:
 
 def session_cookie(server: Server, key: str) -> str:
     """Signs in through the sign-in form, as a browser does: the session cookie's value."""
-    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+    with loopback.client(base_url=server.base_url, timeout=60) as http:
         form = http.get("/dashboard/sign-in")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         if token is None:
@@ -144,7 +145,7 @@ def check_pages(server: Server, cookies: dict[bool, str], domains: int, order_id
     """Each page once before measuring: it answers 200 with what it should list (and the first
     use of each is not measured). `shared`: --quick's serve, which lists the other benchmarks'
     domains too."""
-    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+    with loopback.client(base_url=server.base_url, timeout=60) as http:
         for shown in pages(domains, order_id):
             answer = http.get(shown.path, cookies={COOKIE: cookies[shown.operator]})
             if answer.status_code != 200:

@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 
 import httpx
 
-from bench import processes
+from bench import loopback, processes
 
 GENERATOR_PROCESSES = 2
 REQUEST_TIMEOUT = 60.0
@@ -133,9 +133,9 @@ def _serve_jobs(pipe: Connection) -> None:
 
 
 async def _warm() -> None:
-    """What httpx imports and builds on first use (h11, anyio's backend, the TLS context), before
+    """What httpx imports and builds on first use (h11, anyio's backend), before
     any measurement."""
-    async with httpx.AsyncClient() as http:
+    async with loopback.async_client() as http:
         try:
             await http.get("http://127.0.0.1:9/", timeout=1.0)
         except httpx.HTTPError:
@@ -179,7 +179,7 @@ async def _clients(
             if not ok:
                 await asyncio.sleep(0.01)  # a failing server is not hammered in a tight loop
 
-    async with httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT) as http:
+    async with loopback.async_client(limits=limits, timeout=REQUEST_TIMEOUT) as http:
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
         tasks = [asyncio.create_task(client(n, http)) for n in client_numbers]
         await asyncio.sleep(max(0.0, window_start - time.monotonic()))

@@ -19,6 +19,7 @@ class Plan:
     provision_sizes: tuple[int, ...]  # domains, in orders of PROVISION_ORDER_SIZE
     provision_latencies_ms: tuple[int, ...]
     provision_deadline: dict[int, float]  # seconds allowed per size; past it, extrapolated
+    calibration_domains: int  # provisioned at 200 ms to count the provider calls per domain
     scaleout: tuple[int, ...]  # API processes and workers
     scaleout_domains: int
     scaleout_deadline: float
@@ -39,6 +40,7 @@ FULL = Plan(
     provision_sizes=(100, 1000),
     provision_latencies_ms=(0, 200),
     provision_deadline={100: 90.0, 1000: 60.0},
+    calibration_domains=3,
     scaleout=(1, 2, 4),
     scaleout_domains=30,
     scaleout_deadline=30.0,
@@ -50,19 +52,22 @@ QUICK = Plan(
     rounds=1,
     backends=("sqlite",),  # PostgreSQL: scaleout's
     clients=(4,),
-    warmup=0.1,
-    duration=0.5,
-    read_duration=0.3,
+    warmup=0.05,
+    duration=0.3,
+    read_duration=0.3,  # a dashboard page answers at least once in it on a loaded machine
     bulk_sizes=(2, 10),
     provision_sizes=(2,),
     provision_latencies_ms=(0, 200),
     provision_deadline={2: 30.0},
-    scaleout=(2,),
+    calibration_domains=1,
+    scaleout=(1,),  # one API process and one worker, on PostgreSQL: two process starts, not four
     scaleout_domains=2,
     scaleout_deadline=30.0,
     peak_bulk_domains=10,
-    # Quick polling and retries, as the tests have them: the provisioning runs end in seconds.
-    serve_settings={"queue_poll_seconds": "0.05", "step_retry_seconds": "0.05", "dns_verify_retry_seconds": "0.05"},
+    # Quick polling and retries: the provisioning runs end in seconds. Queues polled every 0.25 s,
+    # not 0.05 s as the tests poll them: as fast to provision 2 domains (a poll every 50 ms
+    # competes with the work for SQLite's write lock) and a quarter of the CPU while idle.
+    serve_settings={"queue_poll_seconds": "0.25", "step_retry_seconds": "0.05", "dns_verify_retry_seconds": "0.05"},
     dashboard_domains=10,
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -14,9 +15,12 @@ from pathlib import Path
 
 import httpx
 
+from bench import loopback
+
 STOP_TIMEOUT = 20.0
 _started: list[subprocess.Popen[str]] = []
 _kept: set[int] = set()  # pids of processes shared by the benchmarks of a run (the floor apps)
+_paused_between: set[int] = set()  # pids of kept processes paused while no benchmark uses them
 _cleanups: list[Callable[[], None]] = []
 
 
@@ -49,14 +53,17 @@ class Process:
             self.output.append(line)
 
     def wait_http(self, url: str, timeout: float = 120.0) -> float:
-        """Seconds from the start until `url` answers 200; raises with the output if it dies or is late."""
+        """Seconds from the start until `url` answers 200; raises with the output if it dies or is late.
+        Until its port takes connections only a connect is tried: a refused HTTP request costs
+        ten times its CPU, 50 times a second through a start of many seconds."""
         deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=2.0) as client:
+        address = httpx.URL(url)
+        with loopback.client(timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self.popen.poll() is not None:
                     raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.text[-3000:]}")
                 try:
-                    if client.get(url).status_code == 200:
+                    if _accepts(address.host, address.port) and client.get(url).status_code == 200:
                         return time.monotonic() - self.started_at
                 except httpx.TransportError:
                     pass
@@ -79,20 +86,37 @@ class Process:
         stop(self.popen)
 
 
-def stop(popen: subprocess.Popen[str]) -> None:
-    """SIGCONT (it may be paused), SIGINT, then SIGKILL after STOP_TIMEOUT: by its pid."""
-    if popen.poll() is None:
+def _accepts(host: str, port: int | None) -> bool:
+    try:
+        socket.create_connection((host, port or 80), timeout=1.0).close()
+    except OSError:
+        return False
+    return True
+
+
+def stop(*popens: subprocess.Popen[str]) -> None:
+    """SIGCONT (it may be paused), SIGINT, then SIGKILL after STOP_TIMEOUT: by its pid. Several
+    are signalled together, then waited for: they shut down side by side, not one by one."""
+    running = [p for p in popens if p.poll() is None]
+    for popen in running:
         try:
             os.kill(popen.pid, signal.SIGCONT)
             os.kill(popen.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+    for popen in running:
+        try:
             popen.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             os.kill(popen.pid, signal.SIGKILL)
             popen.wait(timeout=STOP_TIMEOUT)
-        except ProcessLookupError:
-            pass
-    if popen in _started:
-        _started.remove(popen)
+    for popen in popens:
+        if popen in _started:
+            _started.remove(popen)
+
+
+def stop_processes(processes: list[Process]) -> None:
+    stop(*(p.popen for p in processes))
 
 
 def on_exit(cleanup: Callable[[], None]) -> Callable[[], None]:
@@ -107,16 +131,23 @@ def done(cleanup: Callable[[], None]) -> None:
         cleanup()
 
 
+def pause_between_benchmarks(process: Process) -> None:
+    """A kept process to pause (SIGSTOP) at the end of every benchmark: a `serve` shared by the
+    benchmarks of a --quick run, whose worker would otherwise poll its queues, taking CPU from
+    the benchmarks that do not use it. The next benchmark to use it resumes it."""
+    _paused_between.add(process.pid)
+
+
 def stop_benchmark() -> None:
-    """Every process started, but those kept for the whole run."""
-    for popen in reversed(list(_started)):
-        if popen.pid not in _kept:
-            stop(popen)
+    """Every process started, but those kept for the whole run (paused, if so registered)."""
+    stop(*(p for p in reversed(_started) if p.pid not in _kept))
+    for popen in _started:
+        if popen.pid in _paused_between and popen.poll() is None:
+            os.kill(popen.pid, signal.SIGSTOP)
 
 
 def stop_all() -> None:
-    for popen in reversed(list(_started)):
-        stop(popen)
+    stop(*reversed(_started))
     while _cleanups:
         _cleanups.pop()()
 

@@ -28,7 +28,6 @@ EFFICIENCY_GOAL = 0.90  # of the bound at 200 ms
 OVERHEAD_GOAL_MS = 25.0  # per domain at 0 ms
 THOUSAND_GOAL_S = 120.0  # 1,000 domains × 3 mailboxes at 0 ms
 BACKEND = "sqlite"
-CALIBRATION_DOMAINS = 3
 CALIBRATION_LATENCY_MS = 200
 CALIBRATION_DEADLINE = 60.0
 
@@ -53,7 +52,7 @@ def run(plan: Plan) -> Result:
     result.figures["provider_calls_per_domain"] = calls
     add_goals(result)
     result.notes.append(
-        f"Provider calls per domain, by queue (counted in a {CALIBRATION_DOMAINS}-domain run at {CALIBRATION_LATENCY_MS} ms): {', '.join(f'{q} {n:g}' for q, n in calls.items())}; "
+        f"Provider calls per domain, by queue (counted in a {plan.calibration_domains}-domain run at {CALIBRATION_LATENCY_MS} ms): {', '.join(f'{q} {n:g}' for q, n in calls.items())}; "
         f"queue limits: product defaults. Baseline at 0 ms: the floor's request time at 1 client ({floor_ms:.2f} ms)."
     )
     return result
@@ -141,7 +140,7 @@ def count_calls(work: Workspace, plan: Plan) -> dict[str, float]:
     milliseconds on either backend)."""
     with work.serving(plan, "calibration", BACKEND, sandbox_latency_ms=CALIBRATION_LATENCY_MS) as (server, url):
         prepare_account(server, warm=False)
-        done = provision(server, url, CALIBRATION_DOMAINS, CALIBRATION_DEADLINE)
+        done = provision(server, url, plan.calibration_domains, CALIBRATION_DEADLINE)
     return provider_calls(call_durations(url), CALIBRATION_LATENCY_MS, max(1.0, done["live_mailboxes"] / MAILBOXES_PER_DOMAIN))
 
 

@@ -5,6 +5,7 @@ shape of the curve (each figure / the one-process figure) is what this shows, no
 
 from __future__ import annotations
 
+from bench import processes
 from bench.compare import summary
 from bench.load import Request
 from bench.plan import Plan
@@ -41,8 +42,7 @@ def run(plan: Plan) -> Result:
                 if worker.popen.poll() is not None:
                     raise RuntimeError(f"{worker.name} exited:\n{worker.text[-2000:]}")
         finally:
-            for process in [*workers, *(s.process for s in [first, *others])]:
-                process.stop()
+            processes.stop_processes([*workers, *(s.process for s in [first, *others])])
         result.figures[n] = {"intake": summary(samples), "provision": provisioned}
     base = plan.scaleout[0]
     one = result.figures[base]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import processes
+from bench import loopback, processes
 from bench.load import Generator
 from bench.plan import Plan
 from bench.processes import Process
@@ -74,7 +74,8 @@ class Workspace:
         """A `serve` and its database URL: a new database and process, stopped at the end; with
         --quick, whose figures mean nothing, one process per backend, worker or not and
         settings, shared by every benchmark of the run, so that the run takes seconds, not a
-        process start per measurement."""
+        process start per measurement; paused between the benchmarks (its worker's polling
+        would take CPU from the others)."""
         settings = plan.serve_settings | settings
         if not plan.quick:
             url = self.database(backend, name)
@@ -88,6 +89,8 @@ class Workspace:
         if key not in self._shared or self._shared[key][0].process.popen.poll() is not None:
             url = self.database(backend, f"shared{len(self._shared)}")
             self._shared[key] = (start_serve(self, url, worker=worker, keep=True, **settings), url)
+            processes.pause_between_benchmarks(self._shared[key][0].process)
+        self._shared[key][0].process.resume()  # paused since the last benchmark that used it
         yield self._shared[key]
 
     def directory(self, name: str) -> Path:
@@ -213,14 +216,14 @@ def start_floor(workspace: Workspace, database_url: str, *, wait: bool = True, k
 
 def warm_floor(floor: Server) -> None:
     """Each of the floor's requests once: its first use is not measured, as Mailwright's is not."""
-    with httpx.Client(base_url=floor.base_url, timeout=60) as client:
+    with loopback.client(base_url=floor.base_url, timeout=60) as client:
         client.post("/order", json=order_body(["warmup.com"])).raise_for_status()
         client.post("/bulk", json=order_body(["warmup.com"])).raise_for_status()
         client.get("/items", params={"n": 10}).raise_for_status()
 
 
 def api(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=f"{server.base_url}/rest/v2/domains", headers={"x-api-key": server.api_key}, timeout=600)
+    return loopback.client(base_url=f"{server.base_url}/rest/v2/domains", headers={"x-api-key": server.api_key}, timeout=600)
 
 
 def prepare_account(server: Server, *, warm: bool = True) -> None:

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = {"intake", "read", "bulk", "provision", "scaleout", "startup", "dashboard"}
 QUICK_CLIENTS = {"4"}
-RUN_TIMEOUT = 840  # seconds: well under a minute on an idle 2-core machine, minutes under heavy load
+RUN_TIMEOUT = 840  # seconds: about a minute and a half on a lightly loaded 2-core machine, minutes under heavy load
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_bulk_provisioning_scaleout_and_startup_report_their_figures(quick_run: 
     assert calls["registrar"] >= 1 and calls["dns"] >= 1 and calls["GOOGLE"] >= 3  # 3 mailboxes created
     assert calls["provider_steps"] >= 3
     assert provision["2x200ms"]["bound_s"] > 0 and 0 < provision["2x200ms"]["efficiency"]
-    scaleout = benchmarks["scaleout"]["figures"]["2"]
+    scaleout = benchmarks["scaleout"]["figures"]["1"]  # --quick: one API process and one worker
     # Every API process and worker shares the run's secret key: what one encrypts, another decrypts.
     assert (scaleout["provision"]["ready_domains"], scaleout["provision"]["live_mailboxes"], scaleout["provision"]["failed"]) == (2, 6, 0)
     assert scaleout["intake"]["errors"] == 0
