@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +26,8 @@ from tests.providers.google_workspace.emulator import GoogleWorkspaceEmulator
 from tests.providers.microsoft365.emulator import GraphEmulator
 from tests.providers.porkbun.dns_server import EmulatedZones
 from tests.providers.porkbun.emulator import PorkbunEmulator
-from tests.support.serve import MAILWRIGHT_COMMAND, ServeProcess, serve_env
+from tests.support.cli_session import CliSession
+from tests.support.serve import ServeProcess, serve_env
 
 # Each run on a `serve` of its own, with its own SQLite file: nothing of the backend under test.
 pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
@@ -46,6 +46,7 @@ class World:
     serve: ServeProcess
     http: httpx.Client
     account_id: str
+    operator: CliSession  # the operator's `mailwright` commands, on the serve's database
 
     def order(self, provider: str, domain: str, *locals_: str) -> str:
         mailboxes = [{"first_name": local.capitalize(), "last_name": "Hendricks", "email": f"{local}@{domain}"} for local in locals_]
@@ -68,9 +69,13 @@ class World:
         return Decimal(self.http.get("/rest/v2/wallet").json()["balance"])
 
     def cli(self, *args: str) -> dict[str, Any]:
-        done = subprocess.run([MAILWRIGHT_COMMAND, *args, "--json"], env=self.serve.env, cwd=self.serve.cwd, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+        return self.operator.json(*args)
+
+    def set_dkim(self, domain: str) -> None:
+        """The operator supplies the key Google made, through the API (the first test uses the command line)."""
+        key = dkim_txt_value(generate_private_key_pem())
+        answer = self.http.patch(f"/rest/v2/domains/{domain}/set_dkim", json={"selector": "google", "value": key})
+        assert answer.status_code == 200, answer.text
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +105,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     env |= google.environment(service_account.key_file) | microsoft.env()
     env["MAILWRIGHT_MAILBOX_HOSTS"] = json.dumps({"GOOGLE": "google_workspace", "MICROSOFT": "microsoft365"})
     serve = ServeProcess(env, cwd=root).start().wait_ready()
+    operator = CliSession(env, cwd=root)
     try:
         api_key = wait_until(lambda: KEY_LINE.search(serve.text), timeout=30).group(1)
         account_id = ACCOUNT_LINE.search(serve.text).group(1)  # type: ignore[union-attr]
         with httpx.Client(base_url=serve.base_url, headers={"x-api-key": api_key}, timeout=30) as http:
             assert http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
-            yield World(porkbun, zones, google, microsoft, serve, http, account_id)
+            yield World(porkbun, zones, google, microsoft, serve, http, account_id, operator)
     finally:
+        operator.close()
         serve.stop()
         for stop in (google.stop, microsoft.stop, zones.server.stop, porkbun.stop):
             stop()
@@ -231,7 +238,7 @@ def test_a_kill_between_creating_a_user_and_recording_it_creates_no_second_one(w
     world.google.slow_next("users.insert", 8.0)  # Google creates the user; its answer comes late
     order_id = world.order("GOOGLE", domain, "erlich")
     wait_until(lambda: world.domain(domain)["status"] == "needs_action", timeout=90, interval=0.2)
-    world.cli("dns", "set-dkim", domain, "--selector", "google", "--value", dkim_txt_value(generate_private_key_pem()))
+    world.set_dkim(domain)
     wait_until(lambda: world.google.user_by_email(f"erlich@{domain}") is not None, timeout=60, interval=0.05)
     world.serve.kill()  # before the answer: the user exists at Google, Mailwright has no record of it
     world.serve.start().wait_ready()
@@ -256,7 +263,7 @@ def test_an_address_change_on_the_reseller_face_renames_the_user_at_google(world
     })
     assert created.status_code == 201, created.text
     wait_until(lambda: world.domain(domain).get("status") == "needs_action", timeout=90, interval=0.2)
-    world.cli("dns", "set-dkim", domain, "--selector", "google", "--value", dkim_txt_value(generate_private_key_pem()))
+    world.set_dkim(domain)
     wait_until(lambda: world.google.user_by_email(f"ann@{domain}") is not None and world.domain(domain)["all_mailboxes_are_ready"], timeout=90, interval=0.2)
     mailbox_id = reseller.get("/mailboxes", params={"userId": user_id}).json()["data"]["mailboxes"][0]["mailboxId"]
 

@@ -10,11 +10,14 @@ domain delegated elsewhere serves none of the records the DNS host holds.
 
 A pair is one line of PAIRS; each side is a fixture named `<name>_registrar` / `<name>_dns_host`
 (a registrar that is also the DNS host fits too: then there is no delegation to wait for).
+One `serve` runs at a time: the next pair's stops it (each costs seconds of CPU to start and
+polls its queues while it idles).
 The sandbox registrar with RFC 2136 is end to end in tests/dns/test_verify_server_and_delegation.py;
 Porkbun as both in tests/providers/porkbun/test_serve.py, Namecheap as both in
 tests/providers/namecheap/test_serve.py.
 
-And the faults a real registrar adds through `serve` (Porkbun): a SIGKILL while the registrar's
+And the faults a real registrar adds through `serve` (Porkbun, on the porkbun+cloudflare pair's
+`serve`, the last pair, so the test after it finds it running): a SIGKILL while the registrar's
 create is in flight, then a restart on the same database, buys nothing twice and still readies the
 domain; a name taken between the availability check and the create fails only its own item, which
 is refunded exactly its price and its mailbox's, with nothing charged at the registrar."""
@@ -58,11 +61,12 @@ DOMAIN_PRICE, MAILBOX_PRICE = 1300, 400  # the price book's first figures: .com,
 DEMO_CREDIT = 50_000  # the demo account's credit on a first start
 
 # (registrar, DNS host): each pair that makes sense and has adapters. One line per pair.
+# The last one's `serve` goes on with the faults after it.
 PAIRS = [
-    pytest.param("porkbun", "cloudflare", id="porkbun+cloudflare"),
     pytest.param("porkbun", "rfc2136", id="porkbun+rfc2136"),
     pytest.param("namecheap", "cloudflare", id="namecheap+cloudflare"),
     pytest.param("namecheap", "rfc2136", id="namecheap+rfc2136"),
+    pytest.param("porkbun", "cloudflare", id="porkbun+cloudflare"),
 ]
 
 
@@ -260,9 +264,9 @@ def namecheap_registrar(namecheap: NamecheapEmulator) -> NamecheapRegistrarSide:
     return NamecheapRegistrarSide(namecheap)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cloudflare_dns_host(cloudflare: CloudflareEmulator) -> CloudflareDnsHostSide:
-    return CloudflareDnsHostSide(cloudflare, cloudflare.add_token())
+    return CloudflareDnsHostSide(cloudflare, cloudflare.add_token())  # the module's: a serve may outlive a test
 
 
 @pytest.fixture
@@ -283,6 +287,7 @@ class Served:
     serve: ServeProcess
     http: httpx.Client
     engine: sa.Engine
+    internet: DelegatedDns  # what its readiness checks ask (MAILWRIGHT_DNS_VERIFY_SERVER)
 
     def order(self, domains: list[str]) -> str:
         body = {
@@ -313,27 +318,41 @@ class Served:
         with self.engine.connect() as conn:
             return conn.execute(sa.text("SELECT status FROM domains WHERE name = :n"), {"n": name}).scalar()
 
+    def close(self) -> None:
+        self.serve.stop()
+        self.http.close()
+        self.engine.dispose()
+        self.internet.stop()
 
-@pytest.fixture
-def serve_with(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    """Starts `serve` on a SQLite file of the test's own with these settings, the owner contact set."""
-    started: list[Served] = []
 
-    def start(**settings: str) -> Served:
-        database_url = f"sqlite:///{tmp_path / 'mailwright.db'}"
-        env = serve_env(database_url, tmp_path / "data", **settings)
-        serve = ServeProcess(env, cwd=tmp_path).start().wait_ready()
-        api_key = wait_until(lambda: (m := KEY_LINE.search(serve.text)) and m.group(1), timeout=30)
-        served = Served(serve, httpx.Client(base_url=serve.base_url, headers={"x-api-key": api_key}, timeout=60), sa.create_engine(database_url))
-        started.append(served)
+@pytest.fixture(scope="module")
+def pair_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, EmulatedRegistrar, EmulatedDnsHost], Served]]:
+    """`serve` for a pair, on a SQLite file of its own with the owner contact set, its readiness
+    checks sent to a DelegatedDns of the pair's sides. One at a time: another pair's stops it, the
+    same pair's is the one still running."""
+    running: dict[str, Served] = {}
+
+    def serve_for(pair: str, registrar: EmulatedRegistrar, dns_host: EmulatedDnsHost) -> Served:
+        served = running.get(pair)
+        if served is not None and served.serve.process is not None and served.serve.process.poll() is None:
+            return served
+        for other in running.values():
+            other.close()
+        running.clear()
+        root = tmp_path_factory.mktemp(pair)
+        internet = DelegatedDns(registrar.delegation, [dns_host.authority(), *registrar.authorities()]).start()
+        database_url = f"sqlite:///{root / 'mailwright.db'}"
+        env = serve_env(database_url, root / "data", **registrar.settings(), **dns_host.settings(), **verify_settings(internet))
+        serve = ServeProcess(env, cwd=root).start()
+        served = running[pair] = Served(serve, httpx.Client(base_url=serve.base_url, timeout=60), sa.create_engine(database_url), internet)
+        serve.wait_ready()
+        served.http.headers["x-api-key"] = wait_until(lambda: (m := KEY_LINE.search(serve.text)) and m.group(1), timeout=30)
         assert served.http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
         return served
 
-    yield start
-    for served in started:
-        served.serve.stop()
-        served.http.close()
-        served.engine.dispose()
+    yield serve_for
+    for served in running.values():
+        served.close()
 
 
 def verify_settings(internet: DelegatedDns) -> dict[str, str]:
@@ -351,40 +370,37 @@ def verify_settings(internet: DelegatedDns) -> dict[str, str]:
 
 @pytest.mark.parametrize(("registrar_name", "dns_host_name"), PAIRS)
 def test_an_order_is_ready_once_registered_delegated_to_the_dns_host_and_served(
-    registrar_name: str, dns_host_name: str, request: pytest.FixtureRequest, serve_with: Callable[..., Served]
+    registrar_name: str, dns_host_name: str, request: pytest.FixtureRequest, pair_serve: Callable[..., Served]
 ) -> None:
     registrar: EmulatedRegistrar = request.getfixturevalue(f"{registrar_name}_registrar")
     dns_host: EmulatedDnsHost = request.getfixturevalue(f"{dns_host_name}_dns_host")
     domain = dns_host.new_domain()
-    internet = DelegatedDns(registrar.delegation, [dns_host.authority(), *registrar.authorities()]).start()
-    try:
-        served = serve_with(**registrar.settings(), **dns_host.settings(), **verify_settings(internet))
-        final = served.settled(served.order([domain]))
-        assert final["status"] == "completed", final
-        assert served.http.get(f"/rest/v2/domains/{domain}").json()["is_ready"] is True
+    served = pair_serve(f"{registrar_name}+{dns_host_name}", registrar, dns_host)
+    internet = served.internet
+    final = served.settled(served.order([domain]))
+    assert final["status"] == "completed", final
+    assert served.http.get(f"/rest/v2/domains/{domain}").json()["is_ready"] is True
 
-        # The registrar holds it, bought once at its price, and delegates it to the DNS host (its own
-        # nameservers when it is the DNS host).
-        registrar.assert_holds(domain, OWNER)
-        expected_ns = sorted(host_name(n) for n in dns_host.nameservers(domain))
-        assert expected_ns and sorted(host_name(n) for n in registrar.delegation(domain) or []) == expected_ns
-        serving = internet.serving(domain)  # where resolvers are sent now
-        assert serving is not None and serving.name == dns_host.authority().name
+    # The registrar holds it, bought once at its price, and delegates it to the DNS host (its own
+    # nameservers when it is the DNS host).
+    registrar.assert_holds(domain, OWNER)
+    expected_ns = sorted(host_name(n) for n in dns_host.nameservers(domain))
+    assert expected_ns and sorted(host_name(n) for n in registrar.delegation(domain) or []) == expected_ns
+    serving = internet.serving(domain)  # where resolvers are sent now
+    assert serving is not None and serving.name == dns_host.authority().name
 
-        # The records are at the DNS host, and the readiness checks saw them served there and the
-        # delegation through the verify server.
-        checked = served.http.get(f"/rest/v2/domains/{domain}/dns").json()
-        assert checked["all_valid"] is True, checked
-        assert {(r["type"], r["fqdn"]) for r in checked["records"]} <= dns_host.published(domain)
-        assert checked["delegation"] == (None if registrar_name == dns_host_name else {
-            "expected": expected_ns,
-            "observed": expected_ns,
-            "source": f"{internet.address} (MAILWRIGHT_DNS_VERIFY_SERVER)",
-            "valid": True,
-        })
-        assert served.ledger() == [("credit", DEMO_CREDIT, None), ("debit", -(DOMAIN_PRICE + MAILBOX_PRICE), None)]
-    finally:
-        internet.stop()
+    # The records are at the DNS host, and the readiness checks saw them served there and the
+    # delegation through the verify server.
+    checked = served.http.get(f"/rest/v2/domains/{domain}/dns").json()
+    assert checked["all_valid"] is True, checked
+    assert {(r["type"], r["fqdn"]) for r in checked["records"]} <= dns_host.published(domain)
+    assert checked["delegation"] == (None if registrar_name == dns_host_name else {
+        "expected": expected_ns,
+        "observed": expected_ns,
+        "source": f"{internet.address} (MAILWRIGHT_DNS_VERIFY_SERVER)",
+        "valid": True,
+    })
+    assert served.ledger() == [("credit", DEMO_CREDIT, None), ("debit", -(DOMAIN_PRICE + MAILBOX_PRICE), None)]
 
 
 def test_the_delegated_dns_serves_only_where_the_delegation_points(
@@ -413,48 +429,47 @@ def test_the_delegated_dns_serves_only_where_the_delegation_points(
 
 
 def test_a_kill_during_the_purchase_buys_nothing_twice_and_a_name_taken_meanwhile_is_refunded(
-    porkbun: PorkbunEmulator, porkbun_registrar: PorkbunRegistrarSide, serve_with: Callable[..., Served]
+    porkbun: PorkbunEmulator, porkbun_registrar: PorkbunRegistrarSide, cloudflare_dns_host: CloudflareDnsHostSide,
+    pair_serve: Callable[..., Served],
 ) -> None:
     bought, taken = f"{unique('crash')}.com", f"{unique('taken')}.com"
-    internet = DelegatedDns(porkbun_registrar.delegation, porkbun_registrar.authorities()).start()
-    balance = porkbun.balance
+    served = pair_serve("porkbun+cloudflare", porkbun_registrar, cloudflare_dns_host)  # the last pair's, still running
+    cloudflare = cloudflare_dns_host.emulator
+    balance, seen = porkbun.balance, len(served.ledger())
     porkbun.slow_next(10.0, f"/domain/create/{bought}")  # Porkbun buys it; its answer comes late
     porkbun.take_on_create.add(taken)  # registered by someone else between the check and the create
-    try:
-        served = serve_with(**porkbun_registrar.settings(), dns_host="porkbun", **verify_settings(internet))
-        order_id = served.order([bought, taken])
-        total = 2 * (DOMAIN_PRICE + MAILBOX_PRICE)
+    order_id = served.order([bought, taken])
+    total = 2 * (DOMAIN_PRICE + MAILBOX_PRICE)
 
-        # SIGKILL once Porkbun has bought the domain, while serve still waits for its answer.
-        wait_until(lambda: any(c[1] == bought for c in porkbun.charges), timeout=90, interval=0.02)
-        served.serve.kill()
-        assert served.domain_status(bought) == "ordered", "the kill came too late to prove anything"
-        assert not [p for p in porkbun.paths() if p.startswith("/dns/") and p.endswith(bought)]
-        before_restart = len(porkbun.paths())
+    # SIGKILL once Porkbun has bought the domain, while serve still waits for its answer.
+    wait_until(lambda: any(c[1] == bought for c in porkbun.charges), timeout=90, interval=0.02)
+    served.serve.kill()
+    assert served.domain_status(bought) == "ordered", "the kill came too late to prove anything"
+    assert cloudflare.zone_named(bought) is None  # nothing after the purchase had started
+    before_restart = len(porkbun.paths())
 
-        # Started again on the same database: the step runs again, finds the domain in the
-        # account, and goes on without buying it again.
-        served.serve.start().wait_ready()
-        final = served.settled(order_id, timeout=120)
-        assert final["status"] == "partially_completed", final
-        by_name = {i["name"]: i for i in final["domains"] + final["mailboxes"]}
-        assert by_name[bought]["status"] == "ready" and by_name[f"richard@{bought}"]["status"] == "live"
-        assert by_name[taken]["status"] == "failed" and "not available" in by_name[taken]["failure_reason"]
-        assert by_name[f"richard@{taken}"]["status"] == "failed"
-        assert served.http.get(f"/rest/v2/domains/{bought}").json()["is_ready"] is True
-        again = porkbun.paths()[before_restart:]
-        assert "/domain/listAll" in again and f"/domain/create/{bought}" not in again  # looked, did not buy
+    # Started again on the same database: the step runs again, finds the domain in the
+    # account, and goes on without buying it again.
+    served.serve.start().wait_ready()
+    final = served.settled(order_id, timeout=120)
+    assert final["status"] == "partially_completed", final
+    by_name = {i["name"]: i for i in final["domains"] + final["mailboxes"]}
+    assert by_name[bought]["status"] == "ready" and by_name[f"richard@{bought}"]["status"] == "live"
+    assert by_name[taken]["status"] == "failed" and "not available" in by_name[taken]["failure_reason"]
+    assert by_name[f"richard@{taken}"]["status"] == "failed"
+    assert served.http.get(f"/rest/v2/domains/{bought}").json()["is_ready"] is True
+    again = porkbun.paths()[before_restart:]
+    assert "/domain/listAll" in again and f"/domain/create/{bought}" not in again  # looked, did not buy
+    assert f"/domain/updateNs/{bought}" in again and cloudflare.zone_named(taken) is None
 
-        # Bought once and paid once at Porkbun; the taken name neither bought nor charged there.
-        porkbun_registrar.assert_holds(bought, OWNER)
-        assert taken not in porkbun.domains and [c for c in porkbun.charges if c[1] == taken] == []
-        assert porkbun.balance == balance - porkbun_registrar.price(bought)
-        assert [p for p in porkbun.paths() if p == f"/domain/create/{taken}"] != []  # it was tried, and refused
+    # Bought once and paid once at Porkbun; the taken name neither bought nor charged there.
+    porkbun_registrar.assert_holds(bought, OWNER)
+    assert taken not in porkbun.domains and [c for c in porkbun.charges if c[1] == taken] == []
+    assert porkbun.balance == balance - porkbun_registrar.price(bought)
+    assert [p for p in porkbun.paths() if p == f"/domain/create/{taken}"] != []  # it was tried, and refused
 
-        # The customer paid for both, and got back exactly the failed domain's and its mailbox's prices.
-        entries = served.ledger()
-        assert entries[:2] == [("credit", DEMO_CREDIT, None), ("debit", -total, None)]
-        assert sorted(entries[2:]) == [("refund", MAILBOX_PRICE, None), ("refund", DOMAIN_PRICE, taken)]
-        assert sum(amount for _, amount, _ in entries) == DEMO_CREDIT - DOMAIN_PRICE - MAILBOX_PRICE
-    finally:
-        internet.stop()
+    # The customer paid for both, and got back exactly the failed domain's and its mailbox's prices.
+    entries = served.ledger()[seen:]
+    assert entries[0] == ("debit", -total, None)
+    assert sorted(entries[1:]) == [("refund", MAILBOX_PRICE, None), ("refund", DOMAIN_PRICE, taken)]
+    assert sum(amount for _, amount, _ in entries) == -(DOMAIN_PRICE + MAILBOX_PRICE)
