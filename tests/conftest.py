@@ -369,6 +369,7 @@ class Cli:
 
     env: dict[str, str]
     fresh: bool = False
+    cwd: Path | None = None  # None: the test process's
 
     def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return self.start(list(args)).wait(timeout)
@@ -381,8 +382,8 @@ class Cli:
     def start(self, argv: list[str]) -> cli_processes.Command | _FreshCommand:
         """Starts one command; `.wait(timeout)` gives its CompletedProcess."""
         if self.fresh or (argv and argv[0] in FRESH_PROCESS_COMMANDS):
-            return _FreshCommand(argv, self.env)
-        return cli_processes.forkserver().start(argv, self.env)
+            return _FreshCommand(argv, self.env, self.cwd)
+        return cli_processes.forkserver().start(argv, self.env, self.cwd)
 
     def json(self, *args: str) -> dict[str, Any]:
         """Runs with --json; it must succeed and print exactly one JSON object and nothing else."""
@@ -394,9 +395,9 @@ class Cli:
 
 
 class _FreshCommand:
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None) -> None:
         self.argv = [MAILWRIGHT_COMMAND, *argv]
-        self.process = subprocess.Popen(self.argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(self.argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def wait(self, timeout: float) -> subprocess.CompletedProcess[str]:
         try:

@@ -7,10 +7,8 @@ MAILWRIGHT_WRITE_SCREENSHOTS=1 also writes the README's screenshots into docs/sc
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from mailwright.config import Settings
-from tests.conftest import wait_until
-from tests.support.serve import MAILWRIGHT_COMMAND, ServeProcess, serve_env
+from tests.conftest import Cli, wait_until
+from tests.support.serve import ServeProcess, serve_env
 
 CHROMIUM = os.environ.get("MAILWRIGHT_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("MAILWRIGHT_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -42,12 +40,9 @@ class DashboardServe:
 
     def operator_key(self) -> str:
         """`mailwright operators create-key --json` on the serve's database, run once: the
-        browser tests share the key (a CLI start is seconds on a loaded machine)."""
+        browser tests share the key."""
         if self._operator_key is None:
-            done = subprocess.run([MAILWRIGHT_COMMAND, "operators", "create-key", "--json"], env=self.serve.env,
-                                  capture_output=True, text=True, timeout=120)
-            assert done.returncode == 0, done.stderr
-            self._operator_key = json.loads(done.stdout)["operator_key"]
+            self._operator_key = Cli(self.serve.env, cwd=self.serve.cwd).json("operators", "create-key")["operator_key"]
         return self._operator_key
 
 

@@ -6,9 +6,7 @@ reseller's platforms and exports do not exist. One serve for the module (and its
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +16,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import OWNER, unique, wait_until
+from tests.conftest import OWNER, Cli, unique, wait_until
 from tests.exports.instantly.emulator import InstantlyEmulator
-from tests.support.serve import MAILWRIGHT_COMMAND, ServeProcess, serve_env
+from tests.support.serve import ServeProcess, serve_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
@@ -143,12 +141,7 @@ def test_a_kill_while_the_platform_adds_an_account_adds_it_once_after_the_restar
 
 
 def test_another_resellers_platforms_and_exports_do_not_exist(world: World) -> None:
-    made = subprocess.run(
-        [MAILWRIGHT_COMMAND, "accounts", "create", "--name", "Raviga", "--currency", "USD", "--json"],
-        env=world.serve.env, cwd=world.serve.cwd, capture_output=True, text=True, timeout=180,
-    )
-    assert made.returncode == 0, made.stderr
-    other_key = json.loads(made.stdout)["api_key"]
+    other_key = Cli(world.serve.env, cwd=world.serve.cwd).json("accounts", "create", "--name", "Raviga", "--currency", "USD")["api_key"]
     with world.reseller() as mine, world.reseller(other_key) as theirs:
         platforms = mine.get("/exports/platforms").json()["data"]["platforms"]
         assert platforms, "the earlier tests registered platforms"

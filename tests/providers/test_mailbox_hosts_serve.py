@@ -21,12 +21,11 @@ import httpx
 import pytest
 
 from mailwright.dns.dkim import dkim_txt_value, generate_private_key_pem
-from tests.conftest import OWNER, unique, wait_until
+from tests.conftest import OWNER, Cli, unique, wait_until
 from tests.providers.google_workspace.emulator import GoogleWorkspaceEmulator
 from tests.providers.microsoft365.emulator import GraphEmulator
 from tests.providers.porkbun.dns_server import EmulatedZones
 from tests.providers.porkbun.emulator import PorkbunEmulator
-from tests.support.cli_session import CliSession
 from tests.support.serve import ServeProcess, serve_env
 
 # Each run on a `serve` of its own, with its own SQLite file: nothing of the backend under test.
@@ -46,7 +45,7 @@ class World:
     serve: ServeProcess
     http: httpx.Client
     account_id: str
-    operator: CliSession  # the operator's `mailwright` commands, on the serve's database
+    operator: Cli  # the operator's `mailwright` commands, on the serve's database
 
     def order(self, provider: str, domain: str, *locals_: str) -> str:
         mailboxes = [{"first_name": local.capitalize(), "last_name": "Hendricks", "email": f"{local}@{domain}"} for local in locals_]
@@ -105,7 +104,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     env |= google.environment(service_account.key_file) | microsoft.env()
     env["MAILWRIGHT_MAILBOX_HOSTS"] = json.dumps({"GOOGLE": "google_workspace", "MICROSOFT": "microsoft365"})
     serve = ServeProcess(env, cwd=root).start().wait_ready()
-    operator = CliSession(env, cwd=root)
+    operator = Cli(env, cwd=root)
     try:
         api_key = wait_until(lambda: KEY_LINE.search(serve.text), timeout=30).group(1)
         account_id = ACCOUNT_LINE.search(serve.text).group(1)  # type: ignore[union-attr]
@@ -113,7 +112,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             assert http.post("/rest/v2/domains/owner", json=OWNER).status_code == 200
             yield World(porkbun, zones, google, microsoft, serve, http, account_id, operator)
     finally:
-        operator.close()
         serve.stop()
         for stop in (google.stop, microsoft.stop, zones.server.stop, porkbun.stop):
             stop()

@@ -81,10 +81,10 @@ class Forkserver:
                 raise RuntimeError("the CLI's forkserver did not start")
             time.sleep(0.02)
 
-    def start(self, argv: list[str], env: dict[str, str]) -> Command:
+    def start(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Command:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.connect(self.address)
-        _send(connection, {"argv": argv, "env": env, "cwd": os.getcwd()})
+        _send(connection, {"argv": argv, "env": env, "cwd": str(cwd or os.getcwd())})
         pid = _receive(connection)["pid"]
         return Command([str(Path(sys.executable).with_name("mailwright")), *argv], connection, pid)
 
