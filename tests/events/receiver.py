@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from mailwright import clock
+from tests.support.loopback_http import serve
 
 
 @dataclass
@@ -87,10 +88,7 @@ def start_receiver() -> Receiver:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    holder["r"] = Receiver(server)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    holder["r"] = Receiver(serve(Handler))
     return holder["r"]
 
 

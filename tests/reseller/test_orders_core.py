@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -26,6 +25,7 @@ from mailwright.providers.sandbox.models import SandboxDomain, SandboxMailbox
 from mailwright.wallet import service as wallet
 from tests.conftest import OWNER, unique, wait_until
 from tests.reseller.images import png
+from tests.support.loopback_http import serve
 
 YEARLY_COM = 1300
 MONTHLY_GOOGLE = 600
@@ -230,8 +230,7 @@ def image_server() -> Iterator[str]:
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(Handler)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 

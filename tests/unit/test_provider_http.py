@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ import pytest
 
 from mailwright.providers.base import ProviderUnavailable, RetriableError
 from mailwright.providers.http import MAX_RETRY_AFTER_SECONDS, ProviderHttp, retry_after
+from tests.support.loopback_http import serve
 from tests.support.serve import free_port
 
 # path -> (status, headers, body, seconds to wait before answering)
@@ -43,8 +43,7 @@ def api() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(Handler)
     yield f"http://127.0.0.1:{server.server_address[1]}/api/json/v3"
     server.shutdown()
 

@@ -42,8 +42,10 @@ import time
 import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback_http import LoopbackServer
 
 NAME_SERVER_POOL = ("ada", "bob", "cruz", "dana", "eli", "fay", "gus", "hana", "ivan", "june")
 ZONE_EDIT, DNS_EDIT = "zone:edit", "dns:edit"
@@ -86,7 +88,7 @@ class CloudflareEmulator:
         self._failures: deque[tuple[int, float | None]] = deque()
         self._seen: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = LoopbackServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
