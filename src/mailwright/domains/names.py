@@ -72,14 +72,26 @@ def _normalized(text: str) -> str | None:
     return ascii_name
 
 
+@lru_cache(maxsize=16384)  # pricing asks it of every domain of an order, twice
 def registrable_suffix(domain: str) -> str:
     return _extractor()(domain).suffix
+
+
+# Addresses no longer than this are remembered: an order's plan splits each address more than once.
+_REMEMBERED_EMAIL_LENGTH = 512
 
 
 def split_email(raw: object) -> tuple[str, str] | None:
     """(local part, normalised domain) of a mailbox address Mailwright can create, or None.
     Local parts are ASCII letters, digits, dots, hyphens and underscores: every host accepts those."""
-    if not isinstance(raw, str) or raw.count("@") != 1:
+    if not isinstance(raw, str):
+        return None
+    return _split_email(raw) if len(raw) <= _REMEMBERED_EMAIL_LENGTH else _split_email.__wrapped__(raw)
+
+
+@lru_cache(maxsize=16384)
+def _split_email(raw: str) -> tuple[str, str] | None:
+    if raw.count("@") != 1:
         return None
     local_part, _, domain_part = raw.strip().partition("@")
     local = normalize_local_part(local_part)
