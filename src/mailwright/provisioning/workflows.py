@@ -23,6 +23,7 @@ from typing import Any, Callable
 from dbos import DBOS
 from dbos import error as dbos_errors
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from mailwright.domains.models import DomainStatus
 from mailwright.providers.base import RetriableError
@@ -35,12 +36,15 @@ MAX_RETRY_PAUSE_SECONDS = 300.0
 
 
 def _transient(error: BaseException) -> bool:
-    return isinstance(error, (RetriableError, OperationalError))
+    # PoolTimeout: every pooled connection busy for pool_timeout (a thousand domains provisioning
+    # at once on SQLite): our own database's contention, never a reason to fail the item.
+    return isinstance(error, (RetriableError, OperationalError, PoolTimeout))
 
 
 def run(step: Callable[..., Any], *args: Any, name: str | None = None) -> Any:
     """Run a step durably in the calling workflow (checkpointed as `name`, by default the step's
-    own); database hiccups (SQLite busy, a dropped connection) and transient provider errors
+    own); database hiccups (SQLite busy, a dropped connection, no pooled connection free in
+    time) and transient provider errors
     raised by steps that call providers directly (billing's) are retried with exponential
     backoff up to a bound."""
     settings = current().settings
