@@ -364,11 +364,10 @@ FRESH_PROCESS_COMMANDS = ("serve", "worker")
 @dataclass
 class Cli:
     """Runs `mailwright ...` as a process of its own: forked from a warm interpreter that has the
-    command line's libraries imported (tests/support/cli_processes.py: a few milliseconds instead
-    of 1.5 s of CPU), or, for `serve` and `worker` or with fresh=True, started from scratch."""
+    command line's libraries imported (tests/support/cli_processes.py: a quarter of a second of
+    CPU instead of 1.8 s), or, for `serve` and `worker`, started from scratch."""
 
     env: dict[str, str]
-    fresh: bool = False
     cwd: Path | None = None  # None: the test process's
 
     def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -381,7 +380,7 @@ class Cli:
 
     def start(self, argv: list[str]) -> cli_processes.Command | _FreshCommand:
         """Starts one command; `.wait(timeout)` gives its CompletedProcess."""
-        if self.fresh or (argv and argv[0] in FRESH_PROCESS_COMMANDS):
+        if argv and argv[0] in FRESH_PROCESS_COMMANDS:
             return _FreshCommand(argv, self.env, self.cwd)
         return cli_processes.forkserver().start(argv, self.env, self.cwd)
 
