@@ -20,8 +20,8 @@ class AllowedMethods:
     """The methods of a path are those the OpenAPI document lists for it, plus
     those of the undocumented pages (/docs ...). They are read from the routes the document is
     made of, in its order, not from the document: building it takes most of a second, which
-    the first request would otherwise wait for (tests/api checks that both agree). A path belongs to the first template, in routing
-    order, that matches it: /rest/v2/domains/owner is the owner's path, never a domain named
+    the first request would otherwise wait for (tests/api checks that both agree). A path
+    belongs to the first template, in routing order, that matches it: /rest/v2/domains/owner is the owner's path, never a domain named
     "owner", so DELETE there is 405 rather than a search for that domain."""
 
     def __init__(self, app: ASGIApp, api: FastAPI, faces: Faces) -> None:

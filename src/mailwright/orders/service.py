@@ -426,10 +426,8 @@ def _provider(issues: FieldIssues, providers: Providers, value: object, field: s
 
 def _names_in(domains: list[RequestedDomain], mailboxes: list[RequestedMailbox]) -> set[str]:
     """Every domain an order names: its new domains and its mailboxes' domains."""
-    names = {normalize_domain(item.value) for item in domains}
-    names |= {parts[1] for parts in map(split_email, (m.email for m in mailboxes)) if parts}
-    names.discard(None)
-    return names  # type: ignore[return-value]
+    names = {name for name in map(normalize_domain, (item.value for item in domains)) if name}
+    return names | {parts[1] for parts in map(split_email, (m.email for m in mailboxes)) if parts}
 
 
 def _active_domains(session: Session, account_id: str, names: set[str]) -> dict[str, sa.Row[Any]]:
@@ -626,5 +624,4 @@ def _insert_domains(session: Session, runtime: Runtime, plan: OrderPlan, order_i
             }
         )
     session.execute(sa.insert(Domain.__table__), rows)
-    ids = {row["name"]: row["id"] for row in rows}
-    return ids
+    return {row["name"]: row["id"] for row in rows}
