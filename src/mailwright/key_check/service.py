@@ -51,17 +51,27 @@ def open_secret_box(db: Database, settings: Settings) -> SecretBox:
     path = settings.data_dir / KEY_FILE_NAME
     key = read_key_file(path)
     if key is not None:
-        box = SecretBox([key])
-        _check(db, box, f"unset, and the key in {path} is not the one this database's secrets were encrypted with")
-        return box
+        return _box_with_key_file(db, path, key)
     return _box_with_new_key_file(db, path)
+
+
+def _box_with_key_file(db: Database, path: Path, key: str) -> SecretBox:
+    box = SecretBox([key])
+    _check(db, box, f"unset, and the key in {path} is not the one this database's secrets were encrypted with")
+    return box
 
 
 def _box_with_new_key_file(db: Database, path: Path) -> SecretBox:
     why = f"unset, and {path} does not exist, while this database's secrets use a key already (no new key file was made)"
     with db.read() as session:
-        if session.get(SecretKeyCheck, 1) is not None:
+        checked = session.get(SecretKeyCheck, 1) is not None
+    if checked:
+        # A process of this data directory may have made the key file and stored the check since
+        # this one looked for the file: then that key is this one's too.
+        key = read_key_file(path)
+        if key is None:
             raise KeyMismatch(why)  # a new key file would only stick and fail every secret later
+        return _box_with_key_file(db, path, key)
     key, created = create_key_file(path)
     box = SecretBox([key])
     try:
