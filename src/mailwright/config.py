@@ -145,8 +145,9 @@ class Settings(BaseSettings):
     namecheap_base_url: str = "https://api.namecheap.com/xml.response"
     # The workflows' version (DBOS application_version): a worker resumes only workflows of its
     # own. Raised whenever the steps a workflow takes change (2: provider calls hold slots
-    # instead of running as queued workflows), so no worker replays a workflow with other steps.
-    app_version: str = "mailwright-2"
+    # instead of running as queued workflows; 3: a mailbox goes live in its creation's step, a
+    # domain ready in its verification's), so no worker replays a workflow with other steps.
+    app_version: str = "mailwright-3"
 
     # Porkbun (MAILWRIGHT_REGISTRAR / MAILWRIGHT_DNS_HOST = porkbun)
     # API keys from porkbun.com/account/api; required when either role names porkbun.

@@ -101,8 +101,9 @@ def provider_step(role: str, refused: str, waits: str) -> Callable[[Callable[...
 
 
 def order_plan(order_id: str) -> dict[str, Any]:
-    """The order's unfinished new domains with their mailboxes, and its unfinished mailboxes on
-    domains the account already had."""
+    """The order's unfinished new domains with their mailboxes (and whether their mailbox host must
+    own them first: checkpointed here, with the plan), and its unfinished mailboxes on domains the
+    account already had."""
     with current().db.read() as session:
         domains = session.execute(
             sa.select(Domain.id, Domain.provider).where(Domain.order_id == order_id).order_by(Domain.name)
@@ -118,7 +119,10 @@ def order_plan(order_id: str) -> dict[str, Any]:
         by_domain.setdefault(domain_id, []).append(mailbox_id)
         providers[domain_id] = provider
     return {
-        "domains": [{"id": d, "provider": p, "mailboxes": by_domain.pop(d, [])} for d, p in domains],
+        "domains": [
+            {"id": d, "provider": p, "mailboxes": by_domain.pop(d, []), "host_domains": host_verifies_domains(p)}
+            for d, p in domains
+        ],
         "existing": [{"id": d, "provider": providers[d], "mailboxes": m} for d, m in by_domain.items()],
     }
 
@@ -348,19 +352,21 @@ def _domain_dkim_key(domain_id: str) -> str:
 def verify_dns_records(domain_id: str) -> Outcome:
     """The delegation is seen and the records are served as expected (real DNS queries, bounded,
     with backoff: dns/verify.py). Otherwise a delegation never seen parks the domain (it is
-    bought: a person looks at the registrar), and records never served fail it (refunded)."""
+    bought: a person looks at the registrar), and records never served fail it (refunded).
+    Verified, the domain is ready in the same step (see _mark_ready)."""
     verdict = verify_dns(domain_id)
     if verdict["ok"]:
-        return ok()
+        return _mark_ready(domain_id)
     if verdict.get("needs_action"):
         return needs_action(f"{verdict['reason']}. {ONCE_DONE}")
     return failed(verdict["reason"])
 
 
-def mark_domain_ready(domain_id: str) -> Outcome:
+def _mark_ready(domain_id: str) -> Outcome:
     """Ready; `settings_pending` says whether a redirect or forwarding waits to be applied (read in
     the same transaction: a change committed later finds the domain ready and is applied by the
-    sync_domain_settings workflow its request started)."""
+    sync_domain_settings workflow its request started). Run again after a crash, it finds the
+    domain ready already and says the same."""
     with current().db.write() as session:
         if transition(
             session, Domain, domain_id, DomainStatus.DNS_CONFIGURED, status=DomainStatus.READY, ready_at=clock.now()
@@ -446,32 +452,43 @@ def park_domain(domain_id: str, reason: str) -> None:
     waits="Creating the mailbox waits for a person's action at the mailbox host",
 )
 def create_mailbox(mailbox_id: str) -> Outcome:
+    """Create the mailbox at its host and record its access. In the same transaction it goes live,
+    unless a picture ordered by URL or settings for the host still wait: `settled` says whether
+    it did (or no longer waits for anything: failed, deleted, live already)."""
     rt = current()
     with rt.db.read() as session:
         mailbox = session.get(Mailbox, mailbox_id)
-        # Created already (provider_ref recorded) or no longer waiting: nothing to do.
-        if mailbox is None or mailbox.status != MailboxStatus.ORDERED or mailbox.provider_ref is not None:
-            return ok()
+        if mailbox is None or mailbox.status != MailboxStatus.ORDERED:
+            return ok(settled=True)
+        # Created already (provider_ref recorded: this step runs again after a crash): no call.
+        created = mailbox.provider_ref is not None
         email, first, last, provider = mailbox.email, mailbox.first_name, mailbox.last_name, mailbox.provider
-        password = rt.secrets.decrypt(mailbox.password_enc)
-    access = rt.providers.mailbox_host(provider).create_mailbox(
-        email, first, last, password, idempotency_key=f"mailbox-{mailbox_id}"
-    )
-    with rt.db.write() as session:
-        session.execute(
-            sa.update(Mailbox)
-            .where(Mailbox.id == mailbox_id, Mailbox.provider_ref.is_(None))
-            .values(
-                provider_ref=access.provider_ref,
-                host_email=email,
-                smtp_host=access.smtp_host,
-                smtp_port=access.smtp_port,
-                imap_host=access.imap_host,
-                imap_port=access.imap_port,
-                sign_in_note=access.sign_in_note,
-            )
+        password = None if created else rt.secrets.decrypt(mailbox.password_enc)
+    if password is not None:
+        access = rt.providers.mailbox_host(provider).create_mailbox(
+            email, first, last, password, idempotency_key=f"mailbox-{mailbox_id}"
         )
-    return ok()
+    with rt.db.write() as session:
+        if password is not None:
+            session.execute(
+                sa.update(Mailbox)
+                .where(Mailbox.id == mailbox_id, Mailbox.provider_ref.is_(None))
+                .values(
+                    provider_ref=access.provider_ref,
+                    host_email=email,
+                    smtp_host=access.smtp_host,
+                    smtp_port=access.smtp_port,
+                    imap_host=access.imap_host,
+                    imap_port=access.imap_port,
+                    sign_in_note=access.sign_in_note,
+                )
+            )
+        mailbox = _fresh_mailbox(session, mailbox_id)
+        picture_to_fetch = bool(mailbox.profile_picture_source_url) and mailbox.profile_picture_id is None
+        if picture_to_fetch or mailbox.settings_applied_version < mailbox.settings_version:
+            return ok(settled=False)
+        _go_live(session, mailbox_id)
+    return ok(settled=True)
 
 
 def fetch_profile_picture(mailbox_id: str) -> Outcome:
@@ -573,11 +590,15 @@ def _move_at_host(host: MailboxHost, mailbox_id: str, at_host: str, email: str) 
 
 def mark_mailbox_live(mailbox_id: str) -> Outcome:
     with current().db.write() as session:
-        if transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now()):
-            order_events.mailbox_settled(session, mailbox_id)
-            # An order with exportTo: the mailbox's export starts with it going live.
-            exports.export_when_live(session, current(), _fresh_mailbox(session, mailbox_id))
+        _go_live(session, mailbox_id)
     return ok()
+
+
+def _go_live(session: Session, mailbox_id: str) -> None:
+    if transition(session, Mailbox, mailbox_id, MailboxStatus.ORDERED, status=MailboxStatus.LIVE, live_at=clock.now()):
+        order_events.mailbox_settled(session, mailbox_id)
+        # An order with exportTo: the mailbox's export starts with it going live.
+        exports.export_when_live(session, current(), _fresh_mailbox(session, mailbox_id))
 
 
 def _fresh_mailbox(session: Session, mailbox_id: str) -> Mailbox:

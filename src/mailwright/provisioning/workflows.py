@@ -4,8 +4,9 @@ every step, so a process killed at any point resumes where it stopped (see worke
 provision_order                                        (queue "provisioning")
   ├─ provision_domain, one per new domain, side by side:
   │     register → DNS zone → nameservers → [the mailbox host owns the domain: added, proof served,
-  │     verified] → DNS records → records verified as served → ready → settings
-  │     → for each mailbox: create → settings (profile picture) → live
+  │     verified] → DNS records → records verified as served, then ready → settings
+  │     → for each mailbox: create, then live; or if a picture or settings wait: create
+  │       → picture fetched → settings (profile picture) → live
   └─ provision_mailboxes (mailboxes on domains the account already had: wait until ready)
   then settle the order: completed, partially_completed, failed, or needs_action.
 
@@ -106,7 +107,9 @@ def attempt(step: Callable[..., Outcome], *args: Any, provider: str = "", wait_f
 @DBOS.workflow(name="provision_order")
 def provision_order(order_id: str) -> str:
     plan = run(steps.order_plan, order_id)
-    handles = [DBOS.start_workflow(provision_domain, d["id"], d["provider"], d["mailboxes"]) for d in plan["domains"]]
+    handles = [
+        DBOS.start_workflow(provision_domain, d["id"], d["provider"], d["mailboxes"], d["host_domains"]) for d in plan["domains"]
+    ]
     handles += [
         DBOS.start_workflow(provision_mailboxes, d["id"], d["provider"], d["mailboxes"]) for d in plan["existing"]
     ]
@@ -116,7 +119,7 @@ def provision_order(order_id: str) -> str:
 
 
 @DBOS.workflow(name="provision_domain")
-def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str]) -> None:
+def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str], host_domains: bool) -> None:
     if not _domain_step(steps.register_domain, domain_id, provider=provider):
         return
     zone = attempt(steps.create_dns_zone, domain_id, provider=provider)
@@ -124,12 +127,15 @@ def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str]) -> N
         return
     if not _domain_step(steps.delegate_nameservers, domain_id, zone.get("nameservers", []), provider=provider):
         return
-    if not _host_owns_domain(domain_id, provider) or not _domain_step(steps.publish_dns_records, domain_id, provider=provider):
+    if host_domains and not _host_owns_domain(domain_id, provider):
         return
-    # Real DNS queries to the authoritative servers, not a provider call: runs here, not queued.
-    if not _settle_domain(run(steps.verify_dns_records, domain_id), domain_id):
+    if not _domain_step(steps.publish_dns_records, domain_id, provider=provider):
         return
-    ready = run(steps.mark_domain_ready, domain_id)
+    # Real DNS queries to the authoritative servers, not a provider call: holds no slot. Verified,
+    # the domain is ready.
+    ready = run(steps.verify_dns_records, domain_id)
+    if not _settle_domain(ready, domain_id):
+        return
     # Most orders set no redirect nor forwarding: then no queued call at all. (A checkpoint from
     # before `settings_pending` existed has none: the settings are applied, as they were then.)
     if ready.get("settings_pending", True):
@@ -140,9 +146,6 @@ def provision_domain(domain_id: str, provider: str, mailbox_ids: list[str]) -> N
 def _host_owns_domain(domain_id: str, provider: str) -> bool:
     """Mailbox hosts that must own the domain first (Google Workspace, Microsoft 365): added
     there, its proof of ownership served, then verified by the host. True to go on."""
-    # A checkpointed answer, not a queued call: most hosts need none of this.
-    if not run(steps.host_verifies_domains, provider):
-        return True
     added = attempt(steps.add_host_domain, domain_id, provider=provider)
     if not _settle_domain(added, domain_id):
         return False
@@ -199,6 +202,8 @@ def _create_mailboxes(provider: str, mailbox_ids: list[str]) -> None:
         if outcome["result"] == NEEDS_ACTION:
             run(steps.park_mailbox, mailbox_id, outcome["reason"])
             continue
+        if outcome.get("settled"):
+            continue  # live (nothing waited), or nothing left to do
         if _fetch_picture(mailbox_id).get("settings_pending", True):
             _mailbox_settings(mailbox_id, provider)
         run(steps.mark_mailbox_live, mailbox_id)
