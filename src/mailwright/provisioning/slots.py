@@ -88,40 +88,35 @@ class Slots:
         now = clock.real_now()
         with self.db.write() as session:
             _lock_role(session, role)
-            mine = session.get(ProviderSlot, holder)
+            conn = session.connection()
+            mine = conn.execute(_HELD, {"holder": holder}).first()
             if mine is not None and mine.released_at is None:
-                mine.executor_id = self.executor_id  # run again after a crash: still its slot
+                # Run again after a crash: still its slot.
+                conn.execute(_MOVE, {"slot": holder, "executor": self.executor_id})
                 return None
             if mine is not None:
-                session.delete(mine)  # released (its executor was recovered): this is a new call
-                session.flush()
-            refusal = self._refusal(session, role, limits, now)
-            if refusal is not None:
-                return refusal
-            session.add(ProviderSlot(holder=holder, role=role, executor_id=self.executor_id, started_at=now))
-        return None
+                conn.execute(_FORGET, {"holder": holder})  # released (its executor was recovered): a new call
+            refusal = self._refusal(conn, role, limits, now)
+            if refusal is None:
+                conn.execute(_TAKE, {"holder": holder, "role": role, "executor_id": self.executor_id, "started_at": now})
+            return refusal
 
-    def _refusal(self, session: Session, role: str, limits: QueueLimits, now: dt.datetime) -> Refusal | None:
+    def _refusal(self, conn: sa.Connection, role: str, limits: QueueLimits, now: dt.datetime) -> Refusal | None:
         # Released calls count only while their start is within the rate window.
-        released = sa.delete(ProviderSlot).where(ProviderSlot.role == role, ProviderSlot.released_at.is_not(None))
-        window_start = now - dt.timedelta(seconds=limits.period or 0)
-        session.execute(released if limits.period is None else released.where(ProviderSlot.started_at <= window_start))
-        in_flight = sa.select(sa.func.count()).where(ProviderSlot.role == role, ProviderSlot.released_at.is_(None))
-        if limits.concurrency is not None and session.scalar(in_flight) >= limits.concurrency:
+        if limits.period is None:
+            conn.execute(_FORGET_RELEASED, {"role": role})
+        else:
+            window_start = now - dt.timedelta(seconds=limits.period)
+            conn.execute(_FORGET_RELEASED_BEFORE, {"role": role, "window_start": window_start})
+        if limits.concurrency is not None and conn.execute(_IN_FLIGHT, {"role": role}).scalar_one() >= limits.concurrency:
             return Refusal(None)
         if limits.worker_concurrency is not None:
-            here = session.scalar(in_flight.where(ProviderSlot.executor_id == self.executor_id))
+            here = conn.execute(_IN_FLIGHT_HERE, {"role": role, "executor": self.executor_id}).scalar_one()
             if here >= limits.worker_concurrency:
                 return Refusal(None)
         if limits.limit is not None and limits.period is not None:
-            started = list(
-                session.scalars(
-                    sa.select(ProviderSlot.started_at)
-                    .where(ProviderSlot.role == role, ProviderSlot.started_at > window_start)
-                    .order_by(ProviderSlot.started_at.desc())
-                    .limit(limits.limit)
-                )
-            )
+            params = {"role": role, "window_start": window_start, "limit": limits.limit}
+            started = list(conn.execute(_LAST_STARTS, params).scalars())
             if len(started) >= limits.limit:
                 # The oldest of the last `limit` starts leaves the window first.
                 return Refusal((started[-1] + dt.timedelta(seconds=limits.period) - now).total_seconds())
@@ -131,11 +126,7 @@ class Slots:
         """Give the slot back; kept (released) while its start still counts in a rate window.
         `role`: the slot's, to wake one of this process's calls waiting for it."""
         with self.db.write() as session:
-            session.execute(
-                sa.update(ProviderSlot)
-                .where(ProviderSlot.holder == holder, ProviderSlot.released_at.is_(None))
-                .values(released_at=clock.real_now())
-            )
+            session.connection().execute(_RELEASE, {"slot": holder, "now": clock.real_now()})
         if role is not None:
             freed = self._freed_of(role)
             with freed:
@@ -155,6 +146,31 @@ class Slots:
                 .values(released_at=clock.real_now())
             )
         return int(getattr(done, "rowcount", 0) or 0)
+
+
+# Built once: a domain takes and gives back a slot for each of its provider calls, and building
+# the statements (and the ORM's unit of work) each time was most of a slot's CPU.
+_SLOTS = ProviderSlot.__table__
+_HELD = sa.select(_SLOTS.c.released_at).where(_SLOTS.c.holder == sa.bindparam("holder"))
+# (An UPDATE's parameters may not be named after its table's columns.)
+_MOVE = sa.update(_SLOTS).where(_SLOTS.c.holder == sa.bindparam("slot")).values(executor_id=sa.bindparam("executor"))
+_FORGET = sa.delete(_SLOTS).where(_SLOTS.c.holder == sa.bindparam("holder"))
+_FORGET_RELEASED = sa.delete(_SLOTS).where(_SLOTS.c.role == sa.bindparam("role"), _SLOTS.c.released_at.is_not(None))
+_FORGET_RELEASED_BEFORE = _FORGET_RELEASED.where(_SLOTS.c.started_at <= sa.bindparam("window_start"))
+_IN_FLIGHT = sa.select(sa.func.count()).where(_SLOTS.c.role == sa.bindparam("role"), _SLOTS.c.released_at.is_(None))
+_IN_FLIGHT_HERE = _IN_FLIGHT.where(_SLOTS.c.executor_id == sa.bindparam("executor"))
+_LAST_STARTS = (
+    sa.select(_SLOTS.c.started_at)
+    .where(_SLOTS.c.role == sa.bindparam("role"), _SLOTS.c.started_at > sa.bindparam("window_start"))
+    .order_by(_SLOTS.c.started_at.desc())
+    .limit(sa.bindparam("limit"))
+)
+_TAKE = sa.insert(_SLOTS)
+_RELEASE = (
+    sa.update(_SLOTS)
+    .where(_SLOTS.c.holder == sa.bindparam("slot"), _SLOTS.c.released_at.is_(None))
+    .values(released_at=sa.bindparam("now"))
+)
 
 
 def _lock_role(session: Session, role: str) -> None:

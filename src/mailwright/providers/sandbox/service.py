@@ -30,6 +30,7 @@ MAILWRIGHT_SANDBOX_DNS_PORT.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import threading
 import time
@@ -326,7 +327,7 @@ class SandboxDnsHost(_SandboxBase):
             specs.append(RecordSpec("A", "@", REDIRECT_ADDRESS))
         # The serial moves whenever the records change (their ids only grow).
         serial = max((r.id for r in rows), default=0) + 1
-        return build_zone(zone, specs, SANDBOX_NAMESERVERS, serial)
+        return _served_zone(zone, tuple(specs), serial)
 
     def ensure_zone(self, domain: str) -> tuple[str, ...]:
         self._arrive("ensure_zone", domain)
@@ -574,6 +575,14 @@ class SandboxMailboxHost(_SandboxBase):
     def _access(self, ref: str) -> MailboxAccess:
         smtp_host, smtp_port, imap_host, imap_port = _ACCESS[self.provider]
         return MailboxAccess(ref, smtp_host, smtp_port, imap_host, imap_port)
+
+
+@functools.lru_cache(maxsize=256)
+def _served_zone(zone: str, specs: tuple[RecordSpec, ...], serial: int) -> dns.zone.Zone:
+    """The zone built from its records, once per version of them: a readiness check asks for a
+    zone's records several times in a row, and building a zone parses every record's text.
+    Zones are only read once built (dns_server.answer)."""
+    return build_zone(zone, specs, SANDBOX_NAMESERVERS, serial)
 
 
 def _registration(row: SandboxDomain) -> Registration:
