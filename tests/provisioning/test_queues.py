@@ -128,3 +128,47 @@ def test_a_slot_given_back_in_this_process_lets_a_waiting_call_in_at_once(runtim
     assert started.wait(30)
     waiter.join(5)
     held.release(f"{role}-second/1", role)
+
+
+def test_of_many_calls_waiting_for_a_role_one_looks_every_poll_and_all_get_their_turn(runtime, monkeypatch):
+    """Twenty calls wait for a role's only slot, held by another worker: one of them looks again
+    every poll (a look is a write transaction), not all twenty; once the slot is free they all
+    get it in turn without waiting for the long safety net."""
+    import threading
+    import time
+    import uuid
+
+    from mailwright.provisioning import slots as slots_module
+    from mailwright.provisioning.slots import Slots
+
+    role = f"many-{uuid.uuid4().hex[:8]}"
+    limits = {role: QueueLimits(concurrency=1)}
+    other_worker = Slots(runtime.db, f"other-{role}", limits, poll_seconds=3600)
+    other_worker.acquire(role, f"{role}-held/1")
+    here = Slots(runtime.db, f"here-{role}", limits, poll_seconds=0.1)
+    looks = []
+    real_try = here.try_acquire
+    monkeypatch.setattr(here, "try_acquire", lambda r, h: looks.append(h) or real_try(r, h))
+    monkeypatch.setattr(slots_module, "LONG_WAIT_SECONDS", 3600.0)
+    done = []
+
+    def call(number: int) -> None:
+        here.acquire(role, f"{role}-call{number}/1")
+        done.append(number)
+        here.release(f"{role}-call{number}/1", role)
+
+    waiters = [threading.Thread(target=call, args=(n,), daemon=True) for n in range(20)]
+    for thread in waiters:
+        thread.start()
+    time.sleep(0.3)
+    before = len(looks)
+    time.sleep(1.0)
+    during = len(looks) - before
+    # One looker at 0.1 s: about 10 looks in that second (all twenty looking: about 200).
+    assert 3 <= during <= 30, during
+    assert not done
+    # Given back by the other worker: seen at the looker's next look, then the turn goes round.
+    other_worker.release(f"{role}-held/1", role)
+    for thread in waiters:
+        thread.join(30)
+    assert sorted(done) == list(range(20))

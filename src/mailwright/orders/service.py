@@ -185,19 +185,23 @@ def plan_mailbox_order(
 
 
 def place_order(session: Session, runtime: Runtime, plan: OrderPlan) -> Order:
-    """Create and process at once. Raises RuleViolation (the transaction then rolls back)."""
-    order = create_order(session, plan)
-    processed, _ = process_order(session, runtime, plan.account_id, order.id)
-    return processed
+    """Create and process at once. Raises RuleViolation (the transaction then rolls back).
+    Recorded as processing from the start: no other request can see it created, and the plan is
+    at hand, not read back from the order."""
+    order = create_order(session, plan, processed_at=clock.now())
+    _charge_and_provision(session, runtime, order, plan)
+    return order
 
 
-def create_order(session: Session, plan: OrderPlan) -> Order:
-    """Record the validated plan and its price; nothing is charged and no name is held yet."""
+def create_order(session: Session, plan: OrderPlan, *, processed_at: dt.datetime | None = None) -> Order:
+    """Record the validated plan and its price; nothing is charged and no name is held yet
+    (`processed_at`: the caller processes it in this transaction, place_order)."""
     order = Order(
         account_id=plan.account_id,
         user_id=plan.options.user_id,
         kind=plan.kind,
-        status=OrderStatus.CREATED,
+        status=OrderStatus.CREATED if processed_at is None else OrderStatus.PROCESSING,
+        processed_at=processed_at,
         total_minor=plan.total_minor,
         currency=plan.currency,
         plan_json=plan.to_json(),

@@ -3,11 +3,12 @@ role's slots (a row in provider_slots), and gives it back when done.
 
 A role (registrar, dns, or a mailbox provider: provisioning/queues.py) has at most `concurrency`
 calls in flight across all workers, `worker_concurrency` in one worker, and `limit` starts per
-`period` seconds. A call that finds no free slot waits, looking again every `poll_seconds` (or as
-soon as the rate window frees one), and at once when a call of this process gives one of the
-role's slots back (one waiter per slot given back: waiters don't stampede the write lock); a
-slot given back by another worker is seen at the next look. Nothing polls while no call waits:
-an idle worker costs nothing here, and a call with a free slot starts at once.
+`period` seconds. A call that finds no free slot waits, and at once when a call of this process
+gives one of the role's slots back (one waiter per slot given back: waiters don't stampede the
+write lock). One waiting call per role and process looks again every `poll_seconds` (or as soon
+as the rate window frees one), so a slot given back by another worker is seen at its next look;
+once it has its slot it hands the turn on. Nothing polls while no call waits: an idle worker
+costs nothing here, and a call with a free slot starts at once.
 
 Taking a slot is one write transaction that sees every other: SQLite's write lock (BEGIN
 IMMEDIATE), and on PostgreSQL a transaction-scoped advisory lock per role. A slot is named by its
@@ -37,6 +38,10 @@ from mailwright.provisioning.models import ProviderSlot
 from mailwright.provisioning.queues import QueueLimits
 
 
+# How long a waiting call that is not its role's looker waits before it looks by itself anyway.
+LONG_WAIT_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class Refusal:
     """No slot now; `retry_in` seconds until the rate window frees one (None: until a call ends)."""
@@ -56,6 +61,8 @@ class Slots:
         self._lock = threading.Lock()
         self._given_back: dict[str, int] = {}
         self._freed: dict[str, threading.Condition] = {}
+        # Per role: the one waiting call of this process that looks again every poll (its holder).
+        self._looker: dict[str, str] = {}
 
     @contextmanager
     def held(self, role: str, holder: str) -> Iterator[None]:
@@ -67,20 +74,34 @@ class Slots:
             self.release(holder, role)
 
     def acquire(self, role: str, holder: str) -> None:
+        """Take a slot, waiting as long as it takes. Of this process's calls waiting for the role,
+        one looks again every poll (a slot given back by another worker, a rate window passing);
+        the others wait until a call of this process gives a slot back, or until that looker
+        gets its slot and hands its turn on. Every waiter looking every poll was a write
+        transaction per waiter per poll: with a thousand domains waiting, the lock's whole time."""
         limits = self.limits.get(role, QueueLimits())
         poll = limits.poll_seconds or self.poll_seconds
         freed = self._freed_of(role)
-        while True:
-            with freed:
-                seen = self._given_back.get(role, 0)
-            refusal = self.try_acquire(role, holder)
-            if refusal is None:
-                return
-            wait = poll if refusal.retry_in is None else min(poll, refusal.retry_in)
-            with freed:
-                # A slot given back since this look began: look again now (it may be ours).
-                if self._given_back.get(role, 0) == seen:
+        try:
+            while True:
+                with freed:
+                    seen = self._given_back.get(role, 0)
+                refusal = self.try_acquire(role, holder)
+                if refusal is None:
+                    return
+                wait = poll if refusal.retry_in is None else min(poll, refusal.retry_in)
+                with freed:
+                    # A slot given back since this look began: look again now (it may be ours).
+                    if self._given_back.get(role, 0) != seen:
+                        continue
+                    if self._looker.setdefault(role, holder) != holder:
+                        wait = max(wait, LONG_WAIT_SECONDS)  # a safety net: woken long before
                     freed.wait(max(wait, 0.001) * random.uniform(0.9, 1.1))  # jitter: waiters don't all look at once
+        finally:
+            with freed:
+                if self._looker.get(role) == holder:
+                    del self._looker[role]
+                    freed.notify()  # the next waiter looks now, and takes the turn on
 
     def try_acquire(self, role: str, holder: str) -> Refusal | None:
         """Take a slot for `holder` if the role's limits allow it now (None), or say why not."""
