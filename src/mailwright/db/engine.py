@@ -4,7 +4,6 @@ transaction; services below it only flush."""
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,32 +34,12 @@ class Database:
             else self.engine.execution_options(isolation_level="REPEATABLE READ")
         )
         self._read = sessionmaker(reader, expire_on_commit=False)
-        self._writers = _writers_of(url) if self.is_sqlite else None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One read-write transaction: committed on success, rolled back on any error."""
-        with self._one_writer(), self._write() as session, session.begin():
+        with self._write() as session, session.begin():
             yield session
-
-    @contextlib.contextmanager
-    def _one_writer(self) -> Iterator[None]:
-        """On SQLite, the writers of this process take turns here before BEGIN IMMEDIATE. SQLite's
-        busy handler makes a writer that finds the lock taken sleep, up to 100 ms at a time and
-        more often the longer it has waited, so under load a few writers waited seconds while
-        others went by (32 concurrent orders: p99 4.3 s, here 1.2 s at the same rate). Waiters
-        here are woken the moment the writer before them is done. Writers of other processes,
-        and the workflow engine's own checkpoints, still meet SQLite's lock."""
-        if self._writers is None:
-            yield
-            return
-        # Bounded as SQLite's own wait is: past it, the writer goes on to meet SQLite's lock.
-        turn = self._writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-        try:
-            yield
-        finally:
-            if turn:
-                self._writers.release()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -74,17 +53,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-_WRITERS: dict[str, threading.Lock] = {}
-_WRITERS_LOCK = threading.Lock()
-
-
-def _writers_of(url: str) -> threading.Lock:
-    """One turn for every Database of this process on the same SQLite file (the runtime's, the
-    sandbox providers')."""
-    with _WRITERS_LOCK:
-        return _WRITERS.setdefault(url, threading.Lock())
 
 
 def _create_engine(url: str, *, pool_size: int) -> sa.Engine:
