@@ -464,7 +464,7 @@ def create_mailbox(mailbox_id: str) -> Outcome:
         created = mailbox.provider_ref is not None
         email, first, last, provider = mailbox.email, mailbox.first_name, mailbox.last_name, mailbox.provider
         password = None if created else rt.secrets.decrypt(mailbox.password_enc)
-    if password is not None:
+    if password is not None:  # not created yet
         access = rt.providers.mailbox_host(provider).create_mailbox(
             email, first, last, password, idempotency_key=f"mailbox-{mailbox_id}"
         )
