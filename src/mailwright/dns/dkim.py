@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -20,7 +19,6 @@ def generate_private_key_pem() -> str:
     ).decode()
 
 
-@functools.lru_cache(maxsize=256)
 def public_key_b64(private_key_pem: str) -> str:
     # Only keys this system generated (generate_private_key_pem) or stored come here: checking
     # the RSA key's consistency on load (cryptography's default) cost 55 ms of CPU per domain,
