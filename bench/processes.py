@@ -22,6 +22,7 @@ _started: list[subprocess.Popen[str]] = []
 _kept: set[int] = set()  # pids of processes shared by the benchmarks of a run (the floor apps)
 _paused_between: set[int] = set()  # pids of kept processes paused while no benchmark uses them
 _cleanups: list[Callable[[], None]] = []
+_processes: list[Process] = []
 
 
 class Process:
@@ -35,6 +36,7 @@ class Process:
             command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
         )
         _started.append(self.popen)
+        _processes.append(self)
         if keep:
             _kept.add(self.popen.pid)
         threading.Thread(target=self._collect, daemon=True).start()
@@ -70,20 +72,64 @@ class Process:
                 time.sleep(0.02)
         raise RuntimeError(f"{self.name} did not answer {url} within {timeout} s:\n{self.text[-3000:]}")
 
+    def tree(self) -> list[int]:
+        """Its pid and its descendants' (`serve`'s worker is a child process of its own)."""
+        return tree(self.pid)
+
     def pause(self) -> None:
-        """SIGSTOP: the process takes no CPU while the other side of a comparison is measured."""
-        os.kill(self.pid, signal.SIGSTOP)
+        """SIGSTOP, to it and its children: no CPU taken while the other side of a comparison is measured."""
+        for pid in self.tree():
+            _signal(pid, signal.SIGSTOP)
 
     def resume(self) -> None:
-        os.kill(self.pid, signal.SIGCONT)
+        for pid in self.tree():
+            _signal(pid, signal.SIGCONT)
 
     def rss_kib(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) in KiB: resident now, and the peak so far."""
-        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines() if ":" in line)
-        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+        """(VmRSS, VmHWM) in KiB, summed over it and its children: resident now, and the peak so
+        far (the sum of each process's own peak: at most that, as they need not peak together)."""
+        now = peak = 0
+        for pid in self.tree():
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            now += int(fields["VmRSS"].split()[0])
+            peak += int(fields["VmHWM"].split()[0])
+        return now, peak
 
     def stop(self) -> None:
         stop(self.popen)
+
+
+def tree(pid: int) -> list[int]:
+    pids, index = [pid], 0
+    while index < len(pids):
+        pids += _children(pids[index])
+        index += 1
+    return pids
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _accepts(host: str, port: int | None) -> bool:
@@ -95,15 +141,13 @@ def _accepts(host: str, port: int | None) -> bool:
 
 
 def stop(*popens: subprocess.Popen[str]) -> None:
-    """SIGCONT (it may be paused), SIGINT, then SIGKILL after STOP_TIMEOUT: by its pid. Several
+    """SIGCONT (it and its children may be paused), SIGINT, then SIGKILL after STOP_TIMEOUT: by its pid. Several
     are signalled together, then waited for: they shut down side by side, not one by one."""
     running = [p for p in popens if p.poll() is None]
     for popen in running:
-        try:
-            os.kill(popen.pid, signal.SIGCONT)
-            os.kill(popen.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
+        for pid in tree(popen.pid):  # its children too: a paused one would not hear its parent
+            _signal(pid, signal.SIGCONT)
+        _signal(popen.pid, signal.SIGINT)
     for popen in running:
         try:
             popen.wait(timeout=STOP_TIMEOUT)
@@ -141,9 +185,9 @@ def pause_between_benchmarks(process: Process) -> None:
 def stop_benchmark() -> None:
     """Every process started, but those kept for the whole run (paused, if so registered)."""
     stop(*(p for p in reversed(_started) if p.pid not in _kept))
-    for popen in _started:
-        if popen.pid in _paused_between and popen.poll() is None:
-            os.kill(popen.pid, signal.SIGSTOP)
+    for process in _processes:
+        if process.pid in _paused_between and process.popen.poll() is None:
+            process.pause()
 
 
 def stop_all() -> None:

@@ -209,12 +209,14 @@ def serve(
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run `mailwright worker` elsewhere.")] = False,
     executor_id: ExecutorIdOption = None,
 ) -> None:
-    """Run the API and (unless --no-worker) the provisioning worker, migrating the database first."""
+    """Run the API and (unless --no-worker) the provisioning worker, migrating the database first.
+
+    The worker runs in a child process that lives and ends with this one (README: Workers and queues)."""
     from mailwright import runtime as runtime_module
     from mailwright.api import server
     from mailwright.app import create_app
     from mailwright.config import load_settings
-    from mailwright.provisioning import worker
+    from mailwright.provisioning.supervisor import SERVE_EXECUTOR_ID, WorkerProcess
 
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
@@ -224,37 +226,45 @@ def serve(
     _set_sandbox_registrant(rt)  # before the demo account: it looks for an empty database too
     _create_demo_account(rt, host, port)
     _start_sandbox_dns(rt)
-    if not no_worker:
-        # One process on one machine by default: a stable id resumes its workflows at restart.
-        worker.launch(rt, executor_id=executor_id or worker.SERVE_EXECUTOR_ID)
+    # One machine by default: a stable id resumes the worker's workflows at restart.
+    worker_process = None if no_worker else WorkerProcess(executor_id or SERVE_EXECUTOR_ID)
+    if worker_process is not None:
+        worker_process.start()
     try:
         server.run(server.ServerConfig(create_app(rt), settings, host=host, port=port, timeout_graceful_shutdown=10))
     finally:
-        if not no_worker:
-            worker.shutdown()
+        if worker_process is not None:
+            worker_process.stop()
         rt.close()
-    if not no_worker:
-        worker.exit_process(0)
+
+
+SupervisedByOption = Annotated[int | None, typer.Option("--supervised-by", hidden=True, help="The pid of the `serve` this worker belongs to.")]
 
 
 @app.command(name="worker")
-def run_worker(executor_id: ExecutorIdOption = None) -> None:
+def run_worker(executor_id: ExecutorIdOption = None, supervised_by: SupervisedByOption = None) -> None:
     """Run only the provisioning worker (several may run against one PostgreSQL database)."""
     from mailwright import runtime as runtime_module
     from mailwright.config import load_settings
     from mailwright.provisioning import worker
 
+    if supervised_by is not None:  # `serve`'s own worker: it ends with its parent, which said all there was to say
+        from mailwright.provisioning.supervisor import follow_parent
+
+        follow_parent(supervised_by)
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
     rt = runtime_module.start(settings)
     runtime_module.install(rt)
-    _warn_of_sandbox_roles(rt)
+    if supervised_by is None:
+        _warn_of_sandbox_roles(rt)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     executor_id = executor_id or worker.new_executor_id()
     worker.launch(rt, executor_id=executor_id)
-    typer.echo(f"Mailwright worker {executor_id} running; Ctrl-C to stop.", err=True)
+    if supervised_by is None:
+        typer.echo(f"Mailwright worker {executor_id} running; Ctrl-C to stop.", err=True)
     stop.wait()
     worker.shutdown()
     rt.close()

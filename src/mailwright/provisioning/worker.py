@@ -30,11 +30,6 @@ log = logging.getLogger(__name__)
 _monitor: _Monitor | None = None
 
 
-# The worker inside `serve`: the same id at every start, so a restarted server resumes its own
-# workflows at once. Several servers with workers on one database need --executor-id each.
-SERVE_EXECUTOR_ID = "local"
-
-
 def new_executor_id() -> str:
     return f"{socket.gethostname()[:60]}-{uuid.uuid4().hex[:10]}"
 
