@@ -10,7 +10,8 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -85,19 +86,42 @@ class Process:
         for pid in self.tree():
             _signal(pid, signal.SIGCONT)
 
-    def rss_kib(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) in KiB, summed over it and its children: resident now, and the peak so
-        far (the sum of each process's own peak: at most that, as they need not peak together)."""
-        now = peak = 0
+    def memory_kib(self) -> tuple[int, int]:
+        """(RSS, PSS) in KiB, each summed over it and its children. RSS counts the pages the
+        processes share (their libraries' code) once per process; PSS splits each shared page
+        among its sharers, so that the sum is the memory the tree takes."""
+        rss = pss = 0
         for pid in self.tree():
             try:
-                text = Path(f"/proc/{pid}/status").read_text()
-            except FileNotFoundError:
+                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except (FileNotFoundError, ProcessLookupError):
                 continue
-            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-            now += int(fields["VmRSS"].split()[0])
-            peak += int(fields["VmHWM"].split()[0])
-        return now, peak
+            fields = dict(line.split(":", 1) for line in text.splitlines()[1:] if ":" in line)
+            rss += int(fields["Rss"].split()[0])
+            pss += int(fields["Pss"].split()[0])
+        return rss, pss
+
+    @contextmanager
+    def peak_memory(self, interval: float = 0.1) -> Iterator[dict[str, int]]:
+        """The largest `memory_kib()` seen, sampled every `interval` seconds while the block runs
+        (the kernel keeps each process's own peak, VmHWM, but no peak of their sum)."""
+        peak = {"rss_kib": 0, "pss_kib": 0}
+        done = threading.Event()
+
+        def sample() -> None:
+            while True:
+                rss, pss = self.memory_kib()
+                peak["rss_kib"], peak["pss_kib"] = max(peak["rss_kib"], rss), max(peak["pss_kib"], pss)
+                if done.wait(interval):
+                    return
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            yield peak
+        finally:
+            done.set()
+            sampler.join()
 
     def stop(self) -> None:
         stop(self.popen)
