@@ -56,9 +56,10 @@ def test_help_loads_no_database_and_a_database_command_nothing_of_serve(cli: Cli
 
 
 # What `serve` imports before it answers (its command's imports): nothing that only some requests
-# or some providers need. Each of these took a noticeable share of every start.
-SERVE_IMPORTS = "import mailwright.api.server, mailwright.app, mailwright.cli, mailwright.config, mailwright.provisioning.worker, mailwright.runtime"
-NOT_BEFORE_USE = ("PIL", "httpx", "httpcore")
+# or some providers need. Each of these took a noticeable share of every start. The workflow
+# engine runs in the worker's process; the API's loads it with its first order (to enqueue it).
+SERVE_IMPORTS = "import mailwright.api.server, mailwright.app, mailwright.cli, mailwright.config, mailwright.provisioning.supervisor, mailwright.runtime"
+NOT_BEFORE_USE = ("PIL", "httpx", "httpcore", "dbos")
 
 
 def test_serve_loads_no_library_that_only_some_requests_use(cli: Cli):
