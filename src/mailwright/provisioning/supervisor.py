@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +42,14 @@ def worker_command(executor_id: str) -> list[str]:
 class WorkerProcess:
     """The worker child of this process: `start()` once, `stop()` once."""
 
-    def __init__(self, executor_id: str, *, cwd: Path | None = None) -> None:
+    def __init__(self, executor_id: str) -> None:
         self.executor_id = executor_id
-        self.cwd = cwd
-        self.restarts = 0
         self._child: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         # The thread that starts the child must live as long as it: Linux sends the parent-death
         # signal when the creating thread ends, not the process.
         self._thread = threading.Thread(target=self._supervise, name="mailwright-worker-supervisor", daemon=True)
-
-    @property
-    def pid(self) -> int | None:
-        child = self._child
-        return child.pid if child is not None and child.poll() is None else None
 
     def start(self) -> None:
         self._thread.start()
@@ -68,7 +60,8 @@ class WorkerProcess:
         with self._lock:
             child = self._child
         if child is None:
-            self._thread.join(timeout=STOP_SECONDS)
+            if self._thread.is_alive():
+                self._thread.join(timeout=STOP_SECONDS)
             return None
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -88,15 +81,18 @@ class WorkerProcess:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                # Its own process group: a terminal's Ctrl-C reaches `serve`, which stops it in order.
-                self._child = subprocess.Popen(worker_command(self.executor_id), cwd=self.cwd, process_group=0)
-            code = self._child.wait()
+                try:
+                    # Its own process group: a terminal's Ctrl-C reaches `serve`, which stops it in order.
+                    self._child = subprocess.Popen(worker_command(self.executor_id), process_group=0)
+                except OSError as exc:
+                    self._child, ended = None, f"could not start ({exc})"
+            if self._child is not None:
+                ended = f"exited with code {self._child.wait()}"
             if self._stopping.is_set():
                 return
             failures = 0 if time.monotonic() - began >= STABLE_SECONDS else failures + 1
             pause = RESTART_PAUSES[min(max(failures - 1, 0), len(RESTART_PAUSES) - 1)]
-            self.restarts += 1
-            log.error("the worker process exited with code %s; starting it again in %s s", code, pause, extra={"executor_id": self.executor_id})
+            log.error("the worker process %s; starting it again in %s s", ended, pause, extra={"executor_id": self.executor_id})
             self._stopping.wait(pause)
 
 
