@@ -383,6 +383,28 @@ def db_upgrade(as_json: JsonOption = False) -> None:
     emit(as_json, {"revision": revision}, f"Database at revision {revision}")
 
 
+@db_app.command("re-encrypt")
+def db_re_encrypt(as_json: JsonOption = False) -> None:
+    """Re-encrypt every secret at rest with the newest MAILWRIGHT_SECRET_KEY key (after a rotation).
+
+    Safe while serve and workers run. Once it reports nothing left on an older key and nothing
+    undecryptable, the older keys can be removed from every process (README: Serving)."""
+    from mailwright.key_check.reencrypt import re_encrypt_all
+
+    with opened() as rt:
+        results = re_encrypt_all(rt.db, rt.secrets)
+    payload = {"columns": [r.as_dict() for r in results]}
+    undecryptable = sum(len(r.undecryptable) for r in results)
+    counts = table("Table", "Column", "Re-encrypted", "Already newest", "Changed meanwhile", "Undecryptable")
+    for r in results:
+        counts.add_row(r.table, r.column, str(r.re_encrypted), str(r.already_newest), str(r.changed_meanwhile), str(len(r.undecryptable)))
+    emit(as_json, payload, counts)
+    if undecryptable:
+        where = "; ".join(f"{r.table}.{r.column}: {', '.join(r.undecryptable[:5])}" for r in results if r.undecryptable)
+        typer.echo(f"Error: {undecryptable} secrets decrypt with none of the configured keys, left as they are ({where})", err=True)
+        raise typer.Exit(1)
+
+
 # ------------------------------------------------------------------ accounts and keys
 
 
