@@ -107,8 +107,7 @@ def account_for_key(request: Request, api_key: str) -> Account | None:
     retry_after = request.app.state.rate_limiter.acquire(hash_api_key(api_key))
     if retry_after is not None:
         raise _too_many(f"Rate limit of {runtime.settings.rate_limit_per_minute} requests per minute exceeded; retry in {retry_after} s", retry_after)
-    with runtime.db.read() as session:
-        account = accounts.authenticate(session, api_key)
+    account = accounts.authenticate(runtime.db, api_key)
     if account is None:
         failures.acquire(client)
     return account

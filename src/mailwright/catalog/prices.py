@@ -158,8 +158,9 @@ def mailbox_price(session: Session, provider: str, currency: str) -> Money | Non
 
 
 def mailbox_prices(session: Session, currency: str) -> dict[str, Money]:
-    rows = session.scalars(sa.select(MailboxPrice).where(MailboxPrice.currency == currency))
-    return {r.provider: Money(r.monthly_minor, currency) for r in rows}
+    # Two columns, not the rows as objects: every GET /providers asks it.
+    rows = session.execute(sa.select(MailboxPrice.provider, MailboxPrice.monthly_minor).where(MailboxPrice.currency == currency))
+    return {provider: Money(minor, currency) for provider, minor in rows}
 
 
 # ------------------------------------------------------------------ the operator's changes

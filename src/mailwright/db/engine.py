@@ -29,12 +29,12 @@ class Database:
         # Readers see one snapshot for their whole transaction, so an answer assembled from
         # several queries (a balance and the ledger behind it) is consistent. SQLite's deferred
         # transactions are snapshots already; PostgreSQL's default, READ COMMITTED, is not.
-        reader = (
+        self.reader = (
             self.engine.execution_options(sqlite_begin="DEFERRED")
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="REPEATABLE READ")
         )
-        self._read = sessionmaker(reader, expire_on_commit=False)
+        self._read = sessionmaker(self.reader, expire_on_commit=False)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
