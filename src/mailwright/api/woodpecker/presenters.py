@@ -43,7 +43,8 @@ def accepted_body(order: Order) -> dict[str, Any]:
     return {"order_id": order.id, "status": order.status, "total": Money(order.total_minor, order.currency).as_price()}
 
 
-def domain_item(domain: Domain, counts: tuple[int, int]) -> dict[str, Any]:
+def domain_item(domain: Domain | sa.Row, counts: tuple[int, int]) -> dict[str, Any]:
+    """A domain in a list: a `Domain`, or a row of the same attributes (domains.list_domains)."""
     return {
         "domain": domain.name,
         "mailboxes_count": counts[0],

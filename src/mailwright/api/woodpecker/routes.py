@@ -239,9 +239,7 @@ def retry_order(order_id: str, account: AccountDep, runtime: RuntimeDep) -> dict
 @router.get("", response_model=schemas.DomainList, summary="List domains")
 def list_domains(account: AccountDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.db.read() as session:
-        rows = domains.list_domains(session, account.id)
-        counts = domains.mailbox_counts(session, [d.id for d in rows])
-        return {"domains": [domain_item(d, counts.get(d.id, (0, 0))) for d in rows]}
+        return {"domains": [domain_item(row, (int(row.held), int(row.live))) for row in domains.list_domains(session, account.id)]}
 
 
 @router.get("/{domain_name}", response_model=schemas.DomainDetail, responses=NOT_FOUND, summary="Get a domain")
