@@ -59,7 +59,7 @@ _ACCOUNT_ATTRIBUTES = [(prop.key, prop.columns[0].name) for prop in sa.inspect(A
 
 def authenticate(db: Database, api_key: str) -> Account | None:
     """The account of a valid, unrevoked key; None for anything else. Every API request asks it
-    first, so it is one prebuilt Core statement on a connection (a fifth of the ORM query's CPU),
+    first, so it is one prebuilt Core statement on a read connection (bench/README: read path),
     its row made into an Account detached as a closed session's would be."""
     with db.reader.connect() as connection:  # a read: on SQLite, no write lock
         row = connection.execute(_ACCOUNT_OF_KEY, {"key_hash": hash_api_key(api_key)}).first()

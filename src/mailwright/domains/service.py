@@ -24,12 +24,9 @@ def list_domains(session: Session, account_id: str) -> list[sa.Row]:
     """Every domain of the account, oldest first, as rows of what a domain list shows (the
     `Domain` attributes of the same names) and its mailboxes held and live: one statement, not
     the domains as objects and their counts by a list of ids (an account may hold thousands)."""
+    held, live = _held_and_live()
     counts = (
-        sa.select(
-            Mailbox.domain_id,
-            sa.func.count().label("held"),
-            sa.func.sum(sa.case((Mailbox.status == MailboxStatus.LIVE, 1), else_=0)).label("live"),
-        )
+        sa.select(Mailbox.domain_id, held.label("held"), live.label("live"))
         .join(Domain, Domain.id == Mailbox.domain_id)
         .where(Domain.account_id == account_id, Mailbox.email_claim.is_not(None))  # this account's only
         .group_by(Mailbox.domain_id)
@@ -150,16 +147,17 @@ def get_domain(session: Session, account_id: str, name: str) -> Domain:
     return domain
 
 
+def _held_and_live() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+    """Per group of mailboxes: how many are held, and how many of them live."""
+    return sa.func.count(), sa.func.sum(sa.case((Mailbox.status == MailboxStatus.LIVE, 1), else_=0))
+
+
 def mailbox_counts(session: Session, domain_ids: list[str]) -> dict[str, tuple[int, int]]:
     """domain id -> (mailboxes held, of which live)."""
     if not domain_ids:
         return {}
     rows = session.execute(
-        sa.select(
-            Mailbox.domain_id,
-            sa.func.count(),
-            sa.func.sum(sa.case((Mailbox.status == MailboxStatus.LIVE, 1), else_=0)),
-        )
+        sa.select(Mailbox.domain_id, *_held_and_live())
         .where(Mailbox.domain_id.in_(domain_ids), Mailbox.email_claim.is_not(None))
         .group_by(Mailbox.domain_id)
     ).all()
