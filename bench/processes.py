@@ -23,7 +23,6 @@ _started: list[subprocess.Popen[str]] = []
 _kept: set[int] = set()  # pids of processes shared by the benchmarks of a run (the floor apps)
 _paused_between: set[int] = set()  # pids of kept processes paused while no benchmark uses them
 _cleanups: list[Callable[[], None]] = []
-_processes: list[Process] = []
 
 
 class Process:
@@ -37,7 +36,6 @@ class Process:
             command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
         )
         _started.append(self.popen)
-        _processes.append(self)
         if keep:
             _kept.add(self.popen.pid)
         threading.Thread(target=self._collect, daemon=True).start()
@@ -209,9 +207,10 @@ def pause_between_benchmarks(process: Process) -> None:
 def stop_benchmark() -> None:
     """Every process started, but those kept for the whole run (paused, if so registered)."""
     stop(*(p for p in reversed(_started) if p.pid not in _kept))
-    for process in _processes:
-        if process.pid in _paused_between and process.popen.poll() is None:
-            process.pause()
+    for popen in _started:
+        if popen.pid in _paused_between and popen.poll() is None:
+            for pid in tree(popen.pid):  # its children too (serve's worker)
+                _signal(pid, signal.SIGSTOP)
 
 
 def stop_all() -> None:

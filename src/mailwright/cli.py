@@ -387,8 +387,8 @@ def db_upgrade(as_json: JsonOption = False) -> None:
 def db_re_encrypt(as_json: JsonOption = False) -> None:
     """Re-encrypt every secret at rest with the newest MAILWRIGHT_SECRET_KEY key (after a rotation).
 
-    Safe while serve and workers run. Once it reports nothing left on an older key and nothing
-    undecryptable, the older keys can be removed from every process (README: Serving)."""
+    Safe while serve and workers run. Run it once every process has the new key first; once it
+    reports nothing undecryptable, the older keys can be removed from every process (README: Serving)."""
     from mailwright.key_check.reencrypt import re_encrypt_all
 
     with opened() as rt:
